@@ -1,0 +1,136 @@
+"""The one place where exceptions become the contract's error body and status."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from sanic import HTTPResponse, Request, Sanic, json
+from sanic.exceptions import SanicException
+from tortoise.exceptions import DBConnectionError, IntegrityError, OperationalError
+
+from . import errors
+from .config import AuthSettings
+
+logger = logging.getLogger("sanic_auth_sessions")
+
+STATUS_BY_ERROR: tuple[tuple[type[errors.AuthSessionsError], int], ...] = (
+    (errors.BadRequest, 400),
+    (errors.Unauthenticated, 401),
+    (errors.PermissionDenied, 403),
+    (errors.NotFound, 404),
+    (errors.Conflict, 409),
+    (errors.PayloadTooLarge, 413),
+    (errors.ValidationFailed, 422),
+    (errors.RateLimited, 429),
+    (errors.ServiceUnavailable, 503),
+)
+
+SANIC_CODES = {
+    400: "BAD_REQUEST",
+    401: "AUTH_REQUIRED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    408: "REQUEST_TIMEOUT",
+    413: "PAYLOAD_TOO_LARGE",
+    414: "URI_TOO_LONG",
+    416: "RANGE_NOT_SATISFIABLE",
+    417: "EXPECTATION_FAILED",
+    503: "SERVICE_UNAVAILABLE",
+}
+SANIC_MESSAGES = {
+    404: "The resource was not found.",
+    405: "This method is not allowed on this resource.",
+    413: "The request body is too large.",
+}
+
+
+def status_of(error: errors.AuthSessionsError) -> int:
+    for error_class, status in STATUS_BY_ERROR:
+        if isinstance(error, error_class):
+            return status
+    return 400
+
+
+def error_response(error: errors.AuthSessionsError, status: int | None = None) -> HTTPResponse:
+    status = status or status_of(error)
+    response = json(
+        {"success": False, "errors": [detail.as_dict() for detail in error.details]},
+        status=status,
+    )
+    if status == 401:
+        response.headers["WWW-Authenticate"] = "Bearer"
+    if isinstance(error, errors.RateLimited):
+        response.headers["Retry-After"] = str(error.retry_after_s)
+    return response
+
+
+def is_database_unavailable(exc: BaseException) -> bool:
+    """True when ``exc`` (or what caused it) means the database did not answer."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, DBConnectionError | ConnectionError | TimeoutError):
+            return True
+        if isinstance(current, OSError) and not isinstance(current, FileNotFoundError):
+            return True
+        name = type(current).__name__
+        if name in ("ConnectionDoesNotExistError", "CannotConnectNowError", "InterfaceError"):
+            return True
+        if isinstance(current, OperationalError) and not isinstance(current, IntegrityError):
+            text = str(current).lower()
+            if "connect" in text or "closed" in text or "unable to open" in text:
+                return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def to_domain_error(exc: BaseException) -> tuple[errors.AuthSessionsError, int]:
+    """The domain error and status for any exception, including Sanic's and the ORM's."""
+    if isinstance(exc, errors.AuthSessionsError):
+        return exc, status_of(exc)
+    if isinstance(exc, SanicException):
+        status = exc.status_code
+        message = SANIC_MESSAGES.get(status) or (str(exc) if exc.quiet else "") or None
+        generic = errors.AuthSessionsError(message)
+        generic.code = SANIC_CODES.get(status, "ERROR")
+        return generic, status
+    if is_database_unavailable(exc):
+        unavailable = errors.DatabaseUnavailable()
+        return unavailable, status_of(unavailable)
+    if isinstance(exc, IntegrityError):
+        return errors.Conflict(), 409
+    internal = errors.AuthSessionsError("An unexpected error occurred.")
+    internal.code = "INTERNAL_ERROR"
+    return internal, 500
+
+
+def install_error_handler(app: Sanic, settings: AuthSettings) -> None:
+    """Route errors to the contract's body.
+
+    Domain errors always use it (host routes that use our guards raise them too); other
+    errors use it only on the extension's own paths, so the host keeps its own format.
+    """
+    default_handler: Callable[[Request, Exception], HTTPResponse] = app.error_handler.default
+    own_prefixes = (settings.url_prefix + "/", settings.health_path)
+
+    async def handle_domain_error(
+        request: Request, exc: errors.AuthSessionsError
+    ) -> HTTPResponse:
+        return error_response(exc)
+
+    async def handle_other_error(request: Request, exc: Exception) -> HTTPResponse:
+        path = request.path
+        if not (path.startswith(own_prefixes) or path == settings.url_prefix):
+            return default_handler(request, exc)
+        error, status = to_domain_error(exc)
+        if status == 500:
+            logger.error("Unhandled error on %s %s", request.method, path, exc_info=exc)
+        elif isinstance(error, errors.DatabaseUnavailable):
+            logger.error("Database unavailable on %s %s: %r", request.method, path, exc)
+        return error_response(error, status)
+
+    app.error_handler.add(errors.AuthSessionsError, handle_domain_error)
+    app.error_handler.add(Exception, handle_other_error)
