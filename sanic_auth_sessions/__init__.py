@@ -1,3 +1,30 @@
 """Accounts, JWT sessions with rotation, organizations and an admin API for Sanic apps."""
 
-__version__ = "0.1.0"
+from ._version import __version__
+from .config import AuthSettings, ConfigurationError
+from .devices import DeviceInfo
+from .errors import AuthSessionsError
+from .extension import AuthSessions
+from .guards import current_auth, require_auth, require_superuser
+from .mailer import ConsoleMailer, InMemoryMailer, Mailer
+from .manager import AuthContext, UserManager
+from .models import User, UserSession
+
+__all__ = [
+    "AuthContext",
+    "AuthSessions",
+    "AuthSessionsError",
+    "AuthSettings",
+    "ConfigurationError",
+    "ConsoleMailer",
+    "DeviceInfo",
+    "InMemoryMailer",
+    "Mailer",
+    "User",
+    "UserManager",
+    "UserSession",
+    "__version__",
+    "current_auth",
+    "require_auth",
+    "require_superuser",
+]

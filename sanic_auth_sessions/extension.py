@@ -1,0 +1,99 @@
+"""The sanic-ext extension that mounts everything on a host app."""
+
+from __future__ import annotations
+
+import logging
+from multiprocessing import Event
+
+from sanic import Sanic
+from sanic_ext import Extend
+from sanic_ext.extensions.base import Extension
+
+from .config import AuthSettings
+from .database import close_database, init_database
+from .error_handler import install_error_handler
+from .mailer import ConsoleMailer, Mailer
+from .manager import UserManager
+from .passwords import PasswordHasher
+from .routes.auth import create_auth_blueprint
+from .routes.health import create_health_blueprint
+from .routes.sessions import create_sessions_blueprint
+from .routes.users import create_users_blueprint
+
+logger = logging.getLogger("sanic_auth_sessions")
+
+
+class AuthSessions(Extension):
+    """Mount with ``app.extend(extensions=[AuthSessions()])``.
+
+    Settings are read from ``app.config`` (``AUTH_*`` keys) when the extension starts.
+    When ``AUTH_DATABASE_URL`` is set the extension owns the Tortoise set-up; otherwise the
+    host app runs Tortoise and lists ``sanic_auth_sessions.models`` under the label ``auth``.
+    """
+
+    name = "authsessions"
+
+    def __init__(
+        self, *, manager_class: type[UserManager] = UserManager, mailer: Mailer | None = None
+    ) -> None:
+        self.manager_class = manager_class
+        self.mailer: Mailer = mailer or ConsoleMailer()
+
+    def label(self) -> str:
+        return str(self.app.config.get("AUTH_URL_PREFIX", ""))
+
+    def startup(self, bootstrap: Extend) -> None:
+        app = self.app
+        settings = AuthSettings.from_app(app)
+        app.ctx.auth_settings = settings
+        install_error_handler(app, settings)
+        for blueprint in (
+            create_auth_blueprint(settings.url_prefix),
+            create_users_blueprint(settings.url_prefix),
+            create_sessions_blueprint(settings.url_prefix),
+            create_health_blueprint(settings.health_path),
+        ):
+            app.blueprint(blueprint)
+        self._register_listeners(app, settings)
+
+    def _register_listeners(self, app: Sanic, settings: AuthSettings) -> None:
+        owns_database = settings.database_url is not None
+
+        @app.main_process_start
+        async def prepare_database_once(app: Sanic) -> None:
+            # Runs once before the workers start, so schema work is never raced.
+            if owns_database and settings.generate_schemas:
+                assert settings.database_url is not None
+                await init_database(settings.database_url, generate_schemas=True)
+                await close_database()
+                schema_ready = Event()
+                schema_ready.set()
+                app.shared_ctx.auth_schema_ready = schema_ready
+
+        @app.before_server_start
+        async def start_auth(app: Sanic) -> None:
+            if owns_database:
+                assert settings.database_url is not None
+                schema_ready = getattr(app.shared_ctx, "auth_schema_ready", None)
+                await init_database(
+                    settings.database_url,
+                    generate_schemas=settings.generate_schemas and schema_ready is None,
+                )
+            hasher = PasswordHasher(settings.bcrypt_rounds, settings.hashing_threads)
+            manager = self.manager_class(settings, hasher=hasher, mailer=self.mailer)
+            app.ctx.auth_manager = manager
+            if settings.first_superuser_email and settings.first_superuser_password:
+                created = await manager.ensure_superuser(
+                    settings.first_superuser_email, settings.first_superuser_password
+                )
+                if created:
+                    logger.info("Created the first superuser %s", settings.first_superuser_email)
+
+        @app.after_server_stop
+        async def stop_auth(app: Sanic) -> None:
+            manager: UserManager | None = getattr(app.ctx, "auth_manager", None)
+            if manager is not None:
+                manager.hasher.close()
+            if owns_database:
+                await close_database()
+

@@ -1,0 +1,1 @@
+"""Thin blueprints: validate the request, call the manager, shape the response."""

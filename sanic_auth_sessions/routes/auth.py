@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+from sanic import Blueprint, HTTPResponse, Request, json
+
+from ..devices import device_info
+from ..guards import current_auth, manager_of, require_auth
+from ..manager import LoginResult
+from ..schemas import (
+    LoginBody,
+    OAuthLoginForm,
+    PasswordResetConfirmBody,
+    PasswordResetRequestBody,
+    RefreshBody,
+    RegisterBody,
+    parse_form,
+    parse_json,
+    user_out,
+)
+from ..tokens import TokenPair
+
+
+def token_body(tokens: TokenPair) -> dict[str, object]:
+    return {
+        "access_token": tokens.access_token,
+        "refresh_token": tokens.refresh_token,
+        "token_type": "bearer",
+        "expires_in": tokens.expires_in,
+    }
+
+
+def login_body(result: LoginResult) -> dict[str, object]:
+    return {**token_body(result.tokens), "user": user_out(result.user)}
+
+
+def create_auth_blueprint(url_prefix: str) -> Blueprint:
+    bp = Blueprint("auth_sessions_auth", url_prefix=f"{url_prefix}/auth")
+
+    @bp.post("/register")
+    async def register(request: Request) -> HTTPResponse:
+        """Create an account."""
+        body = parse_json(request, RegisterBody)
+        settings = request.app.ctx.auth_settings
+        user = await manager_of(request).register(
+            email=body.email,
+            password=body.password,
+            first_name=body.first_name,
+            last_name=body.last_name,
+            device=device_info(request, settings.trusted_proxies),
+        )
+        return json(user_out(user), status=201)
+
+    @bp.post("/login")
+    async def login(request: Request) -> HTTPResponse:
+        """Sign in with email and password; starts a session for this device."""
+        body = parse_json(request, LoginBody)
+        device = device_info(request, request.app.ctx.auth_settings.trusted_proxies)
+        result = await manager_of(request).login(body.email, body.password, device)
+        return json(login_body(result))
+
+    @bp.post("/login/oauth")
+    async def login_oauth(request: Request) -> HTTPResponse:
+        """OAuth2 password flow (form-encoded ``username``/``password``), for Swagger UI."""
+        form = parse_form(request, OAuthLoginForm)
+        device = device_info(request, request.app.ctx.auth_settings.trusted_proxies)
+        result = await manager_of(request).login(form.username, form.password, device)
+        return json(login_body(result))
+
+    @bp.post("/refresh")
+    async def refresh(request: Request) -> HTTPResponse:
+        """Rotate a refresh token; reusing an old one revokes its session."""
+        body = parse_json(request, RefreshBody)
+        tokens = await manager_of(request).refresh(body.refresh_token)
+        return json(token_body(tokens))
+
+    @bp.post("/logout")
+    @require_auth
+    async def logout(request: Request) -> HTTPResponse:
+        """End the session of a refresh token (idempotent)."""
+        body = parse_json(request, RefreshBody)
+        await manager_of(request).logout(current_auth(request), body.refresh_token)
+        return json({"success": True, "message": "Logged out."})
+
+    @bp.post("/logout-all")
+    @require_auth
+    async def logout_all(request: Request) -> HTTPResponse:
+        """End every session of the caller, the current one included."""
+        revoked = await manager_of(request).revoke_user_sessions(current_auth(request).user.id)
+        return json(
+            {"success": True, "message": "Logged out of every session.", "sessions_revoked": revoked}
+        )
+
+    @bp.post("/password-reset/request")
+    async def password_reset_request(request: Request) -> HTTPResponse:
+        """Mail a reset token; the answer is the same whether or not the account exists."""
+        body = parse_json(request, PasswordResetRequestBody)
+        await manager_of(request).forgot_password(body.email)
+        return json(
+            {
+                "success": True,
+                "message": "If an account exists for this email, a reset link has been sent.",
+            }
+        )
+
+    @bp.post("/password-reset/confirm")
+    async def password_reset_confirm(request: Request) -> HTTPResponse:
+        """Set a new password with a reset token; every session is revoked."""
+        body = parse_json(request, PasswordResetConfirmBody)
+        await manager_of(request).reset_password(body.token, body.new_password)
+        return json({"success": True, "message": "Password has been reset. Please log in."})
+
+    return bp

@@ -1,0 +1,151 @@
+"""Request bodies (pydantic) and response bodies (plain dicts) of the HTTP contract."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated, Any, TypeVar
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, ValidationError
+from sanic import Request
+
+from .errors import BadRequest, ErrorDetail, ValidationFailed
+from .models import EMAIL_MAX_CHARS, NAME_MAX_CHARS, User, UserSession
+from .tokens import MAX_TOKEN_CHARS
+
+# Passwords are checked by the policy (length in bytes, strength) so the user learns why;
+# this bound only keeps absurd inputs away from the strength estimator.
+PASSWORD_MAX_CHARS = 1024
+
+Email = Annotated[EmailStr, StringConstraints(max_length=EMAIL_MAX_CHARS)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, max_length=NAME_MAX_CHARS)]
+Password = Annotated[str, StringConstraints(min_length=1, max_length=PASSWORD_MAX_CHARS)]
+Token = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TOKEN_CHARS)]
+
+Body = TypeVar("Body", bound=BaseModel)
+
+
+class RequestBody(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=False, frozen=True)
+
+
+class StrictBody(RequestBody):
+    """A body whose unknown fields are errors (e.g. ``is_superuser`` on PATCH /users/me)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RegisterBody(RequestBody):
+    email: Email
+    password: Password
+    first_name: Name = ""
+    last_name: Name = ""
+
+
+class LoginBody(RequestBody):
+    email: Email
+    password: Password
+
+
+class OAuthLoginForm(RequestBody):
+    username: Email
+    password: Password
+
+
+class RefreshBody(RequestBody):
+    refresh_token: Token
+
+
+class PasswordResetRequestBody(RequestBody):
+    email: Email
+
+
+class PasswordResetConfirmBody(RequestBody):
+    token: Token
+    new_password: Password
+
+
+class UpdateMeBody(StrictBody):
+    first_name: Name | None = None
+    last_name: Name | None = None
+    email: Email | None = None
+
+
+class ChangePasswordBody(RequestBody):
+    current_password: Password
+    new_password: Password
+
+
+def _validation_failed(exc: ValidationError) -> ValidationFailed:
+    details = []
+    for error in exc.errors(include_url=False):
+        field = ".".join(str(part) for part in error["loc"]) or None
+        message = error["msg"]
+        if error["type"] == "extra_forbidden":
+            message = "This field cannot be set here."
+        elif error["type"] == "missing":
+            message = "This field is required."
+        details.append(ErrorDetail("VALIDATION_ERROR", message, field))
+    return ValidationFailed(details)
+
+
+def validate(model: type[Body], data: Any) -> Body:
+    if not isinstance(data, dict):
+        raise BadRequest("The request body must be a JSON object.")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise _validation_failed(exc) from None
+
+
+def parse_json(request: Request, model: type[Body]) -> Body:
+    """The JSON body validated against ``model``: 400 if it is not JSON, 422 per bad field."""
+    try:
+        data = json.loads(request.body or b"null")
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("The request body is not valid JSON.") from None
+    return validate(model, data)
+
+
+def parse_form(request: Request, model: type[Body]) -> Body:
+    form = request.get_form(keep_blank_values=True)
+    return validate(model, {key: form.get(key) for key in form})
+
+
+def parse_query(request: Request, model: type[Body]) -> Body:
+    args = request.get_args(keep_blank_values=True)
+    return validate(model, {key: args.get(key) for key in args})
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def user_out(user: User) -> dict[str, Any]:
+    return {
+        "id": str(user.id),
+        "email": user.email,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "is_active": user.is_active,
+        "is_superuser": user.is_superuser,
+        "created_at": iso(user.created_at),
+        "updated_at": iso(user.updated_at),
+    }
+
+
+def session_out(session: UserSession, current_session_id: UUID | None = None) -> dict[str, Any]:
+    return {
+        "id": str(session.id),
+        "device_name": session.device_name,
+        "device_id": session.device_id,
+        "ip_address": session.ip_address,
+        "user_agent": session.user_agent,
+        "location_city": session.location_city,
+        "location_country": session.location_country,
+        "last_used_at": iso(session.last_used_at),
+        "created_at": iso(session.created_at),
+        "expires_at": iso(session.expires_at),
+        "is_current": session.id == current_session_id,
+    }

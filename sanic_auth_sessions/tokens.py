@@ -1,0 +1,104 @@
+"""JWT access and refresh tokens: issue and verify, nothing else."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, Literal
+from uuid import UUID
+
+import jwt
+
+from .config import AuthSettings
+from .errors import InvalidToken
+
+TokenType = Literal["access", "refresh"]
+REQUIRED_CLAIMS = ("sub", "sid", "jti", "type", "iat", "exp", "iss", "aud")
+MAX_TOKEN_CHARS = 4096
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    user_id: UUID
+    session_id: UUID
+    jti: str
+    type: TokenType
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    refresh_jti: str
+    expires_in: int  # access token lifetime, in seconds
+    refresh_expires_at: datetime
+
+
+def new_jti() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class TokenCodec:
+    def __init__(self, settings: AuthSettings) -> None:
+        self._settings = settings
+
+    def encode(
+        self, *, user_id: UUID, session_id: UUID, jti: str, type: TokenType, now: datetime
+    ) -> str:
+        s = self._settings
+        ttl_s = s.access_token_ttl_s if type == "access" else s.refresh_token_ttl_s
+        payload = {
+            "sub": str(user_id),
+            "sid": str(session_id),
+            "jti": jti,
+            "type": type,
+            "iat": int(now.timestamp()),
+            "exp": int(now.timestamp()) + ttl_s,
+            "iss": s.issuer,
+            "aud": s.audience,
+        }
+        return jwt.encode(payload, s.secret_key, algorithm=s.algorithm)
+
+    def issue_pair(self, *, user_id: UUID, session_id: UUID, refresh_jti: str) -> TokenPair:
+        now = datetime.now(timezone.utc)
+        access = self.encode(
+            user_id=user_id, session_id=session_id, jti=new_jti(), type="access", now=now
+        )
+        refresh = self.encode(
+            user_id=user_id, session_id=session_id, jti=refresh_jti, type="refresh", now=now
+        )
+        return TokenPair(
+            access_token=access,
+            refresh_token=refresh,
+            refresh_jti=refresh_jti,
+            expires_in=self._settings.access_token_ttl_s,
+            refresh_expires_at=now + timedelta(seconds=self._settings.refresh_token_ttl_s),
+        )
+
+    def decode(self, token: str, expected_type: TokenType) -> TokenClaims:
+        """Verify signature, algorithm, ``iss``, ``aud``, times and type; raise InvalidToken."""
+        s = self._settings
+        if not token or len(token) > MAX_TOKEN_CHARS:
+            raise InvalidToken()
+        try:
+            payload: dict[str, Any] = jwt.decode(
+                token,
+                s.verification_key,
+                algorithms=[s.algorithm],
+                audience=s.audience,
+                issuer=s.issuer,
+                options={"require": list(REQUIRED_CLAIMS)},
+            )
+            if payload["type"] != expected_type:
+                raise InvalidToken()
+            return TokenClaims(
+                user_id=UUID(str(payload["sub"])),
+                session_id=UUID(str(payload["sid"])),
+                jti=str(payload["jti"]),
+                type=expected_type,
+                expires_at=datetime.fromtimestamp(int(payload["exp"]), timezone.utc),
+            )
+        except (jwt.PyJWTError, ValueError, TypeError, KeyError):
+            raise InvalidToken() from None
