@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -69,6 +70,22 @@ class PasswordHasher:
         self._executor.shutdown(wait=False, cancel_futures=True)
 
 
+def personal_words(user_inputs: Sequence[str]) -> list[str]:
+    """Each input and its parts ("ada.lovelace@x.org" → "ada", "lovelace", …) for zxcvbn."""
+    words: set[str] = set()
+    for item in user_inputs:
+        item = item.strip().lower()
+        if not item:
+            continue
+        words.add(item)
+        local = item.split("@", 1)[0]
+        words.add(local)
+        words.add(re.sub(r"[^0-9a-z]+", "", local))
+        words.update(part for part in re.split(r"[^0-9a-z]+", item) if len(part) >= 3)
+    words.discard("")
+    return sorted(words)
+
+
 def check_password_policy(
     password: str,
     min_length: int,
@@ -92,7 +109,7 @@ def check_password_policy(
         )
     if min_score <= 0:
         return
-    result = zxcvbn(password, user_inputs=[item for item in user_inputs if item])
+    result = zxcvbn(password, user_inputs=personal_words(user_inputs))
     if result["score"] < min_score:
         feedback = result.get("feedback") or {}
         hint = feedback.get("warning") or " ".join(feedback.get("suggestions") or [])

@@ -1,0 +1,16 @@
+"""Request size limit: Sanic answers 413 before reading a body larger than this."""
+
+from __future__ import annotations
+
+from sanic import Sanic
+
+from .config import AuthSettings
+
+
+def apply_request_limits(app: Sanic, settings: AuthSettings) -> None:
+    """Set Sanic's ``REQUEST_MAX_SIZE`` (app-wide, in bytes) to ``AUTH_MAX_BODY_BYTES``.
+
+    Sanic reads it when a connection opens, so call this before the server starts. It covers
+    host routes too: a host that accepts larger uploads raises ``AUTH_MAX_BODY_BYTES``.
+    """
+    app.config.REQUEST_MAX_SIZE = settings.max_body_bytes

@@ -1,0 +1,171 @@
+"""Shared fixtures: a real Sanic server per test on SQLite and, when
+``TEST_DATABASE_URL`` is set, on PostgreSQL too; an httpx client talking HTTP to it."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+import httpx
+import pytest
+from sanic import Sanic
+from tortoise import Tortoise
+
+from sanic_auth_sessions import AuthSessions, InMemoryMailer, UserManager
+from sanic_auth_sessions.models import APP_LABEL
+
+STRONG_PASSWORD = "correct horse battery staple"
+OTHER_STRONG_PASSWORD = "Tr0ub4dor&3-zebra-quilt"
+POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
+
+DATABASES = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture(params=DATABASES)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "postgres":
+        assert POSTGRES_URL is not None
+        return POSTGRES_URL
+    return f"sqlite://{tmp_path / 'test.sqlite3'}"
+
+
+async def reset_database() -> None:
+    """Start every test from empty tables (PostgreSQL is shared between tests)."""
+    connection = Tortoise.get_connection("default")
+    if connection.capabilities.dialect != "postgres":
+        return
+    tables = [model._meta.db_table for model in Tortoise.apps[APP_LABEL].values()]
+    await connection.execute_script(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+
+
+@dataclass
+class RunningApp:
+    app: Sanic
+    client: httpx.AsyncClient
+    mailer: InMemoryMailer
+    base_url: str
+    prefix: str = "/api/v1"
+    stash: dict[str, Any] = field(default_factory=dict)
+
+    def url(self, path: str) -> str:
+        return f"{self.prefix}{path}"
+
+    async def register(
+        self, email: str, password: str = STRONG_PASSWORD, **extra: Any
+    ) -> dict[str, Any]:
+        response = await self.client.post(
+            self.url("/auth/register"), json={"email": email, "password": password, **extra}
+        )
+        assert response.status_code == 201, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def login(
+        self, email: str, password: str = STRONG_PASSWORD, **headers: str
+    ) -> dict[str, Any]:
+        response = await self.client.post(
+            self.url("/auth/login"), json={"email": email, "password": password}, headers=headers
+        )
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def user_with_tokens(self, email: str, **headers: str) -> dict[str, Any]:
+        await self.register(email)
+        return await self.login(email, **headers)
+
+
+def bearer(tokens: dict[str, Any]) -> dict[str, str]:
+    return {"Authorization": f"Bearer {tokens['access_token']}"}
+
+
+AppFactory = Callable[..., Any]
+
+
+def build_app(
+    database_url: str,
+    *,
+    mailer: InMemoryMailer,
+    manager_class: type[UserManager] = UserManager,
+    setup: Callable[[Sanic], None] | None = None,
+    **config: Any,
+) -> Sanic:
+    app = Sanic(f"test_{uuid4().hex[:12]}")
+    app.config.update(
+        {
+            "AUTH_ENVIRONMENT": "test",
+            "AUTH_DATABASE_URL": database_url,
+            "AUTH_GENERATE_SCHEMAS": True,
+            "AUTH_BCRYPT_ROUNDS": 4,
+            "AUTH_RATE_LIMIT_ENABLED": False,
+            "AUTH_LOCKOUT_ENABLED": False,
+            **{f"AUTH_{key.upper()}": value for key, value in config.items()},
+        }
+    )
+    app.config.OAS = False
+    if setup is not None:
+        setup(app)
+    app.extend(extensions=[AuthSessions(manager_class=manager_class, mailer=mailer)])
+    return app
+
+
+async def start_app(app: Sanic, mailer: InMemoryMailer) -> tuple[RunningApp, Any]:
+    port = free_port()
+    server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True)
+    assert server is not None
+    await server.startup()
+    await server.before_start()
+    await server.after_start()
+    await reset_database()
+    base_url = f"http://127.0.0.1:{port}"
+    client = httpx.AsyncClient(base_url=base_url, timeout=30)
+    return RunningApp(app=app, client=client, mailer=mailer, base_url=base_url), server
+
+
+async def stop_app(running: RunningApp, server: Any) -> None:
+    await running.client.aclose()
+    await server.before_stop()
+    server.close()
+    await server.wait_closed()
+    await server.after_stop()
+
+
+@pytest.fixture
+async def make_app(database_url: str) -> AsyncIterator[Callable[..., Any]]:
+    """``await make_app(**AUTH settings)`` starts a server; all are stopped after the test."""
+    started: list[tuple[RunningApp, Any]] = []
+
+    async def factory(**kwargs: Any) -> RunningApp:
+        mailer = kwargs.pop("mailer", None) or InMemoryMailer()
+        app = build_app(database_url, mailer=mailer, **kwargs)
+        running, server = await start_app(app, mailer)
+        started.append((running, server))
+        return running
+
+    yield factory
+    for running, server in reversed(started):
+        await stop_app(running, server)
+
+
+@pytest.fixture
+async def api(make_app: Callable[..., Any]) -> RunningApp:
+    running: RunningApp = await make_app()
+    return running
+
+
+@pytest.fixture(autouse=True)
+def _quiet_sanic_registry() -> Iterator[None]:
+    Sanic.test_mode = True
+    yield
