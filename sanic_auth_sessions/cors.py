@@ -43,7 +43,7 @@ def cors_config(settings: AuthSettings) -> dict[str, Any]:
     }
 
 
-def configure_cors(app: Sanic, settings: AuthSettings) -> None:
+def configure_cors(app: Sanic[Any, Any], settings: AuthSettings) -> None:
     """Set sanic-ext's CORS keys from ``settings`` wherever the host has not set its own.
 
     ``Extend`` adds its defaults to ``app.config`` before any extension starts, so a key that

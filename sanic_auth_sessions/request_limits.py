@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sanic import Sanic
 
 from .config import AuthSettings
 
 
-def apply_request_limits(app: Sanic, settings: AuthSettings) -> None:
+def apply_request_limits(app: Sanic[Any, Any], settings: AuthSettings) -> None:
     """Set Sanic's ``REQUEST_MAX_SIZE`` (app-wide, in bytes) to ``AUTH_MAX_BODY_BYTES``.
 
     Sanic reads it when a connection opens, so call this before the server starts. It covers

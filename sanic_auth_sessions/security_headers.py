@@ -20,9 +20,11 @@ import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
-from sanic import HTTPResponse, Request, Sanic
+from sanic import Request, Sanic
+from sanic.response import BaseHTTPResponse
 
 from .config import AuthSettings
 
@@ -130,7 +132,7 @@ class SecurityHeaders:
     docs_pages: dict[str, DocsPolicy]
     docs_csp: dict[str, str] = field(default_factory=dict)
 
-    def apply(self, request: Request, response: HTTPResponse) -> None:
+    def apply(self, request: Request, response: BaseHTTPResponse) -> None:
         headers = response.headers
         for name, value in self.base:
             if name not in headers:
@@ -141,7 +143,7 @@ class SecurityHeaders:
         policy = self.docs_pages.get(path)
         headers[CSP_HEADER] = self.csp if policy is None else self._docs(path, policy, response)
 
-    def _docs(self, path: str, policy: DocsPolicy, response: HTTPResponse) -> str:
+    def _docs(self, path: str, policy: DocsPolicy, response: BaseHTTPResponse) -> str:
         csp = self.docs_csp.get(path)
         if csp is None:
             body = response.body.decode("utf-8", "replace") if response.body else ""
@@ -150,7 +152,7 @@ class SecurityHeaders:
         return csp
 
 
-def install_security_headers(app: Sanic, settings: AuthSettings) -> None:
+def install_security_headers(app: Sanic[Any, Any], settings: AuthSettings) -> None:
     """Add the security headers to every response of ``app``."""
     if not settings.security_headers_enabled:
         return
@@ -162,13 +164,13 @@ def install_security_headers(app: Sanic, settings: AuthSettings) -> None:
     )
     app.ctx.auth_security_headers = security
 
-    async def add_security_headers(request: Request, response: HTTPResponse) -> None:
+    async def add_security_headers(request: Request, response: BaseHTTPResponse) -> None:
         security.apply(request, response)
 
     app.register_middleware(add_security_headers, "response")
 
 
-def docs_pages(app: Sanic) -> dict[str, DocsPolicy]:
+def docs_pages(app: Sanic[Any, Any]) -> dict[str, DocsPolicy]:
     """The sanic-ext OpenAPI UI paths, each with what its page must load."""
 
     def setting(key: str) -> object:

@@ -41,11 +41,11 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return f"sqlite://{tmp_path / 'test.sqlite3'}"
 
 
-async def reset_database() -> None:
-    """Start every test from empty tables (PostgreSQL is shared between tests)."""
-    connection = Tortoise.get_connection("default")
-    if connection.capabilities.dialect != "postgres":
+async def reset_database(url: str) -> None:
+    """Start every test from empty tables (the PostgreSQL database is shared by tests)."""
+    if url != POSTGRES_URL:
         return
+    connection = Tortoise.get_connection("default")
     tables = [model._meta.db_table for model in Tortoise.apps[APP_LABEL].values()]
     await connection.execute_script(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
 
@@ -128,7 +128,7 @@ async def start_app(app: Sanic, mailer: InMemoryMailer) -> tuple[RunningApp, Any
     await server.startup()
     await server.before_start()
     await server.after_start()
-    await reset_database()
+    await reset_database(app.config.AUTH_DATABASE_URL)
     base_url = f"http://127.0.0.1:{port}"
     client = httpx.AsyncClient(base_url=base_url, timeout=30)
     return RunningApp(app=app, client=client, mailer=mailer, base_url=base_url), server
@@ -149,7 +149,8 @@ async def make_app(database_url: str) -> AsyncIterator[Callable[..., Any]]:
 
     async def factory(**kwargs: Any) -> RunningApp:
         mailer = kwargs.pop("mailer", None) or InMemoryMailer()
-        app = build_app(database_url, mailer=mailer, **kwargs)
+        url = kwargs.pop("database_url", database_url)
+        app = build_app(url, mailer=mailer, **kwargs)
         running, server = await start_app(app, mailer)
         started.append((running, server))
         return running

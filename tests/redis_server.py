@@ -56,9 +56,10 @@ def redis_url() -> Iterator[str]:
         pytest.skip("no TEST_REDIS_URL and no redis-server on PATH")
     port = free_port()
     with tempfile.TemporaryDirectory() as workdir:
+        arguments = ["--port", str(port), "--bind", "127.0.0.1", "--dir", workdir]
+        no_persistence = ["--save", "", "--appendonly", "no"]
         process = subprocess.Popen(
-            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly"]
-            + ["no", "--dir", workdir],
+            [binary, *arguments, *no_persistence],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -91,7 +92,9 @@ async def serve(app: Sanic[Any, Any]) -> AsyncIterator[httpx.AsyncClient]:
     await server.before_start()
     await server.after_start()
     try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+        base_url = f"http://127.0.0.1:{port}"
+        # Plain HTTP on loopback: skipping TLS set-up saves ~0.1 s per client.
+        async with httpx.AsyncClient(base_url=base_url, verify=False, trust_env=False) as client:
             yield client
     finally:
         await server.before_stop()

@@ -29,9 +29,9 @@ def free_port() -> int:
 
 
 @asynccontextmanager
-async def running(app: Sanic) -> AsyncIterator[httpx.AsyncClient]:
+async def running(app: Sanic[Any, Any]) -> AsyncIterator[httpx.AsyncClient]:
     port = free_port()
-    server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True)
+    server: Any = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True)
     assert server is not None
     await server.startup()
     await server.before_start()
@@ -46,8 +46,8 @@ async def running(app: Sanic) -> AsyncIterator[httpx.AsyncClient]:
         await server.after_stop()
 
 
-def make_app(*origins: str, host_config: dict[str, Any] | None = None) -> Sanic:
-    app = Sanic(f"cors_{uuid4().hex[:8]}")
+def make_app(*origins: str, host_config: dict[str, Any] | None = None) -> Sanic[Any, Any]:
+    app: Sanic[Any, Any] = Sanic(f"cors_{uuid4().hex[:8]}")
     app.config.update(host_config or {})
 
     @app.route("/api/v1/things", methods=["GET", "POST"])
@@ -154,18 +154,20 @@ async def test_host_cors_settings_win() -> None:
     assert theirs.headers["access-control-allow-credentials"] == "true"
 
 
-class CorsFirst(Extension):
+class CorsFirst(Extension):  # type: ignore[no-untyped-call]
     """Mimics the core extension: listed first, so its startup runs before sanic-ext's HTTP."""
 
     name = "corsfirstprobe"
 
     def startup(self, bootstrap: Extend) -> None:
         origins = self.app.config.get("PROBE_ORIGINS", ())
-        configure_cors(self.app, AuthSettings.from_defaults(environment="test", cors_origins=origins))
+        configure_cors(
+            self.app, AuthSettings.from_defaults(environment="test", cors_origins=origins)
+        )
 
 
 async def test_works_from_an_extension_started_before_the_http_extension() -> None:
-    app = Sanic(f"cors_{uuid4().hex[:8]}")
+    app: Sanic[Any, Any] = Sanic(f"cors_{uuid4().hex[:8]}")
     app.config.PROBE_ORIGINS = (ALLOWED,)
 
     @app.get("/api/v1/things")
@@ -183,7 +185,7 @@ async def test_works_from_an_extension_started_before_the_http_extension() -> No
 
 
 def test_wildcard_origin_is_refused() -> None:
-    app = Sanic(f"cors_{uuid4().hex[:8]}")
+    app: Sanic[Any, Any] = Sanic(f"cors_{uuid4().hex[:8]}")
     settings = AuthSettings.from_defaults(environment="test", cors_origins=["*"])
     with pytest.raises(ConfigurationError):
         configure_cors(app, settings)

@@ -36,9 +36,9 @@ from sanic_auth_sessions.config import AuthSettings
 from sanic_auth_sessions.error_handler import install_error_handler
 from sanic_auth_sessions.security_headers import install_security_headers
 
-SWAGGER_VERSION: str = inspect.signature(ExtConfig.__init__).parameters[
-    "oas_ui_swagger_version"
-].default
+SWAGGER_VERSION: str = (
+    inspect.signature(ExtConfig.__init__).parameters["oas_ui_swagger_version"].default
+)
 REDOC_VERSION = "2.5.4"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -119,7 +119,9 @@ def cdn_root() -> Path:
     for served, source in SWAGGER_FILES.items():
         shutil.copyfile(swagger / source, swagger_dir / served)
     (root / "redoc").mkdir(exist_ok=True)
-    shutil.copyfile(redoc / "bundles" / "redoc.standalone.js", root / "redoc" / "redoc.standalone.js")
+    shutil.copyfile(
+        redoc / "bundles" / "redoc.standalone.js", root / "redoc" / "redoc.standalone.js"
+    )
     return root
 
 
@@ -149,8 +151,8 @@ def chromium_path() -> str:
     return found
 
 
-def make_app(cdn_url: str) -> Sanic:
-    app = Sanic(f"docs_{uuid4().hex[:8]}")
+def make_app(cdn_url: str) -> Sanic[Any, Any]:
+    app: Sanic[Any, Any] = Sanic(f"docs_{uuid4().hex[:8]}")
     app.config.OAS_UI_SWAGGER_CDN_URL = f"{cdn_url}/swagger-ui"
     app.config.OAS_UI_REDOC_CDN_URL = f"{cdn_url}/redoc/redoc.standalone.js"
     settings = AuthSettings.from_defaults(environment="test")
@@ -174,9 +176,9 @@ def make_app(cdn_url: str) -> Sanic:
 
 
 @asynccontextmanager
-async def running(app: Sanic) -> AsyncIterator[str]:
+async def running(app: Sanic[Any, Any]) -> AsyncIterator[str]:
     port = free_port()
-    server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True)
+    server: Any = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True)
     assert server is not None
     await server.startup()
     await server.before_start()
@@ -219,9 +221,11 @@ async def test_docs_ui_renders_without_csp_violation(
             page.on("pageerror", lambda error: errors.append(str(error)))
             page.on(
                 "requestfailed",
-                lambda request: failed_local.append(request.url)
-                if request.url.startswith("http://127.0.0.1")
-                else None,
+                lambda request: (
+                    failed_local.append(request.url)
+                    if request.url.startswith("http://127.0.0.1")
+                    else None
+                ),
             )
 
             async def offline(route: Route) -> None:
@@ -236,9 +240,9 @@ async def test_docs_ui_renders_without_csp_violation(
             await page.add_init_script(RECORD_VIOLATIONS)
             response = await page.goto(base_url + path, wait_until="load")
             assert response is not None and response.status == 200
-            assert "script-src " + cdn_url in (await response.all_headers())[
-                "content-security-policy"
-            ]
+            assert (
+                "script-src " + cdn_url in (await response.all_headers())["content-security-policy"]
+            )
             await page.wait_for_selector(rendered, timeout=20_000)
             await page.wait_for_timeout(500)  # let late scripts, styles and workers start
 

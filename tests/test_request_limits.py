@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 from uuid import uuid4
 
 import httpx
@@ -13,6 +14,7 @@ from sanic import HTTPResponse, Request, Sanic, json
 from sanic_auth_sessions.config import AuthSettings
 from sanic_auth_sessions.error_handler import install_error_handler
 from sanic_auth_sessions.request_limits import apply_request_limits
+from sanic_auth_sessions.security_headers import install_security_headers
 
 LIMIT = 2048
 
@@ -25,9 +27,9 @@ def free_port() -> int:
 
 
 @asynccontextmanager
-async def running(app: Sanic) -> AsyncIterator[httpx.AsyncClient]:
+async def running(app: Sanic[Any, Any]) -> AsyncIterator[httpx.AsyncClient]:
     port = free_port()
-    server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True)
+    server: Any = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True)
     assert server is not None
     await server.startup()
     await server.before_start()
@@ -42,8 +44,8 @@ async def running(app: Sanic) -> AsyncIterator[httpx.AsyncClient]:
         await server.after_stop()
 
 
-def make_app() -> Sanic:
-    app = Sanic(f"rl_{uuid4().hex[:8]}")
+def make_app() -> Sanic[Any, Any]:
+    app: Sanic[Any, Any] = Sanic(f"limits_{uuid4().hex[:8]}")
     settings = AuthSettings.from_defaults(environment="test", max_body_bytes=LIMIT)
 
     @app.post("/api/v1/echo")
@@ -55,6 +57,7 @@ def make_app() -> Sanic:
         return json({"size": len(request.body)})
 
     install_error_handler(app, settings)
+    install_security_headers(app, settings)
     apply_request_limits(app, settings)
     return app
 
@@ -62,7 +65,7 @@ def make_app() -> Sanic:
 def test_sets_sanic_request_max_size() -> None:
     app = make_app()
     assert app.config.REQUEST_MAX_SIZE == LIMIT
-    default = Sanic(f"rl_{uuid4().hex[:8]}")
+    default: Sanic[Any, Any] = Sanic(f"limits_{uuid4().hex[:8]}")
     apply_request_limits(default, AuthSettings.from_defaults(environment="test"))
     assert default.config.REQUEST_MAX_SIZE == 1024 * 1024
 
@@ -86,6 +89,10 @@ async def test_oversize_body_gets_413_with_contract_body() -> None:
     assert body["success"] is False
     assert [error["code"] for error in body["errors"]] == ["PAYLOAD_TOO_LARGE"]
     assert set(body["errors"][0]) == {"code", "message", "field"}
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert (
+        response.headers["content-security-policy"] == "default-src 'none'; frame-ancestors 'none'"
+    )
 
 
 async def test_oversize_chunked_body_gets_413() -> None:

@@ -43,9 +43,9 @@ def free_port() -> int:
 
 
 @asynccontextmanager
-async def running(app: Sanic) -> AsyncIterator[httpx.AsyncClient]:
+async def running(app: Sanic[Any, Any]) -> AsyncIterator[httpx.AsyncClient]:
     port = free_port()
-    server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True)
+    server: Any = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True)
     assert server is not None
     await server.startup()
     await server.before_start()
@@ -60,8 +60,8 @@ async def running(app: Sanic) -> AsyncIterator[httpx.AsyncClient]:
         await server.after_stop()
 
 
-def make_app(**overrides: Any) -> Sanic:
-    app = Sanic(f"sh_{uuid4().hex[:8]}")
+def make_app(**overrides: Any) -> Sanic[Any, Any]:
+    app: Sanic[Any, Any] = Sanic(f"sh_{uuid4().hex[:8]}")
     app.config.OAS_UI_SWAGGER_CDN_URL = CDN
     app.config.OAS_UI_REDOC_CDN_URL = REDOC_CDN
     settings = AuthSettings.from_defaults(**{"environment": "test", **overrides})
@@ -205,7 +205,7 @@ async def test_redoc_and_index_pages_get_redoc_csp() -> None:
 
 
 async def test_docs_paths_follow_oas_config() -> None:
-    app = Sanic(f"sh_{uuid4().hex[:8]}")
+    app: Sanic[Any, Any] = Sanic(f"sh_{uuid4().hex[:8]}")
     app.config.OAS_URL_PREFIX = "/reference/"
     app.config.OAS_URI_TO_SWAGGER = "/try"
     app.config.OAS_UI_SWAGGER_CDN_URL = "//cdn.example.com/swagger-ui"
