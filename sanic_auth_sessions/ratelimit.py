@@ -11,9 +11,10 @@ Every response to a rate-limited request, successful or ``429``, carries:
 
 - ``X-RateLimit-Limit``: the number of requests allowed in the window;
 - ``X-RateLimit-Remaining``: how many are left after this one;
-- ``X-RateLimit-Reset``: seconds (an integer delta, not an epoch) until the next request is
-  allowed again: with the moving window, when the oldest counted request leaves the window;
-  with the fixed window, when the window restarts.
+- ``X-RateLimit-Reset``: seconds (an integer delta of at least 1, not an epoch) until a
+  request frees up: with the moving window, when the oldest counted request leaves the
+  window; with the fixed window, when the window restarts. On a ``429`` it equals
+  ``Retry-After``.
 
 When several limits apply to one request, the headers describe the one with the least
 remaining.
@@ -30,7 +31,7 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from limits import RateLimitItem, parse
+from limits import RateLimitItem, parse_many
 from limits.aio.storage import RedisStorage, Storage
 from limits.aio.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
 from limits.aio.strategies import RateLimiter as Strategy
@@ -49,7 +50,7 @@ Handler = TypeVar("Handler", bound=Callable[..., Awaitable[Any]])
 LimitSpec = str | Callable[[AuthSettings], str]
 KeyFunc = Callable[[Request], str | None]
 
-STORAGE_ERRORS: tuple[type[Exception], ...] = (StorageError, ConnectionError, TimeoutError, OSError)
+STORAGE_ERRORS: tuple[type[Exception], ...] = (StorageError, OSError)  # OSError: timeouts too
 REDIS_SCHEMES = ("redis", "rediss", "redis+unix")
 REDIS_KEY_PREFIX = "sanic_auth_sessions"
 REDIS_TIMEOUT_S = 1.0  # connect and per-command; the URL's query string may override both
@@ -64,14 +65,13 @@ class RateLimitInfo:
 
     limit: int
     remaining: int
-    reset_at: float  # epoch seconds
+    reset_after_s: int  # measured at the hit, so it equals the 429's Retry-After
 
-    def headers(self, now: float | None = None) -> dict[str, str]:
-        reset_after_s = max(0, math.ceil(self.reset_at - (now or time.time())))
+    def headers(self) -> dict[str, str]:
         return {
             "X-RateLimit-Limit": str(self.limit),
             "X-RateLimit-Remaining": str(self.remaining),
-            "X-RateLimit-Reset": str(reset_after_s),
+            "X-RateLimit-Reset": str(self.reset_after_s),
         }
 
 
@@ -170,39 +170,41 @@ class RateLimiter:
             else MovingWindowRateLimiter(storage)
         )
         self.failures = StorageFailurePolicy(settings, "Rate-limit")
-        self._items: dict[str, RateLimitItem] = {}
+        self._items: dict[str, list[RateLimitItem]] = {}
 
     async def hit(self, request: Request, scope: str, limit: str, key: str) -> None:
         """Count one request; raise ``errors.RateLimited`` when it is over ``limit``.
 
-        ``limit`` is a limits string such as ``"10/minute"``. Does nothing when
+        ``limit`` is a limits string such as ``"10/minute"`` (or several: ``"5/minute;50/hour"``).
+        The storage key is built from ``scope``, ``key`` and the limit. Does nothing when
         ``AUTH_RATE_LIMIT_ENABLED`` is false.
         """
         if not self.settings.rate_limit_enabled:
             return
-        item = self._item(limit)
         identifiers = ("auth", scope, key)
-        try:
-            allowed = await self.strategy.hit(item, *identifiers)
-            stats = await self.strategy.get_window_stats(item, *identifiers)
-        except STORAGE_ERRORS as exc:
-            self.failures.handle(exc)
-            return
-        info = RateLimitInfo(item.amount, 0 if not allowed else stats.remaining, stats.reset_time)
-        _record(request, info)
-        if not allowed:
-            raise errors.RateLimited(retry_after_s=math.ceil(stats.reset_time - time.time()))
+        for item in self._parsed(limit):
+            try:
+                allowed = await self.strategy.hit(item, *identifiers)
+                stats = await self.strategy.get_window_stats(item, *identifiers)
+            except STORAGE_ERRORS as exc:
+                self.failures.handle(exc)
+                return
+            reset_after_s = max(1, math.ceil(stats.reset_time - time.time()))
+            remaining = stats.remaining if allowed else 0
+            _record(request, RateLimitInfo(item.amount, remaining, reset_after_s))
+            if not allowed:
+                raise errors.RateLimited(retry_after_s=reset_after_s)
 
     async def close(self) -> None:
         if self._close is not None:
             await self._close()
             self._close = None
 
-    def _item(self, limit: str) -> RateLimitItem:
-        item = self._items.get(limit)
-        if item is None:
-            item = self._items[limit] = parse(limit)
-        return item
+    def _parsed(self, limit: str) -> list[RateLimitItem]:
+        items = self._items.get(limit)
+        if items is None:
+            items = self._items[limit] = parse_many(limit)
+        return items
 
 
 def _record(request: Request, info: RateLimitInfo) -> None:
@@ -262,7 +264,7 @@ def rate_limit(
     Needs ``install_rate_limiting``; a no-op when ``AUTH_RATE_LIMIT_ENABLED`` is false.
     """
     if isinstance(limit, str):
-        parse(limit)  # a typo fails at import, not on the first request
+        parse_many(limit)  # a typo fails at import, not on the first request
     key_of = key or ip_key
 
     def decorator(handler: Handler) -> Handler:
@@ -277,7 +279,11 @@ def rate_limit(
             if settings.rate_limit_enabled:
                 value = key_of(request)
                 if value is not None:
-                    limiter: RateLimiter = request.app.ctx.auth_rate_limiter
+                    limiter: RateLimiter | None = getattr(
+                        request.app.ctx, "auth_rate_limiter", None
+                    )
+                    if limiter is None:
+                        raise RuntimeError("The rate limiter starts with the server.")
                     spec = limit if isinstance(limit, str) else limit(settings)
                     await limiter.hit(request, counter, spec, value)
             return await handler(*args, **kwargs)

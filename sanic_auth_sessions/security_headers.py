@@ -147,8 +147,9 @@ class SecurityHeaders:
         csp = self.docs_csp.get(path)
         if csp is None:
             body = response.body.decode("utf-8", "replace") if response.body else ""
-            scripts, styles = inline_hashes(body)
-            csp = self.docs_csp[path] = policy.render(scripts, styles)
+            csp = policy.render(*inline_hashes(body))
+            if response.status == 200:  # an error page is not the page to remember
+                self.docs_csp[path] = csp
         return csp
 
 

@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
+import asyncpg
 import httpx
 import pytest
 from sanic import Sanic
-from tortoise import Tortoise
+from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from sanic_auth_sessions import AuthSessions, InMemoryMailer, UserManager
-from sanic_auth_sessions.models import APP_LABEL
 
 STRONG_PASSWORD = "correct horse battery staple"
 OTHER_STRONG_PASSWORD = "Tr0ub4dor&3-zebra-quilt"
@@ -41,13 +41,18 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return f"sqlite://{tmp_path / 'test.sqlite3'}"
 
 
-async def reset_database(url: str) -> None:
-    """Start every test from empty tables (the PostgreSQL database is shared by tests)."""
-    if url != POSTGRES_URL:
-        return
-    connection = Tortoise.get_connection("default")
-    tables = [model._meta.db_table for model in Tortoise.apps[APP_LABEL].values()]
-    await connection.execute_script(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+async def empty_postgres(url: str) -> None:
+    """Start a test from empty tables: the PostgreSQL database is shared by all tests."""
+    connection = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
+    try:
+        rows = await connection.fetch(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+        )
+        if rows:
+            tables = ", ".join(f'"{row["tablename"]}"' for row in rows)
+            await connection.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+    finally:
+        await connection.close()
 
 
 @dataclass
@@ -128,7 +133,6 @@ async def start_app(app: Sanic, mailer: InMemoryMailer) -> tuple[RunningApp, Any
     await server.startup()
     await server.before_start()
     await server.after_start()
-    await reset_database(app.config.AUTH_DATABASE_URL)
     base_url = f"http://127.0.0.1:{port}"
     client = httpx.AsyncClient(base_url=base_url, timeout=30)
     return RunningApp(app=app, client=client, mailer=mailer, base_url=base_url), server
@@ -146,8 +150,14 @@ async def stop_app(running: RunningApp, server: Any) -> None:
 async def make_app(database_url: str) -> AsyncIterator[Callable[..., Any]]:
     """``await make_app(**AUTH settings)`` starts a server; all are stopped after the test."""
     started: list[tuple[RunningApp, Any]] = []
+    # Tortoise caches compiled SQL per connection name; tests switch SQLite/PostgreSQL.
+    EXECUTOR_CACHE.clear()
+    if database_url == POSTGRES_URL:
+        await empty_postgres(database_url)
 
     async def factory(**kwargs: Any) -> RunningApp:
+        """Keyword arguments are AUTH_* settings, or ``mailer``/``manager_class``/``setup``;
+        ``database_url=None`` leaves Tortoise to the host app (``setup``)."""
         mailer = kwargs.pop("mailer", None) or InMemoryMailer()
         url = kwargs.pop("database_url", database_url)
         app = build_app(url, mailer=mailer, **kwargs)

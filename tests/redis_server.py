@@ -8,6 +8,7 @@ neither is available. Tests sharing it use unique keys rather than flushing, so 
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import socket
@@ -15,7 +16,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import httpx
@@ -46,37 +47,84 @@ def _answers_ping(port: int) -> bool:
         return False
 
 
+class _ThrowawayRedis:
+    """One ``redis-server`` per test session, however many test modules import the fixture.
+
+    A session fixture imported into several modules is several fixtures, so they share this
+    and the last one to finish stops the server.
+    """
+
+    def __init__(self) -> None:
+        self.url: str | None = None
+        self.failure: str | None = None
+        self.users = 0
+        self._process: subprocess.Popen[bytes] | None = None
+        self._workdir: tempfile.TemporaryDirectory[str] | None = None
+
+    def acquire(self) -> str:
+        if self.url is None and self.failure is None:
+            self._start()
+        if self.url is None:
+            pytest.skip(self.failure or "redis-server is unavailable")
+        self.users += 1
+        return self.url
+
+    def release(self) -> None:
+        self.users -= 1
+        if self.users == 0:
+            self._stop()
+
+    def _start(self) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            self.failure = "no TEST_REDIS_URL and no redis-server on PATH"
+            return
+        port = free_port()
+        self._workdir = tempfile.TemporaryDirectory()
+        arguments = ["--port", str(port), "--bind", "127.0.0.1", "--dir", self._workdir.name]
+        no_persistence = ["--save", "", "--appendonly", "no"]
+        self._process = subprocess.Popen(
+            [binary, *arguments, *no_persistence],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + REDIS_START_TIMEOUT_S
+        while not _answers_ping(port):
+            if self._process.poll() is not None or time.monotonic() > deadline:
+                self.failure = "redis-server did not start"
+                self._stop()
+                return
+            time.sleep(0.05)
+        self.url = f"redis://127.0.0.1:{port}/0"
+
+    def _stop(self) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+            self._process = None
+        if self._workdir is not None:
+            self._workdir.cleanup()
+            self._workdir = None
+        self.url = None
+
+
+_redis = _ThrowawayRedis()
+
+
 @pytest.fixture(scope="session")
 def redis_url() -> Iterator[str]:
     if url := os.environ.get("TEST_REDIS_URL"):
         yield url
         return
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.skip("no TEST_REDIS_URL and no redis-server on PATH")
-    port = free_port()
-    with tempfile.TemporaryDirectory() as workdir:
-        arguments = ["--port", str(port), "--bind", "127.0.0.1", "--dir", workdir]
-        no_persistence = ["--save", "", "--appendonly", "no"]
-        process = subprocess.Popen(
-            [binary, *arguments, *no_persistence],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            deadline = time.monotonic() + REDIS_START_TIMEOUT_S
-            while not _answers_ping(port):
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.skip("redis-server did not start")
-                time.sleep(0.05)
-            yield f"redis://127.0.0.1:{port}/0"
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    url = _redis.acquire()
+    try:
+        yield url
+    finally:
+        _redis.release()
 
 
 @asynccontextmanager
@@ -102,3 +150,17 @@ async def serve(app: Sanic[Any, Any]) -> AsyncIterator[httpx.AsyncClient]:
         await server.wait_closed()
         await server.after_stop()
         sock.close()
+
+
+@contextmanager
+def captured_errors(logger_name: str = "sanic_auth_sessions") -> Iterator[list[logging.LogRecord]]:
+    """ERROR records of ``logger_name``; works without pytest's logging plugin (``caplog``)."""
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler(logging.ERROR)
+    handler.emit = records.append  # type: ignore[method-assign]
+    logger = logging.getLogger(logger_name)
+    logger.addHandler(handler)
+    try:
+        yield records
+    finally:
+        logger.removeHandler(handler)

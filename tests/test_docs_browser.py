@@ -142,7 +142,10 @@ def cdn_url(cdn_root: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def chromium_path() -> str:
-    pytest.importorskip("playwright.async_api", reason="Playwright for Python is not installed")
+    try:
+        import playwright.async_api  # noqa: F401
+    except ImportError:
+        unavailable("Playwright for Python is not installed (pip install playwright)")
     found = os.environ.get("CHROMIUM_PATH") or next(
         filter(None, map(shutil.which, ("chromium", "chromium-browser", "google-chrome"))), None
     )
