@@ -129,7 +129,7 @@ class AuthSettings:
         return self.secret_key
 
     @classmethod
-    def from_app(cls, app: Sanic) -> AuthSettings:
+    def from_app(cls, app: Sanic[Any, Any]) -> AuthSettings:
         add_fallback_config(app)
         raw = {f.name: app.config[CONFIG_PREFIX + f.name.upper()] for f in fields(cls)}
         return cls.from_mapping(raw)
@@ -213,7 +213,7 @@ class AuthSettings:
             )
 
 
-def add_fallback_config(app: Sanic) -> None:
+def add_fallback_config(app: Sanic[Any, Any]) -> None:
     for key, value in DEFAULTS.items():
         full_key = CONFIG_PREFIX + key
         if full_key not in app.config:
@@ -247,7 +247,9 @@ def _as_int(name: str, value: Any) -> int:
     try:
         return int(value)
     except (TypeError, ValueError):
-        raise ConfigurationError(f"AUTH_{name.upper()} must be an integer, not {value!r}.") from None
+        raise ConfigurationError(
+            f"AUTH_{name.upper()} must be an integer, not {value!r}."
+        ) from None
 
 
 def _as_list(name: str, value: Any) -> list[str]:

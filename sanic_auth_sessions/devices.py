@@ -62,14 +62,14 @@ def client_ip(request: Request, trusted_proxies: tuple[Network, ...]) -> str | N
 
 @lru_cache(maxsize=1024)
 def device_name(user_agent: str) -> str:
-    """"Chrome on macOS", "Apple iPhone", … from a User-Agent string."""
+    """ "Chrome on macOS", "Apple iPhone", … from a User-Agent string."""
     if not user_agent:
         return "Unknown device"
     ua = parse_user_agent(user_agent)
     if (ua.is_mobile or ua.is_tablet) and ua.device.brand and ua.device.model:
         return f"{ua.device.brand} {ua.device.model}"
-    browser = ua.browser.family
-    os_name = OS_NAMES.get(ua.os.family, ua.os.family)
+    browser: str = ua.browser.family
+    os_name: str = OS_NAMES.get(ua.os.family, ua.os.family)
     if browser != "Other" and os_name != "Other":
         return f"{browser} on {os_name}"
     if browser != "Other":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from sanic import HTTPResponse, Request, Sanic, json
 from sanic.exceptions import SanicException
@@ -107,7 +108,7 @@ def to_domain_error(exc: BaseException) -> tuple[errors.AuthSessionsError, int]:
     return internal, 500
 
 
-def install_error_handler(app: Sanic, settings: AuthSettings) -> None:
+def install_error_handler(app: Sanic[Any, Any], settings: AuthSettings) -> None:
     """Route errors to the contract's body.
 
     Domain errors always use it (host routes that use our guards raise them too); other
@@ -116,9 +117,7 @@ def install_error_handler(app: Sanic, settings: AuthSettings) -> None:
     default_handler: Callable[[Request, Exception], HTTPResponse] = app.error_handler.default
     own_prefixes = (settings.url_prefix + "/", settings.health_path)
 
-    async def handle_domain_error(
-        request: Request, exc: errors.AuthSessionsError
-    ) -> HTTPResponse:
+    async def handle_domain_error(request: Request, exc: errors.AuthSessionsError) -> HTTPResponse:
         return error_response(exc)
 
     async def handle_other_error(request: Request, exc: Exception) -> HTTPResponse:

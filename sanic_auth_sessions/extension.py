@@ -4,26 +4,32 @@ from __future__ import annotations
 
 import logging
 from multiprocessing import Event
+from typing import Any
 
 from sanic import Sanic
 from sanic_ext import Extend
 from sanic_ext.extensions.base import Extension
 
 from .config import AuthSettings
+from .cors import configure_cors
 from .database import close_database, init_database
 from .error_handler import install_error_handler
+from .lockout import install_lockout
 from .mailer import ConsoleMailer, Mailer
 from .manager import UserManager
 from .passwords import PasswordHasher
+from .ratelimit import install_rate_limiting
+from .request_limits import apply_request_limits
 from .routes.auth import create_auth_blueprint
 from .routes.health import create_health_blueprint
 from .routes.sessions import create_sessions_blueprint
 from .routes.users import create_users_blueprint
+from .security_headers import install_security_headers
 
 logger = logging.getLogger("sanic_auth_sessions")
 
 
-class AuthSessions(Extension):
+class AuthSessions(Extension):  # type: ignore[no-untyped-call]
     """Mount with ``app.extend(extensions=[AuthSessions()])``.
 
     Settings are read from ``app.config`` (``AUTH_*`` keys) when the extension starts.
@@ -46,7 +52,12 @@ class AuthSessions(Extension):
         app = self.app
         settings = AuthSettings.from_app(app)
         app.ctx.auth_settings = settings
+        configure_cors(app, settings)  # before sanic-ext's HTTP extension reads CORS_*
+        apply_request_limits(app, settings)
         install_error_handler(app, settings)
+        install_security_headers(app, settings)
+        install_rate_limiting(app, settings)
+        install_lockout(app, settings)  # after the limiter: shares its storage
         for blueprint in (
             create_auth_blueprint(settings.url_prefix),
             create_users_blueprint(settings.url_prefix),
@@ -56,11 +67,11 @@ class AuthSessions(Extension):
             app.blueprint(blueprint)
         self._register_listeners(app, settings)
 
-    def _register_listeners(self, app: Sanic, settings: AuthSettings) -> None:
+    def _register_listeners(self, app: Sanic[Any, Any], settings: AuthSettings) -> None:
         owns_database = settings.database_url is not None
 
         @app.main_process_start
-        async def prepare_database_once(app: Sanic) -> None:
+        async def prepare_database_once(app: Sanic[Any, Any]) -> None:
             # Runs once before the workers start, so schema work is never raced.
             if owns_database and settings.generate_schemas:
                 assert settings.database_url is not None
@@ -71,7 +82,7 @@ class AuthSessions(Extension):
                 app.shared_ctx.auth_schema_ready = schema_ready
 
         @app.before_server_start
-        async def start_auth(app: Sanic) -> None:
+        async def start_auth(app: Sanic[Any, Any]) -> None:
             if owns_database:
                 assert settings.database_url is not None
                 schema_ready = getattr(app.shared_ctx, "auth_schema_ready", None)
@@ -80,7 +91,9 @@ class AuthSessions(Extension):
                     generate_schemas=settings.generate_schemas and schema_ready is None,
                 )
             hasher = PasswordHasher(settings.bcrypt_rounds, settings.hashing_threads)
-            manager = self.manager_class(settings, hasher=hasher, mailer=self.mailer)
+            manager = self.manager_class(
+                settings, hasher=hasher, mailer=self.mailer, lockout=app.ctx.auth_lockout
+            )
             app.ctx.auth_manager = manager
             if settings.first_superuser_email and settings.first_superuser_password:
                 created = await manager.ensure_superuser(
@@ -90,10 +103,9 @@ class AuthSessions(Extension):
                     logger.info("Created the first superuser %s", settings.first_superuser_email)
 
         @app.after_server_stop
-        async def stop_auth(app: Sanic) -> None:
+        async def stop_auth(app: Sanic[Any, Any]) -> None:
             manager: UserManager | None = getattr(app.ctx, "auth_manager", None)
             if manager is not None:
                 manager.hasher.close()
             if owns_database:
                 await close_database()
-

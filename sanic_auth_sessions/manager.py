@@ -295,9 +295,7 @@ class UserManager:
             .update(is_active=False, updated_at=now)
         )
         if revoked:
-            logger.warning(
-                "Refresh token reuse detected; session %s revoked", claims.session_id
-            )
+            logger.warning("Refresh token reuse detected; session %s revoked", claims.session_id)
             await self.on_refresh_token_reuse(claims.session_id, claims.user_id)
             raise errors.TokenReused()
         raise errors.InvalidToken()

@@ -62,9 +62,7 @@ class PasswordHasher:
         user_inputs: Sequence[str] = (),
         field: str = "password",
     ) -> None:
-        await self._run(
-            check_password_policy, password, min_length, min_score, user_inputs, field
-        )
+        await self._run(check_password_policy, password, min_length, min_score, user_inputs, field)
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)

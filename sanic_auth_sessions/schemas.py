@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, EmailStr, StringConstraints, ValidationError
 from sanic import Request
 
 from .errors import BadRequest, ErrorDetail, ValidationFailed
@@ -110,7 +110,7 @@ def parse_json(request: Request, model: type[Body]) -> Body:
 
 def parse_form(request: Request, model: type[Body]) -> Body:
     form = request.get_form(keep_blank_values=True)
-    return validate(model, {key: form.get(key) for key in form})
+    return validate(model, {key: form.get(key) for key in form} if form else {})
 
 
 def parse_query(request: Request, model: type[Body]) -> Body:

@@ -45,9 +45,7 @@ async def empty_postgres(url: str) -> None:
     """Start a test from empty tables: the PostgreSQL database is shared by all tests."""
     connection = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
     try:
-        rows = await connection.fetch(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
-        )
+        rows = await connection.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
         if rows:
             tables = ", ".join(f'"{row["tablename"]}"' for row in rows)
             await connection.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")

@@ -28,8 +28,10 @@ def request(peer: str, headers: dict[str, str] | None = None) -> Any:
             "(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1",
             "Apple iPhone",
         ),
-        ("Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0",
-         "Firefox on Linux"),
+        (
+            "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0",
+            "Firefox on Linux",
+        ),
         ("curl/8.5.0", "curl"),
         ("", "Unknown device"),
     ],

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import jwt
@@ -386,9 +387,10 @@ async def test_password_reset_request_does_not_enumerate(api: RunningApp) -> Non
 
 async def test_password_reset_token_expires(api: RunningApp) -> None:
     await api.register("rae@example.com")
-    await api.client.post(api.url("/auth/password-reset/request"), json={"email": "rae@example.com"})
+    await api.client.post(
+        api.url("/auth/password-reset/request"), json={"email": "rae@example.com"}
+    )
     token = api.mailer.last_token_for("rae@example.com")
-    from datetime import datetime, timedelta, timezone
 
     await PasswordResetToken.all().update(
         expires_at=datetime.now(timezone.utc) - timedelta(seconds=1)
@@ -402,7 +404,9 @@ async def test_password_reset_token_expires(api: RunningApp) -> None:
 
 async def test_password_reset_weak_password_keeps_the_token(api: RunningApp) -> None:
     await api.register("sam@example.com")
-    await api.client.post(api.url("/auth/password-reset/request"), json={"email": "sam@example.com"})
+    await api.client.post(
+        api.url("/auth/password-reset/request"), json={"email": "sam@example.com"}
+    )
     token = api.mailer.last_token_for("sam@example.com")
     weak = await api.client.post(
         api.url("/auth/password-reset/confirm"), json={"token": token, "new_password": "short"}

@@ -5,6 +5,7 @@ from sanic import Blueprint, HTTPResponse, Request, json
 from ..devices import device_info
 from ..guards import current_auth, manager_of, require_auth
 from ..manager import LoginResult
+from ..ratelimit import login_email_key, rate_limit
 from ..schemas import (
     LoginBody,
     OAuthLoginForm,
@@ -36,6 +37,7 @@ def create_auth_blueprint(url_prefix: str) -> Blueprint:
     bp = Blueprint("auth_sessions_auth", url_prefix=f"{url_prefix}/auth")
 
     @bp.post("/register")
+    @rate_limit(lambda s: s.rate_limit_register, scope="register")
     async def register(request: Request) -> HTTPResponse:
         """Create an account."""
         body = parse_json(request, RegisterBody)
@@ -50,6 +52,8 @@ def create_auth_blueprint(url_prefix: str) -> Blueprint:
         return json(user_out(user), status=201)
 
     @bp.post("/login")
+    @rate_limit(lambda s: s.rate_limit_login, scope="login")
+    @rate_limit(lambda s: s.rate_limit_login_email, scope="login_email", key=login_email_key)
     async def login(request: Request) -> HTTPResponse:
         """Sign in with email and password; starts a session for this device."""
         body = parse_json(request, LoginBody)
@@ -58,6 +62,8 @@ def create_auth_blueprint(url_prefix: str) -> Blueprint:
         return json(login_body(result))
 
     @bp.post("/login/oauth")
+    @rate_limit(lambda s: s.rate_limit_login, scope="login")
+    @rate_limit(lambda s: s.rate_limit_login_email, scope="login_email", key=login_email_key)
     async def login_oauth(request: Request) -> HTTPResponse:
         """OAuth2 password flow (form-encoded ``username``/``password``), for Swagger UI."""
         form = parse_form(request, OAuthLoginForm)
@@ -66,6 +72,7 @@ def create_auth_blueprint(url_prefix: str) -> Blueprint:
         return json(login_body(result))
 
     @bp.post("/refresh")
+    @rate_limit(lambda s: s.rate_limit_refresh, scope="refresh")
     async def refresh(request: Request) -> HTTPResponse:
         """Rotate a refresh token; reusing an old one revokes its session."""
         body = parse_json(request, RefreshBody)
@@ -81,15 +88,21 @@ def create_auth_blueprint(url_prefix: str) -> Blueprint:
         return json({"success": True, "message": "Logged out."})
 
     @bp.post("/logout-all")
+    @rate_limit(lambda s: s.rate_limit_logout_all, scope="logout_all")
     @require_auth
     async def logout_all(request: Request) -> HTTPResponse:
         """End every session of the caller, the current one included."""
         revoked = await manager_of(request).revoke_user_sessions(current_auth(request).user.id)
         return json(
-            {"success": True, "message": "Logged out of every session.", "sessions_revoked": revoked}
+            {
+                "success": True,
+                "message": "Logged out of every session.",
+                "sessions_revoked": revoked,
+            }
         )
 
     @bp.post("/password-reset/request")
+    @rate_limit(lambda s: s.rate_limit_password_reset_request, scope="password_reset_request")
     async def password_reset_request(request: Request) -> HTTPResponse:
         """Mail a reset token; the answer is the same whether or not the account exists."""
         body = parse_json(request, PasswordResetRequestBody)
@@ -102,6 +115,7 @@ def create_auth_blueprint(url_prefix: str) -> Blueprint:
         )
 
     @bp.post("/password-reset/confirm")
+    @rate_limit(lambda s: s.rate_limit_password_reset_confirm, scope="password_reset_confirm")
     async def password_reset_confirm(request: Request) -> HTTPResponse:
         """Set a new password with a reset token; every session is revoked."""
         body = parse_json(request, PasswordResetConfirmBody)

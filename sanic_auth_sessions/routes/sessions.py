@@ -5,6 +5,7 @@ from uuid import UUID
 from sanic import Blueprint, HTTPResponse, Request, json
 
 from ..guards import current_auth, manager_of, require_auth
+from ..ratelimit import rate_limit
 from ..schemas import session_out
 
 
@@ -12,6 +13,7 @@ def create_sessions_blueprint(url_prefix: str) -> Blueprint:
     bp = Blueprint("auth_sessions_sessions", url_prefix=f"{url_prefix}/sessions")
 
     @bp.get("/me")
+    @rate_limit(lambda s: s.rate_limit_session_list, scope="session_list")
     @require_auth
     async def list_my_sessions(request: Request) -> HTTPResponse:
         """The caller's active sessions, most recently used first."""
@@ -32,6 +34,7 @@ def create_sessions_blueprint(url_prefix: str) -> Blueprint:
         return json({"success": True, "message": "Expired sessions deleted.", "deleted": deleted})
 
     @bp.delete("/<session_id:uuid>")
+    @rate_limit(lambda s: s.rate_limit_session_revoke, scope="session_revoke")
     @require_auth
     async def revoke(request: Request, session_id: UUID) -> HTTPResponse:
         """Revoke one of the caller's sessions."""
