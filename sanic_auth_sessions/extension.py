@@ -12,7 +12,7 @@ from sanic_ext.extensions.base import Extension
 
 from .config import AuthSettings
 from .cors import configure_cors
-from .database import close_database, init_database
+from .database import close_database, init_database, ping
 from .error_handler import install_error_handler
 from .lockout import install_lockout
 from .mailer import ConsoleMailer, Mailer
@@ -90,6 +90,12 @@ class AuthSessions(Extension):  # type: ignore[no-untyped-call]
                     settings.database_url,
                     generate_schemas=settings.generate_schemas and schema_ready is None,
                 )
+            try:
+                # Connect now: a lazy first connect cancelled by a client that hung up
+                # can leave a connection unusable for the worker's lifetime (SQLite).
+                await ping()
+            except Exception as exc:  # the app still starts; /health reports the outage
+                logger.error("Database not reachable at start: %r", exc)
             hasher = PasswordHasher(settings.bcrypt_rounds, settings.hashing_threads)
             manager = self.manager_class(
                 settings, hasher=hasher, mailer=self.mailer, lockout=app.ctx.auth_lockout
