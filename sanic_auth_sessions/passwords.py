@@ -39,14 +39,18 @@ class PasswordHasher:
         return hashed.decode()
 
     async def verify(self, password: str, hashed: str | None) -> bool:
-        """Constant work whether or not ``hashed`` exists, so timing reveals no account."""
-        encoded = password.encode()[:BCRYPT_MAX_BYTES]
-        if hashed is None:
+        """Constant work whether or not ``hashed`` exists, so timing reveals no account.
+
+        No stored password is longer than bcrypt's 72 bytes, so a longer one never matches
+        (bcrypt itself would compare only its first 72 bytes)."""
+        encoded = password.encode()
+        too_long = len(encoded) > BCRYPT_MAX_BYTES
+        if hashed is None or too_long:
             if self._dummy_hash is None:
                 self._dummy_hash = await self._run(
                     bcrypt.hashpw, b"dummy-password", bcrypt.gensalt(self.rounds)
                 )
-            await self._run(bcrypt.checkpw, encoded, self._dummy_hash)
+            await self._run(bcrypt.checkpw, encoded[:BCRYPT_MAX_BYTES], self._dummy_hash)
             return False
         try:
             return await self._run(bcrypt.checkpw, encoded, hashed.encode())

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import sqlite3
+
+from sanic.exceptions import MethodNotAllowed, PayloadTooLarge, ServiceUnavailable
+from tortoise.exceptions import DBConnectionError, IntegrityError, OperationalError
+
+from sanic_auth_sessions import errors
+from sanic_auth_sessions.error_handler import is_database_unavailable, to_domain_error
+
+
+def caused_by(cause: BaseException) -> Exception:
+    try:
+        try:
+            raise cause
+        except BaseException as inner:
+            raise OperationalError("query failed") from inner
+    except OperationalError as outer:
+        return outer
+
+
+def test_database_outages_are_recognised() -> None:
+    assert is_database_unavailable(DBConnectionError("down"))
+    assert is_database_unavailable(ConnectionRefusedError())
+    assert is_database_unavailable(TimeoutError())
+    assert is_database_unavailable(caused_by(ConnectionResetError()))
+    assert is_database_unavailable(OperationalError("unable to open database file"))
+    assert not is_database_unavailable(OperationalError("syntax error"))
+    assert not is_database_unavailable(IntegrityError("duplicate key"))
+    assert not is_database_unavailable(ValueError("x"))
+    assert not is_database_unavailable(sqlite3.IntegrityError("x"))
+
+
+def test_mapping_to_statuses() -> None:
+    assert to_domain_error(errors.EmailTaken())[1] == 409
+    assert to_domain_error(errors.RateLimited(3))[1] == 429
+    assert to_domain_error(IntegrityError("duplicate"))[1] == 409
+    error, status = to_domain_error(DBConnectionError("down"))
+    assert (error.code, status) == ("DATABASE_UNAVAILABLE", 503)
+    error, status = to_domain_error(PayloadTooLarge("big"))
+    assert (error.code, status) == ("PAYLOAD_TOO_LARGE", 413)
+    error, status = to_domain_error(MethodNotAllowed("no", method="GET", allowed_methods=[]))
+    assert (error.code, status) == ("METHOD_NOT_ALLOWED", 405)
+    error, status = to_domain_error(ServiceUnavailable("busy"))
+    assert (error.code, status) == ("SERVICE_UNAVAILABLE", 503)
+    error, status = to_domain_error(RuntimeError("secret internals"))
+    assert (error.code, status) == ("INTERNAL_ERROR", 500)
+    assert "secret" not in error.message
