@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+from uuid import UUID
 
 from sanic import Request, Sanic, json
 from sanic.response import HTTPResponse
 
-from sanic_auth_sessions import AuthSessions, current_auth, require_auth
+from sanic_auth_sessions import AuthSessions, current_auth, require_auth, require_org_role
 
 
 def create_app() -> Sanic:
@@ -33,6 +34,18 @@ def create_app() -> Sanic:
         """A host route protected by the extension's guard."""
         user = current_auth(request).user
         return json({"message": f"Hello, {user.first_name or user.email}!"})
+
+    @app.get("/api/v1/organizations/<org_id:uuid>/report")
+    @require_org_role("admin")
+    async def organization_report(request: Request, org_id: UUID) -> HTTPResponse:
+        """A host route for the admins and owners of one organization (others: 403/404)."""
+        membership = request.ctx.membership  # None for a superuser who is not a member
+        return json(
+            {
+                "organization": request.ctx.organization.name,
+                "your_role": membership.role.value if membership else None,
+            }
+        )
 
     return app
 

@@ -5,10 +5,10 @@ from .config import AuthSettings, ConfigurationError
 from .devices import DeviceInfo
 from .errors import AuthSessionsError
 from .extension import AuthSessions
-from .guards import current_auth, require_auth, require_superuser
+from .guards import current_auth, require_auth, require_org_role, require_superuser
 from .mailer import ConsoleMailer, InMemoryMailer, Mailer
 from .manager import AuthContext, UserManager
-from .models import User, UserSession
+from .models import Membership, Organization, OrganizationRole, User, UserSession
 
 __all__ = [
     "AuthContext",
@@ -20,11 +20,15 @@ __all__ = [
     "DeviceInfo",
     "InMemoryMailer",
     "Mailer",
+    "Membership",
+    "Organization",
+    "OrganizationRole",
     "User",
     "UserManager",
     "UserSession",
     "__version__",
     "current_auth",
     "require_auth",
+    "require_org_role",
     "require_superuser",
 ]

@@ -74,6 +74,16 @@ class AccountInactive(PermissionDenied):
     message = "This account is inactive."
 
 
+class OrganizationCreationClosed(PermissionDenied):
+    code = "ORGANIZATION_CREATION_DISABLED"
+    message = "Creating organizations is disabled."
+
+
+class CannotTargetSelf(PermissionDenied):
+    code = "CANNOT_TARGET_SELF"
+    message = "You cannot do this to your own account."
+
+
 class RegistrationClosed(PermissionDenied):
     code = "REGISTRATION_DISABLED"
     message = "Registration is disabled."
@@ -99,6 +109,21 @@ class Conflict(AuthSessionsError):
 class EmailTaken(Conflict):
     code = "EMAIL_TAKEN"
     message = "An account with this email already exists."
+
+
+class SlugTaken(Conflict):
+    code = "SLUG_TAKEN"
+    message = "An organization with this slug already exists."
+
+
+class AlreadyMember(Conflict):
+    code = "ALREADY_MEMBER"
+    message = "This user is already a member of the organization."
+
+
+class LastOwner(Conflict):
+    code = "LAST_OWNER"
+    message = "An organization must keep at least one owner."
 
 
 # 413

@@ -2,6 +2,7 @@
 
 ``@require_auth`` puts the caller on ``request.ctx.user`` and ``request.ctx.auth_session``
 after one query that checks the token, the session and the user together.
+``@require_org_role("admin")`` also needs that role in the organization of the route.
 """
 
 from __future__ import annotations
@@ -9,11 +10,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
+from uuid import UUID
 
 from sanic import HTTPResponse, Request
 
-from . import errors
+from . import errors, policy
 from .manager import AuthContext, UserManager
+from .models import OrganizationRole
+from .organizations import OrganizationService
 
 Handler = TypeVar("Handler", bound=Callable[..., Awaitable[HTTPResponse]])
 
@@ -67,3 +71,43 @@ def require_superuser(handler: Handler) -> Handler:
         return await handler(request, *args, **kwargs)
 
     return cast(Handler, guarded)
+
+
+ORG_ID_KWARGS = ("org_id", "organization_id")
+
+
+def require_org_role(min_role: OrganizationRole | str) -> Callable[[Handler], Handler]:
+    """Let through members of the route's organization whose role is at least ``min_role``.
+
+    The organization id comes from the route's ``org_id`` or ``organization_id`` parameter
+    (e.g. ``/orgs/<org_id:uuid>/report``). Non-members get 404, as if the organization did
+    not exist, and so does an inactive organization; a lower role gets 403; superusers pass
+    as owners. The handler finds the caller's membership on ``request.ctx.membership``
+    (``None`` for a superuser who is not a member) and the organization on
+    ``request.ctx.organization``.
+    """
+    minimum = OrganizationRole(min_role)
+
+    def decorator(handler: Handler) -> Handler:
+        @wraps(handler)
+        async def guarded(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
+            auth = await authenticate(request)
+            raw_id = next((kwargs[key] for key in ORG_ID_KWARGS if key in kwargs), None)
+            if raw_id is None:
+                raise TypeError(
+                    f"@require_org_role needs a route parameter named {' or '.join(ORG_ID_KWARGS)}."
+                )
+            try:
+                org_id = raw_id if isinstance(raw_id, UUID) else UUID(str(raw_id))
+            except ValueError:
+                raise errors.NotFound("Organization not found.") from None
+            service = OrganizationService(request.app.ctx.auth_settings)
+            access = await service.access(auth.user, org_id)
+            policy.require_role(access.role, minimum)
+            request.ctx.organization = access.organization
+            request.ctx.membership = access.membership
+            return await handler(request, *args, **kwargs)
+
+        return cast(Handler, guarded)
+
+    return decorator

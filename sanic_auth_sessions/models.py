@@ -73,9 +73,10 @@ class UserSession(Model):
         indexes = (
             # A user's sessions, most recently used first (GET /sessions/me, logout-all).
             Index(fields=("user_id", "is_active", "last_used_at")),
-            # The admin list, most recently used first, filtered by state.
-            Index(fields=("is_active", "last_used_at")),
-            Index(fields=("last_used_at",)),
+            # The admin list, most recently used first, filtered by state; the id makes the
+            # keyset (last_used_at, id) of its cursor an index range.
+            Index(fields=("is_active", "last_used_at", "id")),
+            Index(fields=("last_used_at", "id")),
             # Cleanup of expired sessions.
             Index(fields=("expires_at",)),
         )
@@ -141,6 +142,9 @@ class Membership(Model):
         app = APP_LABEL
         unique_together = (("user", "organization"),)
         indexes = (
-            # Members of an organization by role (member lists, owner counts).
+            # Owners of an organization (the last-owner rule).
             Index(fields=("organization_id", "role")),
+            # Members of an organization, first joined first (member lists).
+            Index(fields=("organization_id", "joined_at")),
+            # The unique (user, organization) pair serves "organizations of a user".
         )

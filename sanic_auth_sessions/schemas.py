@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
-from typing import Annotated, Any, TypeVar
+from datetime import datetime, timezone
+from typing import Annotated, Any, Literal, TypeVar
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, EmailStr, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, ValidationError
 from sanic import Request
 
 from .errors import BadRequest, ErrorDetail, ValidationFailed
-from .models import EMAIL_MAX_CHARS, NAME_MAX_CHARS, User, UserSession
+from .models import (
+    EMAIL_MAX_CHARS,
+    NAME_MAX_CHARS,
+    Membership,
+    Organization,
+    OrganizationRole,
+    User,
+    UserSession,
+)
+from .organizations import SLUG_MAX_CHARS, SLUG_PATTERN, OrganizationView
+from .pagination import KeysetPageQuery, PageQuery
 from .tokens import MAX_TOKEN_CHARS
 
 # Passwords are checked by the policy (length in bytes, strength) so the user learns why;
@@ -149,3 +159,148 @@ def session_out(session: UserSession, current_session_id: UUID | None = None) ->
         "expires_at": iso(session.expires_at),
         "is_current": session.id == current_session_id,
     }
+
+
+# --- organizations and admin ----------------------------------------------------------------
+
+DESCRIPTION_MAX_CHARS = 2000
+SEARCH_MAX_CHARS = 100
+MAX_BULK_IDS = 100
+
+OrganizationName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX_CHARS)
+]
+Slug = Annotated[str, StringConstraints(max_length=SLUG_MAX_CHARS, pattern=SLUG_PATTERN)]
+Description = Annotated[str, StringConstraints(max_length=DESCRIPTION_MAX_CHARS)]
+Search = Annotated[str, StringConstraints(strip_whitespace=True, max_length=SEARCH_MAX_CHARS)]
+UserSortField = Literal["created_at", "email", "first_name", "last_name", "updated_at"]
+
+
+class CreateOrganizationBody(StrictBody):
+    name: OrganizationName
+    slug: Slug | None = None
+    description: Description | None = None
+
+
+class UpdateOrganizationBody(StrictBody):
+    name: OrganizationName | None = None
+    slug: Slug | None = None
+    description: Description | None = None
+
+
+class AddMemberBody(StrictBody):
+    email: Email
+    role: OrganizationRole = OrganizationRole.MEMBER
+
+
+class ChangeRoleBody(StrictBody):
+    role: OrganizationRole
+
+
+class AdminCreateUserBody(StrictBody):
+    email: Email
+    password: Password
+    first_name: Name = ""
+    last_name: Name = ""
+    is_active: bool = True
+    is_superuser: bool = False
+
+
+class AdminUpdateUserBody(StrictBody):
+    email: Email | None = None
+    first_name: Name | None = None
+    last_name: Name | None = None
+    is_active: bool | None = None
+    is_superuser: bool | None = None
+    password: Password | None = None
+
+
+class BulkActionBody(StrictBody):
+    action: Literal["activate", "deactivate", "delete"]
+    user_ids: list[UUID] = Field(min_length=1, max_length=MAX_BULK_IDS)
+
+
+class AdminCreateOrganizationBody(CreateOrganizationBody):
+    owner_email: Email | None = None
+
+
+class AdminUpdateOrganizationBody(UpdateOrganizationBody):
+    is_active: bool | None = None
+
+
+class AdminUserQuery(KeysetPageQuery):
+    search: Search | None = None
+    is_active: bool | None = None
+    is_superuser: bool | None = None
+    sort_by: UserSortField = "created_at"
+    sort_order: Literal["asc", "desc"] = "desc"
+
+
+class AdminOrganizationQuery(PageQuery):
+    search: Search | None = None
+    is_active: bool | None = None
+
+
+class AdminSessionQuery(KeysetPageQuery):
+    is_active: bool = True
+    user_id: UUID | None = None
+    search: Search | None = None
+
+
+def changes_of(body: BaseModel, *, nullable: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The fields a PATCH body sets; ``null`` is 422 except for ``nullable`` fields."""
+    changes = body.model_dump(exclude_unset=True)
+    nulls = [key for key, value in changes.items() if value is None and key not in nullable]
+    if nulls:
+        raise ValidationFailed(
+            [ErrorDetail("VALIDATION_ERROR", "This field cannot be null.", key) for key in nulls]
+        )
+    return changes
+
+
+def organization_out(organization: Organization, *, member_count: int) -> dict[str, Any]:
+    return {
+        "id": str(organization.id),
+        "name": organization.name,
+        "slug": organization.slug,
+        "description": organization.description,
+        "is_active": organization.is_active,
+        "member_count": member_count,
+        "created_at": iso(organization.created_at),
+        "updated_at": iso(organization.updated_at),
+    }
+
+
+def organization_view_out(view: OrganizationView) -> dict[str, Any]:
+    """An organization as its member sees it: with the caller's ``role``."""
+    body = organization_out(view.organization, member_count=view.member_count)
+    body["role"] = view.role.value if view.role else None
+    return body
+
+
+def member_out(membership: Membership) -> dict[str, Any]:
+    user = membership.user
+    return {
+        "user_id": str(user.id),
+        "email": user.email,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "role": membership.role.value,
+        "joined_at": iso(membership.joined_at),
+    }
+
+
+def admin_session_out(session: UserSession) -> dict[str, Any]:
+    """A session row of ``/admin/sessions``; ``session.user`` must be fetched with it."""
+    body = session_out(session)
+    del body["is_current"]
+    user = session.user
+    body.update(
+        {
+            "is_active": session.is_active and session.expires_at > datetime.now(timezone.utc),
+            "user_id": str(user.id),
+            "user_email": user.email,
+            "user_full_name": user.full_name,
+        }
+    )
+    return body

@@ -1,0 +1,268 @@
+"""The superuser's view: users, organizations and sessions of everyone.
+
+No HTTP here; the routes check that the caller is a superuser. Changes to users go through
+the :class:`~.manager.UserManager` where it holds the rule (password policy, email
+uniqueness, deactivation revokes sessions), so hooks fire as for self-service changes.
+An admin never deactivates, demotes or deletes their own account (403), so a superuser
+cannot lock themselves out.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+from uuid import UUID
+
+from tortoise.expressions import Q
+from tortoise.functions import Count
+from tortoise.queryset import QuerySet
+
+from . import errors
+from .database import transaction
+from .manager import UserManager, normalize_email, utcnow
+from .models import Membership, Organization, PasswordResetToken, User, UserSession
+from .organizations import OrganizationService, OrganizationView
+from .pagination import Keyset, KeysetPageQuery, Page, PageQuery, paginate, paginate_keyset
+
+BulkAction = Literal["activate", "deactivate", "delete"]
+SortOrder = Literal["asc", "desc"]
+
+SESSION_ORDER = Keyset(("last_used_at", "id"), descending=True)
+MAX_SEARCH_TERMS = 5
+
+
+def user_search(search: str) -> Q:
+    """Every word must appear (case-insensitively) in the email, first or last name."""
+    terms = search.lower().split()[:MAX_SEARCH_TERMS]
+    return Q(
+        *(
+            Q(email__icontains=term) | Q(first_name__icontains=term) | Q(last_name__icontains=term)
+            for term in terms
+        )
+    )
+
+
+class AdminService:
+    def __init__(self, manager: UserManager, organizations: OrganizationService) -> None:
+        self.manager = manager
+        self.organizations = organizations
+
+    # --- users --------------------------------------------------------------------------
+
+    async def list_users(
+        self,
+        params: KeysetPageQuery,
+        *,
+        search: str | None = None,
+        is_active: bool | None = None,
+        is_superuser: bool | None = None,
+        sort_by: str = "created_at",
+        sort_order: SortOrder = "desc",
+    ) -> Page[User]:
+        query = User.all()
+        if search:
+            query = query.filter(user_search(search))
+        if is_active is not None:
+            query = query.filter(is_active=is_active)
+        if is_superuser is not None:
+            query = query.filter(is_superuser=is_superuser)
+        order = Keyset((sort_by, "id"), descending=sort_order == "desc")
+        return await paginate_keyset(query, params, keyset=order)
+
+    async def create_user(
+        self,
+        *,
+        email: str,
+        password: str,
+        first_name: str = "",
+        last_name: str = "",
+        is_active: bool = True,
+        is_superuser: bool = False,
+    ) -> User:
+        return await self.manager.create_user(
+            email=email,
+            password=password,
+            first_name=first_name,
+            last_name=last_name,
+            is_active=is_active,
+            is_superuser=is_superuser,
+        )
+
+    async def get_user(self, user_id: UUID) -> User:
+        user = await User.get_or_none(id=user_id)
+        if user is None:
+            raise errors.NotFound("User not found.")
+        return user
+
+    async def update_user(self, admin: User, user_id: UUID, changes: dict[str, Any]) -> User:
+        """Apply ``email, first_name, last_name, is_active, is_superuser, password``.
+
+        A new password or ``is_active: false`` revokes every session of the user at once.
+        """
+        if user_id == admin.id and (
+            changes.get("is_active") is False or changes.get("is_superuser") is False
+        ):
+            raise errors.CannotTargetSelf("You cannot deactivate or demote your own account.")
+        user = await self.get_user(user_id)
+        changes = dict(changes)
+        password = changes.pop("password", None)
+        is_active = changes.pop("is_active", None)
+        is_superuser = changes.pop("is_superuser", None)
+        if password is not None:
+            names = (
+                changes.get("first_name", user.first_name),
+                changes.get("last_name", user.last_name),
+            )
+            email = changes.get("email", user.email)
+            await self.manager.validate_password(password, user_inputs=(email, *names))
+        hashed = await self.manager.hasher.hash(password) if password is not None else None
+        async with transaction():
+            if changes:
+                await self.manager.update_profile(user, changes)
+            flags: dict[str, Any] = {}
+            if is_superuser is not None and is_superuser != user.is_superuser:
+                flags["is_superuser"] = is_superuser
+            if is_active is True and not user.is_active:
+                flags["is_active"] = True
+            if hashed is not None:
+                flags["hashed_password"] = hashed
+            if flags:
+                for key, value in flags.items():
+                    setattr(user, key, value)
+                await user.save(update_fields=[*flags, "updated_at"])
+            if hashed is not None:
+                await self.manager.revoke_user_sessions(user.id)
+            if is_active is False and user.is_active:
+                await self.manager.deactivate(user)
+        return user
+
+    async def set_active(self, admin: User, user_id: UUID, active: bool) -> User:
+        if user_id == admin.id:
+            raise errors.CannotTargetSelf("You cannot activate or deactivate your own account.")
+        user = await self.get_user(user_id)
+        if not active:
+            await self.manager.deactivate(user)
+        elif not user.is_active:
+            user.is_active = True
+            await user.save(update_fields=["is_active", "updated_at"])
+        return user
+
+    async def delete_user(self, admin: User, user_id: UUID) -> None:
+        """Delete a user with their sessions, memberships and reset tokens.
+
+        409 when they are the last owner of an organization; never the caller (403).
+        """
+        if user_id == admin.id:
+            raise errors.CannotTargetSelf("You cannot delete your own account.")
+        if not await self._delete(user_id):
+            raise errors.NotFound("User not found.")
+
+    async def _delete(self, user_id: UUID) -> bool:
+        async with transaction():
+            await self.organizations.check_user_removable(user_id)
+            await UserSession.filter(user_id=user_id).delete()
+            await Membership.filter(user_id=user_id).delete()
+            await PasswordResetToken.filter(user_id=user_id).delete()
+            deleted: int = await User.filter(id=user_id).delete()
+        return deleted > 0
+
+    async def bulk_action(self, admin: User, action: BulkAction, user_ids: list[UUID]) -> int:
+        """Apply ``action`` to up to 100 users; returns how many changed.
+
+        The caller, unknown ids, users already in the wanted state and (for ``delete``) last
+        owners of an organization are skipped, not counted.
+        """
+        ids = list(dict.fromkeys(uid for uid in user_ids if uid != admin.id))
+        if not ids:
+            return 0
+        if action == "activate":
+            return await User.filter(id__in=ids, is_active=False).update(
+                is_active=True, updated_at=utcnow()
+            )
+        affected = 0
+        if action == "deactivate":
+            for user in await User.filter(id__in=ids, is_active=True):
+                await self.manager.deactivate(user)
+                affected += 1
+            return affected
+        for user_id in ids:
+            try:
+                affected += await self._delete(user_id)
+            except errors.LastOwner:
+                continue
+        return affected
+
+    # --- organizations ------------------------------------------------------------------
+
+    async def list_organizations(
+        self, params: PageQuery, *, search: str | None = None, is_active: bool | None = None
+    ) -> Page[Organization]:
+        """Organizations, newest first, each with ``member_count`` from the same query."""
+        query = Organization.all()
+        if search:
+            query = query.filter(Q(name__icontains=search) | Q(slug__icontains=search.lower()))
+        if is_active is not None:
+            query = query.filter(is_active=is_active)
+
+        def with_member_count(q: QuerySet[Organization]) -> QuerySet[Organization]:
+            return q.annotate(member_count=Count("memberships"))
+
+        return await paginate(
+            query, params, order_by=("-created_at", "id"), select=with_member_count
+        )
+
+    async def create_organization(
+        self,
+        *,
+        name: str,
+        slug: str | None = None,
+        description: str | None = None,
+        owner_email: str | None = None,
+    ) -> OrganizationView:
+        """Without ``owner_email`` the organization starts with no member."""
+        owner = None
+        if owner_email is not None:
+            owner = await User.get_or_none(email=normalize_email(owner_email))
+            if owner is None:
+                raise errors.NotFound("No user has this email.", field="owner_email")
+        organization = await self.organizations.create(
+            name=name, slug=slug, description=description, owner=owner
+        )
+        return OrganizationView(organization, member_count=1 if owner else 0, role=None)
+
+    # --- sessions -----------------------------------------------------------------------
+
+    async def list_sessions(
+        self,
+        params: KeysetPageQuery,
+        *,
+        is_active: bool = True,
+        user_id: UUID | None = None,
+        search: str | None = None,
+    ) -> Page[UserSession]:
+        """Sessions, most recently used first, each with its ``user`` from the same query.
+
+        Active means not revoked and not expired. ``search`` matches part of the user's email,
+        case-insensitively; it scans the users table (not the sessions), and each matching
+        user's sessions come from the ``(user_id, is_active, last_used_at)`` index. A trigram
+        index on ``auth_users.email`` would make that scan fast at millions of users too.
+        """
+        now = utcnow()
+        if is_active:
+            query = UserSession.filter(is_active=True, expires_at__gt=now)
+        else:
+            query = UserSession.filter(Q(is_active=False) | Q(expires_at__lte=now))
+        if user_id is not None:
+            query = query.filter(user_id=user_id)
+        if search:
+            query = query.filter(user__email__icontains=search.lower())
+
+        def with_user(q: QuerySet[UserSession]) -> QuerySet[UserSession]:
+            return q.select_related("user")
+
+        return await paginate_keyset(query, params, keyset=SESSION_ORDER, select=with_user)
+
+    async def revoke_session(self, session_id: UUID) -> None:
+        """Revoke any user's session; its access token fails on the next request."""
+        found = await UserSession.filter(id=session_id).update(is_active=False, updated_at=utcnow())
+        if not found:
+            raise errors.NotFound("Session not found.")

@@ -1,0 +1,256 @@
+"""One pagination helper for every list of the API.
+
+Every list takes ``page`` (from 1) and ``limit`` (1..100, default 20; outside is 422) and answers
+``{"data": [...], "pagination": {"total", "page", "page_size", "total_pages", "has_next",
+"has_prev"}}``. A page past the end has an empty ``data`` and the right totals. ``has_next`` is
+exact: one row more than asked is fetched.
+
+Lists that grow without bound (``/admin/users``, ``/admin/sessions``) are keyset lists
+(:func:`paginate_keyset`): they also take ``cursor`` and answer ``next_cursor`` (``null`` on the
+last page) and ``total_is_estimate``. A cursor is opaque to clients: URL-safe base64 of JSON
+``{"o": ordering, "k": [sort values of the last row..., id], "p": next page number}``; it pages
+with ``WHERE (sort, id) < (last sort, last id)`` on an index, at any depth, instead of
+``OFFSET``. A cursor made for another ordering is 422. When both are sent, ``cursor`` wins
+over ``page``.
+
+Totals of keyset lists are exact up to :data:`EXACT_TOTAL_LIMIT` matches: ``COUNT(*)`` over the
+query limited to that many rows plus one, so counting never reads more. Beyond it, on
+PostgreSQL, the total is the planner's row estimate for the same query (``EXPLAIN (FORMAT
+JSON)``, "Plan Rows"; for an unfiltered list that is the table's ``reltuples`` scaled to its
+current size) and ``total_is_estimate`` is true. SQLite has no such estimate and serves small
+deployments: there the total is always the exact ``COUNT(*)``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+from tortoise import fields
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.expressions import Q
+from tortoise.models import Model
+from tortoise.queryset import QuerySet
+
+from .errors import ErrorDetail, ValidationFailed
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+MAX_PAGE = 1_000_000  # keeps OFFSET (page - 1) * limit far from integer overflow
+MAX_CURSOR_CHARS = 1024
+EXACT_TOTAL_LIMIT = 10_000
+
+M = TypeVar("M", bound=Model)
+Select = Callable[[QuerySet[M]], QuerySet[M]]
+
+
+class PageQuery(BaseModel):
+    """Query parameters of every list; subclass it to add filters."""
+
+    model_config = ConfigDict(frozen=True)
+
+    page: int = Field(1, ge=1, le=MAX_PAGE)
+    limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
+
+
+class KeysetPageQuery(PageQuery):
+    cursor: str | None = Field(None, min_length=1, max_length=MAX_CURSOR_CHARS)
+
+
+@dataclass(frozen=True)
+class Keyset:
+    """An ordering for keyset paging: sort fields ending with a unique one (the id)."""
+
+    fields: tuple[str, ...]
+    descending: bool
+
+    @property
+    def tag(self) -> str:
+        return ("-" if self.descending else "+") + ",".join(self.fields)
+
+    def order_by(self) -> list[str]:
+        sign = "-" if self.descending else ""
+        return [sign + name for name in self.fields]
+
+    def after(self, values: Sequence[Any]) -> Q:
+        """Rows strictly after ``values`` in this ordering."""
+        beyond = "lt" if self.descending else "gt"
+        alternatives = []
+        for i, name in enumerate(self.fields):
+            equal = {self.fields[j]: values[j] for j in range(i)}
+            alternatives.append(Q(**equal, **{f"{name}__{beyond}": values[i]}))
+        return Q(*alternatives, join_type=Q.OR)
+
+
+@dataclass(frozen=True)
+class Page(Generic[M]):
+    items: list[M]
+    total: int
+    page: int
+    limit: int
+    has_next: bool
+    keyset: bool = False
+    next_cursor: str | None = None
+    total_is_estimate: bool = False
+
+    def to_dict(self, serialize: Callable[[M], dict[str, Any]]) -> dict[str, Any]:
+        pagination: dict[str, Any] = {
+            "total": self.total,
+            "page": self.page,
+            "page_size": self.limit,
+            "total_pages": math.ceil(self.total / self.limit),
+            "has_next": self.has_next,
+            "has_prev": self.page > 1,
+        }
+        if self.keyset:
+            pagination["next_cursor"] = self.next_cursor
+            pagination["total_is_estimate"] = self.total_is_estimate
+        return {"data": [serialize(item) for item in self.items], "pagination": pagination}
+
+
+async def paginate(
+    query: QuerySet[M],
+    params: PageQuery,
+    *,
+    order_by: Sequence[str],
+    select: Select[M] | None = None,
+) -> Page[M]:
+    """An offset page of ``query`` (filters only); ``select`` adds joins and annotations."""
+    rows_query = (select(query) if select else query).order_by(*order_by)
+    rows = await rows_query.offset((params.page - 1) * params.limit).limit(params.limit + 1)
+    total = await query.count()
+    return Page(
+        items=rows[: params.limit],
+        total=total,
+        page=params.page,
+        limit=params.limit,
+        has_next=len(rows) > params.limit,
+    )
+
+
+async def paginate_keyset(
+    query: QuerySet[M],
+    params: KeysetPageQuery,
+    *,
+    keyset: Keyset,
+    select: Select[M] | None = None,
+) -> Page[M]:
+    """A page of ``query`` (filters only) after ``params.cursor``, or at ``params.page``."""
+    rows_query = (select(query) if select else query).order_by(*keyset.order_by())
+    page = params.page
+    if params.cursor is not None:
+        values, page = decode_cursor(params.cursor, keyset, query.model)
+        rows_query = rows_query.filter(keyset.after(values))
+    else:
+        rows_query = rows_query.offset((page - 1) * params.limit)
+    rows = await rows_query.limit(params.limit + 1)
+    items = rows[: params.limit]
+    has_next = len(rows) > params.limit
+    next_cursor = encode_cursor(items[-1], keyset, page + 1) if has_next else None
+    total, estimated = await count_total(query)
+    return Page(
+        items=items,
+        total=total,
+        page=page,
+        limit=params.limit,
+        has_next=has_next,
+        keyset=True,
+        next_cursor=next_cursor,
+        total_is_estimate=estimated,
+    )
+
+
+# --- totals ---------------------------------------------------------------------------------
+
+
+def _compiled(query: QuerySet[Any]) -> tuple[BaseDBAsyncClient, str, list[Any]]:
+    """The connection, SQL and parameters of ``query`` selecting only the primary key."""
+    ids = query.values_list(query.model._meta.pk_attr, flat=True)
+    ids._choose_db_if_not_chosen()
+    ids._make_query()
+    sql, params = ids.query.get_parameterized_sql()
+    db: BaseDBAsyncClient = ids._db
+    return db, sql, list(params)
+
+
+async def count_total(query: QuerySet[Any]) -> tuple[int, bool]:
+    """``(total, is_estimate)`` of ``query``: see the module docstring."""
+    db, capped_sql, params = _compiled(query.limit(EXACT_TOTAL_LIMIT + 1))
+    rows = await db.execute_query_dict(
+        f"SELECT COUNT(*) AS n FROM ({capped_sql}) AS capped", params
+    )
+    capped = int(rows[0]["n"])
+    if capped <= EXACT_TOTAL_LIMIT:
+        return capped, False
+    if db.capabilities.dialect != "postgres":
+        return await query.count(), False
+    db, sql, params = _compiled(query)
+    plan = await db.execute_query_dict(f"EXPLAIN (FORMAT JSON) {sql}", params)
+    document = plan[0]["QUERY PLAN"]
+    if isinstance(document, str):
+        document = json.loads(document)
+    estimate = int(document[0]["Plan"]["Plan Rows"])
+    return max(estimate, capped), True
+
+
+# --- cursors --------------------------------------------------------------------------------
+
+
+def invalid_cursor() -> ValidationFailed:
+    message = "The cursor is invalid or was made for another list."
+    return ValidationFailed([ErrorDetail("INVALID_CURSOR", message, "cursor")])
+
+
+def _cursor_value(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def _parse_value(model: type[Model], name: str, text: Any) -> Any:
+    if not isinstance(text, str):
+        raise ValueError(name)
+    field = model._meta.fields_map.get(name)
+    if isinstance(field, fields.DatetimeField):
+        value = datetime.fromisoformat(text)
+        if value.tzinfo is None:
+            raise ValueError(name)
+        return value
+    if isinstance(field, fields.UUIDField):
+        return UUID(text)
+    return text
+
+
+def encode_cursor(row: Model, keyset: Keyset, page: int) -> str:
+    payload = {
+        "o": keyset.tag,
+        "k": [_cursor_value(getattr(row, name)) for name in keyset.fields],
+        "p": page,
+    }
+    raw = json.dumps(payload, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, keyset: Keyset, model: type[Model]) -> tuple[list[Any], int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        payload = json.loads(raw)
+        if not isinstance(payload, dict) or payload.get("o") != keyset.tag:
+            raise ValueError("ordering")
+        keys, page = payload["k"], payload["p"]
+        if not isinstance(keys, list) or len(keys) != len(keyset.fields):
+            raise ValueError("keys")
+        if not isinstance(page, int) or isinstance(page, bool) or not 1 < page <= MAX_PAGE + 1:
+            raise ValueError("page")
+        values = [_parse_value(model, n, v) for n, v in zip(keyset.fields, keys, strict=True)]
+    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise invalid_cursor() from None
+    return values, page
