@@ -41,6 +41,8 @@ DEFAULTS: dict[str, Any] = {
     "DATABASE_URL": None,
     "GENERATE_SCHEMAS": False,
     "SESSION_TOUCH_INTERVAL_S": 60,
+    "CLEANUP_INTERVAL_S": 60 * 60,
+    "SESSION_AUDIT_WINDOW_S": 30 * 24 * 60 * 60,
     "HASHING_THREADS": None,
     "FIRST_SUPERUSER_EMAIL": None,
     "FIRST_SUPERUSER_PASSWORD": None,
@@ -93,6 +95,8 @@ class AuthSettings:
     database_url: str | None
     generate_schemas: bool
     session_touch_interval_s: int
+    cleanup_interval_s: int
+    session_audit_window_s: int
     hashing_threads: int | None
     first_superuser_email: str | None
     first_superuser_password: str | None
@@ -161,6 +165,8 @@ class AuthSettings:
             "password_min_length",
             "password_min_score",
             "session_touch_interval_s",
+            "cleanup_interval_s",
+            "session_audit_window_s",
             "max_body_bytes",
             "lockout_max_failures",
             "lockout_window_s",

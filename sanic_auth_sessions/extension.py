@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from multiprocessing import Event
 from typing import Any
@@ -10,6 +12,8 @@ from sanic import Sanic
 from sanic_ext import Extend
 from sanic_ext.extensions.base import Extension
 
+from .audit import install_request_context
+from .cleanup import run_periodically
 from .config import AuthSettings
 from .cors import configure_cors
 from .database import close_database, init_database, ping
@@ -20,8 +24,10 @@ from .manager import UserManager
 from .passwords import PasswordHasher
 from .ratelimit import install_rate_limiting
 from .request_limits import apply_request_limits
+from .routes.admin import create_admin_blueprint
 from .routes.auth import create_auth_blueprint
 from .routes.health import create_health_blueprint
+from .routes.organizations import create_organizations_blueprint
 from .routes.sessions import create_sessions_blueprint
 from .routes.users import create_users_blueprint
 from .security_headers import install_security_headers
@@ -54,6 +60,7 @@ class AuthSessions(Extension):  # type: ignore[no-untyped-call]
         app.ctx.auth_settings = settings
         configure_cors(app, settings)  # before sanic-ext's HTTP extension reads CORS_*
         apply_request_limits(app, settings)
+        install_request_context(app, settings)
         install_error_handler(app, settings)
         install_security_headers(app, settings)
         install_rate_limiting(app, settings)
@@ -62,6 +69,8 @@ class AuthSessions(Extension):  # type: ignore[no-untyped-call]
             create_auth_blueprint(settings.url_prefix),
             create_users_blueprint(settings.url_prefix),
             create_sessions_blueprint(settings.url_prefix),
+            create_organizations_blueprint(settings.url_prefix),
+            create_admin_blueprint(settings.url_prefix),
             create_health_blueprint(settings.health_path),
         ):
             app.blueprint(blueprint)
@@ -107,6 +116,21 @@ class AuthSessions(Extension):  # type: ignore[no-untyped-call]
                 )
                 if created:
                     logger.info("Created the first superuser %s", settings.first_superuser_email)
+
+        @app.after_server_start
+        async def start_cleanup(app: Sanic[Any, Any]) -> None:
+            if settings.cleanup_interval_s > 0:
+                app.ctx.auth_cleanup_task = asyncio.create_task(
+                    run_periodically(settings.cleanup_interval_s, settings.session_audit_window_s)
+                )
+
+        @app.before_server_stop
+        async def stop_cleanup(app: Sanic[Any, Any]) -> None:
+            task: asyncio.Task[None] | None = getattr(app.ctx, "auth_cleanup_task", None)
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
         @app.after_server_stop
         async def stop_auth(app: Sanic[Any, Any]) -> None:

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from typing import Protocol
-
-logger = logging.getLogger("sanic_auth_sessions.mailer")
 
 
 class Mailer(Protocol):
@@ -14,10 +11,12 @@ class Mailer(Protocol):
 
 
 class ConsoleMailer:
-    """Development default: prints the reset token to the log instead of sending mail."""
+    """Development default: writes the mail to standard output instead of sending it.
+
+    It never goes through logging, so reset tokens stay out of log pipelines."""
 
     async def send_password_reset(self, email: str, token: str) -> None:
-        logger.warning("Password reset requested for %s; reset token: %s", email, token)
+        print(f"To: {email}\nSubject: Password reset\n\nYour reset token: {token}\n", flush=True)
 
 
 @dataclass

@@ -7,7 +7,6 @@ Host apps customise behaviour by subclassing :class:`UserManager` and overriding
 from __future__ import annotations
 
 import hashlib
-import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -18,6 +17,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 
 from . import errors
+from .audit import AuditEvent, log_event, new_event
 from .config import AuthSettings
 from .database import transaction
 from .devices import DeviceInfo
@@ -28,8 +28,6 @@ from .tokens import TokenCodec, TokenPair, new_jti
 
 if TYPE_CHECKING:
     from .lockout import LoginLockout
-
-logger = logging.getLogger("sanic_auth_sessions")
 
 
 class InvalidResetToken(errors.BadRequest):
@@ -81,6 +79,9 @@ class UserManager:
 
     # --- hooks: override in a subclass -------------------------------------------------
 
+    async def on_audit_event(self, event: AuditEvent) -> None:
+        """Called for every security event (already logged on ``sanic_auth_sessions.audit``)."""
+
     async def on_after_register(self, user: User, device: DeviceInfo | None) -> None:
         """Called after a user registered (not for users created by an admin)."""
 
@@ -107,6 +108,13 @@ class UserManager:
 
     async def on_after_update(self, user: User, changes: dict[str, Any]) -> None:
         """Called after a user's profile fields changed."""
+
+    async def audit(
+        self, name: str, *, user_id: object = None, session_id: object = None, **data: Any
+    ) -> None:
+        event = new_event(name, user_id=user_id, session_id=session_id, **data)
+        log_event(event)
+        await self.on_audit_event(event)
 
     # --- passwords ----------------------------------------------------------------------
 
@@ -165,6 +173,7 @@ class UserManager:
         user = await self.create_user(
             email=email, password=password, first_name=first_name, last_name=last_name
         )
+        await self.audit("user.registered", user_id=user.id)
         await self.on_after_register(user, device)
         return user
 
@@ -201,6 +210,7 @@ class UserManager:
     ) -> None:
         user = ctx.user
         if not await self.hasher.verify(current_password, user.hashed_password):
+            await self.audit("password.change_failed", user_id=user.id, session_id=ctx.session.id)
             raise errors.WrongPassword(field="current_password")
         await self.validate_password(
             new_password,
@@ -210,7 +220,10 @@ class UserManager:
         user.hashed_password = await self.hasher.hash(new_password)
         async with transaction():
             await user.save(update_fields=["hashed_password", "updated_at"])
-            await self.revoke_user_sessions(user.id, keep_session_id=ctx.session.id)
+            revoked = await self.revoke_user_sessions(user.id, keep_session_id=ctx.session.id)
+        await self.audit(
+            "password.changed", user_id=user.id, session_id=ctx.session.id, sessions_revoked=revoked
+        )
         await self.on_after_password_change(user)
 
     async def deactivate(self, user: User) -> int:
@@ -219,6 +232,7 @@ class UserManager:
             await User.filter(id=user.id).update(is_active=False, updated_at=utcnow())
             revoked = await self.revoke_user_sessions(user.id)
         user.is_active = False
+        await self.audit("user.deactivated", user_id=user.id, sessions_revoked=revoked)
         return revoked
 
     # --- login, tokens, sessions --------------------------------------------------------
@@ -233,17 +247,21 @@ class UserManager:
             await self._login_failed(email, device)
             raise errors.InvalidCredentials()
         if not user.is_active:
+            await self.audit("login.failed", user_id=user.id, reason="inactive")
             raise errors.AccountInactive()
         if self.lockout is not None:
             await self.lockout.reset(email)
         session, tokens = await self.start_session(user, device)
+        await self.audit("login.succeeded", user_id=user.id, session_id=session.id)
         await self.on_after_login(user, session)
         return LoginResult(user, session, tokens)
 
     async def _login_failed(self, email: str, device: DeviceInfo) -> None:
         locked = self.lockout is not None and await self.lockout.record_failure(email)
+        await self.audit("login.failed", email=email, reason="credentials")
         await self.on_failed_login(email, device)
         if locked:
+            await self.audit("account.locked", email=email)
             await self.on_account_locked(email, device)
 
     async def start_session(self, user: User, device: DeviceInfo) -> tuple[UserSession, TokenPair]:
@@ -288,6 +306,9 @@ class UserManager:
             updated_at=now,
         )
         if swapped == 1:
+            await self.audit(
+                "token.refreshed", user_id=claims.user_id, session_id=claims.session_id
+            )
             return tokens
         revoked = (
             await UserSession.filter(id=claims.session_id, is_active=True)
@@ -295,7 +316,9 @@ class UserManager:
             .update(is_active=False, updated_at=now)
         )
         if revoked:
-            logger.warning("Refresh token reuse detected; session %s revoked", claims.session_id)
+            await self.audit(
+                "token.reuse_detected", user_id=claims.user_id, session_id=claims.session_id
+            )
             await self.on_refresh_token_reuse(claims.session_id, claims.user_id)
             raise errors.TokenReused()
         raise errors.InvalidToken()
@@ -333,9 +356,20 @@ class UserManager:
             return
         if claims.user_id != ctx.user.id:
             return
-        await UserSession.filter(id=claims.session_id, user_id=ctx.user.id).update(
-            is_active=False, updated_at=utcnow()
+        ended = await UserSession.filter(
+            id=claims.session_id, user_id=ctx.user.id, is_active=True
+        ).update(is_active=False, updated_at=utcnow())
+        if ended:
+            await self.audit(
+                "session.logged_out", user_id=ctx.user.id, session_id=claims.session_id
+            )
+
+    async def logout_all(self, ctx: AuthContext) -> int:
+        revoked = await self.revoke_user_sessions(ctx.user.id)
+        await self.audit(
+            "session.logged_out_all", user_id=ctx.user.id, session_id=ctx.session.id, count=revoked
         )
+        return revoked
 
     async def revoke_user_sessions(
         self, user_id: UUID, *, keep_session_id: UUID | None = None
@@ -359,6 +393,7 @@ class UserManager:
         if session.user_id != ctx.user.id:
             raise errors.PermissionDenied("This session belongs to another user.")
         await UserSession.filter(id=session_id).update(is_active=False, updated_at=utcnow())
+        await self.audit("session.revoked", user_id=ctx.user.id, session_id=session_id)
 
     async def delete_expired_sessions(self, ctx: AuthContext) -> int:
         return (
@@ -383,6 +418,7 @@ class UserManager:
             expires_at=utcnow() + timedelta(seconds=self.settings.password_reset_ttl_s),
         )
         await self.mailer.send_password_reset(user.email, token)
+        await self.audit("password.reset_requested", user_id=user.id)
         await self.on_after_forgot_password(user, token)
 
     async def reset_password(self, token: str, new_password: str) -> User:
@@ -413,6 +449,7 @@ class UserManager:
                 used_at=now
             )
             await User.filter(id=user.id).update(hashed_password=hashed, updated_at=now)
-            await self.revoke_user_sessions(user.id)
+            revoked = await self.revoke_user_sessions(user.id)
+        await self.audit("password.reset", user_id=user.id, sessions_revoked=revoked)
         await self.on_after_reset_password(user)
         return user

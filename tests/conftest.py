@@ -114,6 +114,7 @@ def build_app(
             "AUTH_BCRYPT_ROUNDS": 4,
             "AUTH_RATE_LIMIT_ENABLED": False,
             "AUTH_LOCKOUT_ENABLED": False,
+            "AUTH_CLEANUP_INTERVAL_S": 0,
             **{f"AUTH_{key.upper()}": value for key, value in config.items()},
         }
     )

@@ -92,7 +92,7 @@ def create_auth_blueprint(url_prefix: str) -> Blueprint:
     @require_auth
     async def logout_all(request: Request) -> HTTPResponse:
         """End every session of the caller, the current one included."""
-        revoked = await manager_of(request).revoke_user_sessions(current_auth(request).user.id)
+        revoked = await manager_of(request).logout_all(current_auth(request))
         return json(
             {
                 "success": True,
