@@ -8,14 +8,24 @@ from uuid import UUID
 from sanic import Request, Sanic, json
 from sanic.response import HTTPResponse
 
-from sanic_auth_sessions import AuthSessions, current_auth, require_auth, require_org_role
+from sanic_auth_sessions import (
+    AuthSessions,
+    current_auth,
+    logging_config,
+    rate_limit,
+    require_auth,
+    require_org_role,
+)
 
 
 def create_app() -> Sanic:
-    app = Sanic("example_app")
     env = os.environ
+    environment = env.get("ENVIRONMENT", "development")
+    # One JSON object per line in production, readable lines otherwise.
+    log_config = logging_config(json_lines=environment == "production")
+    app = Sanic("example_app", log_config=log_config)
     app.config.update(
-        AUTH_ENVIRONMENT=env.get("ENVIRONMENT", "development"),
+        AUTH_ENVIRONMENT=environment,
         AUTH_SECRET_KEY=env.get("AUTH_SECRET_KEY"),
         AUTH_DATABASE_URL=env.get("DATABASE_URL", "sqlite://example_app.sqlite3"),
         AUTH_GENERATE_SCHEMAS=True,
@@ -29,6 +39,7 @@ def create_app() -> Sanic:
     app.extend(extensions=[AuthSessions()])
 
     @app.get("/api/v1/hello")
+    @rate_limit("100/minute")
     @require_auth
     async def hello(request: Request) -> HTTPResponse:
         """A host route protected by the extension's guard."""

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import socket
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
@@ -24,6 +26,42 @@ OTHER_STRONG_PASSWORD = "Tr0ub4dor&3-zebra-quilt"
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 
 DATABASES = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
+
+
+# Every log record of the whole run, to prove no secret is ever logged (see the end).
+LOGGED: list[str] = []
+RESET_TOKENS: list[str] = []
+_original_handle = logging.Logger.handle
+
+
+def _recording_handle(self: logging.Logger, record: logging.LogRecord) -> Any:
+    try:
+        LOGGED.append(f"{record.getMessage()} {record.__dict__} {record.exc_text or ''}")
+        if record.exc_info and record.exc_info[1] is not None:
+            LOGGED.append(repr(record.exc_info[1]))
+    except Exception:  # a record that cannot be formatted is still handled as usual
+        pass
+    return _original_handle(self, record)
+
+
+logging.Logger.handle = _recording_handle  # type: ignore[method-assign]
+
+JWT_PATTERN = re.compile(r"eyJ[\w-]{10,}\.eyJ[\w-]{10,}\.[\w-]{10,}")
+BCRYPT_PATTERN = re.compile(r"\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_secret_is_ever_logged() -> Iterator[None]:
+    yield
+    assert LOGGED, "log records were not captured"
+    text = "\n".join(LOGGED)
+    assert not JWT_PATTERN.search(text), "a JWT was logged"
+    assert not BCRYPT_PATTERN.search(text), "a password hash was logged"
+    assert STRONG_PASSWORD not in text and OTHER_STRONG_PASSWORD not in text, (
+        "a password was logged"
+    )
+    leaked = [token for token in RESET_TOKENS if token in text]
+    assert not leaked, "a password-reset token was logged"
 
 
 def free_port() -> int:
@@ -51,6 +89,12 @@ async def empty_postgres(url: str) -> None:
             await connection.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
     finally:
         await connection.close()
+
+
+class RecordingMailer(InMemoryMailer):
+    async def send_password_reset(self, email: str, token: str) -> None:
+        RESET_TOKENS.append(token)
+        await super().send_password_reset(email, token)
 
 
 @dataclass
@@ -119,6 +163,9 @@ def build_app(
         }
     )
     app.config.OAS = False
+    # sanic-ext adds automatic HEAD routes one by one, rebuilding the router each time:
+    # a slow start that would dominate the suite's run time. HEAD is not in the contract.
+    app.config.HTTP_AUTO_HEAD = False
     if setup is not None:
         setup(app)
     app.extend(extensions=[AuthSessions(manager_class=manager_class, mailer=mailer)])
@@ -157,7 +204,7 @@ async def make_app(database_url: str) -> AsyncIterator[Callable[..., Any]]:
     async def factory(**kwargs: Any) -> RunningApp:
         """Keyword arguments are AUTH_* settings, or ``mailer``/``manager_class``/``setup``;
         ``database_url=None`` leaves Tortoise to the host app (``setup``)."""
-        mailer = kwargs.pop("mailer", None) or InMemoryMailer()
+        mailer = kwargs.pop("mailer", None) or RecordingMailer()
         url = kwargs.pop("database_url", database_url)
         app = build_app(url, mailer=mailer, **kwargs)
         running, server = await start_app(app, mailer)
