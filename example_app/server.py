@@ -28,7 +28,7 @@ def create_app() -> Sanic:
         AUTH_ENVIRONMENT=environment,
         AUTH_SECRET_KEY=env.get("AUTH_SECRET_KEY"),
         AUTH_DATABASE_URL=env.get("DATABASE_URL", "sqlite://example_app.sqlite3"),
-        AUTH_GENERATE_SCHEMAS=True,
+        AUTH_MIGRATE_ON_START=True,  # apply the shipped migrations once, before the workers
         AUTH_FIRST_SUPERUSER_EMAIL=env.get("FIRST_SUPERUSER_EMAIL"),
         AUTH_FIRST_SUPERUSER_PASSWORD=env.get("FIRST_SUPERUSER_PASSWORD"),
         AUTH_RATE_LIMIT_ENABLED=env.get("RATE_LIMIT_ENABLED", "true"),

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from .cleanup import delete_stale_rows
 from .config import DEFAULTS
 from .database import close_database, init_database
+from .migrate import MigrationError, all_versions, apply, downgrade, generate, status
 
 
 def database_url(given: str | None) -> str:
@@ -32,6 +33,37 @@ async def cleanup_sessions(url: str, audit_window_s: int) -> str:
     )
 
 
+async def run_migrate(args: argparse.Namespace) -> int:
+    url = database_url(args.database_url)
+    if args.action in ("generate", "auto"):
+        created = await generate(url, args.message)
+        print(f"Created {created}." if created else "No model changes: nothing generated.")
+        if args.action == "generate":
+            return 0
+    if args.action in ("apply", "auto"):
+        applied = await apply(url)
+        print(f"Applied {', '.join(applied)}." if applied else "Already up to date.")
+        return 0
+    if args.action == "downgrade":
+        undone = await downgrade(url, args.to)
+        print(f"Downgraded {', '.join(undone)}.")
+        return 0
+    state = await status(url)
+    if args.action == "current":
+        print(state.applied[-1] if state.applied else "No migration applied.")
+        return 0
+    if args.action == "list":
+        for version in all_versions(url):
+            print(f"[{'x' if version in state.applied else ' '}] {version}")
+        return 0
+    # check
+    if state.up_to_date:
+        print("Database reachable and up to date.")
+        return 0
+    print(f"Database is behind: {len(state.pending)} pending ({', '.join(state.pending)}).")
+    return 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m sanic_auth_sessions")
     verbs = parser.add_subparsers(dest="verb", required=True)
@@ -48,6 +80,20 @@ def build_parser() -> argparse.ArgumentParser:
         ),
         help="keep revoked/expired sessions this many seconds (default: 30 days)",
     )
+    migrate = verbs.add_parser("migrate", help="migrations of the extension's tables (aerich)")
+    migrate.add_argument("--database-url", help="default: $AUTH_DATABASE_URL or $DATABASE_URL")
+    actions = migrate.add_subparsers(dest="action", required=True)
+    for action, text in (
+        ("generate", "write a migration for model changes"),
+        ("auto", "generate, then apply"),
+    ):
+        actions.add_parser(action, help=text).add_argument("message")
+    actions.add_parser("apply", help="apply pending migrations")
+    actions.add_parser("current", help="print the last applied migration")
+    actions.add_parser("list", help="list migrations, [x] when applied")
+    actions.add_parser("check", help="exit 1 unless reachable and up to date")
+    back = actions.add_parser("downgrade", help="undo the last migration")
+    back.add_argument("--to", type=int, help="undo every migration after version N")
     return parser
 
 
@@ -55,7 +101,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.verb == "cleanup-sessions":
         print(asyncio.run(cleanup_sessions(database_url(args.database_url), args.audit_window_s)))
-    return 0
+        return 0
+    try:
+        return asyncio.run(run_migrate(args))
+    except (MigrationError, OSError) as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

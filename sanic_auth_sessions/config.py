@@ -40,6 +40,7 @@ DEFAULTS: dict[str, Any] = {
     "TRUSTED_PROXIES": (),
     "DATABASE_URL": None,
     "GENERATE_SCHEMAS": False,
+    "MIGRATE_ON_START": False,
     "SESSION_TOUCH_INTERVAL_S": 60,
     "CLEANUP_INTERVAL_S": 60 * 60,
     "SESSION_AUDIT_WINDOW_S": 30 * 24 * 60 * 60,
@@ -94,6 +95,7 @@ class AuthSettings:
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
     database_url: str | None
     generate_schemas: bool
+    migrate_on_start: bool
     session_touch_interval_s: int
     cleanup_interval_s: int
     session_audit_window_s: int
@@ -148,7 +150,12 @@ class AuthSettings:
     @classmethod
     def from_mapping(cls, raw: dict[str, Any]) -> AuthSettings:
         values = dict(raw)
-        for key in ("registration_enabled", "organization_creation_enabled", "generate_schemas"):
+        for key in (
+            "registration_enabled",
+            "organization_creation_enabled",
+            "generate_schemas",
+            "migrate_on_start",
+        ):
             values[key] = _as_bool(key, values[key])
         for key in (
             "rate_limit_enabled",

@@ -21,6 +21,7 @@ from .error_handler import install_error_handler
 from .lockout import install_lockout
 from .mailer import ConsoleMailer, Mailer
 from .manager import UserManager
+from .migrate import apply as apply_migrations
 from .passwords import PasswordHasher
 from .ratelimit import install_rate_limiting
 from .request_limits import apply_request_limits
@@ -33,6 +34,18 @@ from .routes.users import create_users_blueprint
 from .security_headers import install_security_headers
 
 logger = logging.getLogger("sanic_auth_sessions")
+
+
+async def prepare_schema(settings: AuthSettings) -> None:
+    """Apply the shipped migrations and/or create missing tables, as configured."""
+    assert settings.database_url is not None
+    if settings.migrate_on_start:
+        applied = await apply_migrations(settings.database_url)
+        if applied:
+            logger.info("Applied migrations: %s", ", ".join(applied))
+    if settings.generate_schemas:
+        await init_database(settings.database_url, generate_schemas=True)
+        await close_database()
 
 
 class AuthSessions(Extension):  # type: ignore[no-untyped-call]
@@ -79,13 +92,13 @@ class AuthSessions(Extension):  # type: ignore[no-untyped-call]
     def _register_listeners(self, app: Sanic[Any, Any], settings: AuthSettings) -> None:
         owns_database = settings.database_url is not None
 
+        schema_work = owns_database and (settings.migrate_on_start or settings.generate_schemas)
+
         @app.main_process_start
-        async def prepare_database_once(app: Sanic[Any, Any]) -> None:
+        async def prepare_schema_once(app: Sanic[Any, Any]) -> None:
             # Runs once before the workers start, so schema work is never raced.
-            if owns_database and settings.generate_schemas:
-                assert settings.database_url is not None
-                await init_database(settings.database_url, generate_schemas=True)
-                await close_database()
+            if schema_work:
+                await prepare_schema(settings)
                 schema_ready = Event()
                 schema_ready.set()
                 app.shared_ctx.auth_schema_ready = schema_ready
@@ -94,11 +107,11 @@ class AuthSessions(Extension):  # type: ignore[no-untyped-call]
         async def start_auth(app: Sanic[Any, Any]) -> None:
             if owns_database:
                 assert settings.database_url is not None
-                schema_ready = getattr(app.shared_ctx, "auth_schema_ready", None)
-                await init_database(
-                    settings.database_url,
-                    generate_schemas=settings.generate_schemas and schema_ready is None,
-                )
+                # Without a main process (single process, or a server started in-process)
+                # the schema work happens here.
+                if schema_work and getattr(app.shared_ctx, "auth_schema_ready", None) is None:
+                    await prepare_schema(settings)
+                await init_database(settings.database_url, generate_schemas=False)
             try:
                 # Connect now: a lazy first connect cancelled by a client that hung up
                 # can leave a connection unusable for the worker's lifetime (SQLite).

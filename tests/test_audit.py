@@ -124,3 +124,11 @@ def test_development_log_lines_are_text(capsys: pytest.CaptureFixture[str]) -> N
         for handler in list(root.handlers):
             if any(isinstance(f, RequestIdFilter) for f in handler.filters):
                 root.removeHandler(handler)
+
+
+def test_the_run_wide_secret_scan_sees_every_record() -> None:
+    from .conftest import LOGGED
+
+    before = len(LOGGED)
+    logging.getLogger("anything.at.all").warning("scanned %s", "too")
+    assert len(LOGGED) == before + 1 and "scanned too" in LOGGED[-1]

@@ -1,0 +1,134 @@
+"""Migrations of the extension's own tables, with aerich.
+
+The package ships one migration folder per SQL dialect (``migrations/sqlite/auth``,
+``migrations/postgres/auth``): aerich migrations are SQL, and SQL differs between them. The
+folder is chosen from the database URL. Applied versions are recorded in aerich's ``aerich``
+table under the app label ``auth``, so a host app's own aerich migrations (another label) live
+beside ours in the same table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aerich import Command
+from tortoise import Tortoise
+from tortoise.exceptions import OperationalError
+
+from .database import tortoise_config
+from .models import APP_LABEL
+
+MIGRATIONS_ROOT = Path(__file__).parent / "migrations"
+DIALECTS = {
+    "sqlite": "sqlite",
+    "postgres": "postgres",
+    "postgresql": "postgres",
+    "asyncpg": "postgres",
+}
+
+
+class MigrationError(RuntimeError):
+    """A migration command cannot run (unknown dialect, nothing to downgrade, …)."""
+
+
+@dataclass(frozen=True)
+class MigrationStatus:
+    applied: list[str]
+    pending: list[str]
+
+    @property
+    def up_to_date(self) -> bool:
+        return not self.pending
+
+
+def dialect_of(database_url: str) -> str:
+    scheme = database_url.split("://", 1)[0].lower()
+    try:
+        return DIALECTS[scheme]
+    except KeyError:
+        raise MigrationError(f"No migrations for databases of type {scheme!r}.") from None
+
+
+def migrations_location(database_url: str) -> Path:
+    return MIGRATIONS_ROOT / dialect_of(database_url)
+
+
+def aerich_config(database_url: str) -> dict[str, Any]:
+    config = tortoise_config(database_url)
+    config["apps"][APP_LABEL]["models"].append("aerich.models")
+    return config
+
+
+def all_versions(database_url: str) -> list[str]:
+    folder = migrations_location(database_url) / APP_LABEL
+    versions = [path.name for path in folder.glob("*_*.py") if path.name.split("_")[0].isdigit()]
+    return sorted(versions, key=lambda name: int(name.split("_")[0]))
+
+
+@asynccontextmanager
+async def aerich_command(database_url: str) -> AsyncIterator[Command]:
+    command = Command(
+        tortoise_config=aerich_config(database_url),
+        app=APP_LABEL,
+        location=str(migrations_location(database_url)),
+    )
+    try:
+        async with command:
+            yield command
+    finally:
+        await Tortoise.close_connections()
+
+
+async def _applied(command: Command) -> list[str]:
+    try:
+        return list(await command.get_applied_migrations(APP_LABEL))
+    except OperationalError:  # no aerich table yet: a fresh database
+        return []
+
+
+async def status(database_url: str) -> MigrationStatus:
+    async with aerich_command(database_url) as command:
+        applied = await _applied(command)
+    pending = [version for version in all_versions(database_url) if version not in applied]
+    return MigrationStatus(applied=applied, pending=pending)
+
+
+async def apply(database_url: str) -> list[str]:
+    """Apply every pending migration; returns the versions applied."""
+    async with aerich_command(database_url) as command:
+        if not await _applied(command):
+            # A fresh database: aerich's init applies the shipped migrations in order (the
+            # first one also creates the ``aerich`` table).
+            await command.init_db(safe=True)
+            return await _applied(command)
+        await command.init()
+        return list(await command.upgrade(run_in_transaction=True))
+
+
+async def downgrade(database_url: str, to_version: int | None = None) -> list[str]:
+    """Undo the last migration, or every migration after ``to_version``."""
+    async with aerich_command(database_url) as command:
+        if not await _applied(command):
+            raise MigrationError("Nothing to downgrade: no migration is applied.")
+        await command.init()
+        try:
+            return list(
+                await command.downgrade(-1 if to_version is None else to_version, delete=False)
+            )
+        except Exception as exc:
+            raise MigrationError(str(exc)) from exc
+
+
+async def generate(database_url: str, name: str) -> str | None:
+    """Write a migration for model changes since the last one (None when there are none).
+
+    Run it against a database that is up to date, once per dialect the package supports.
+    """
+    async with aerich_command(database_url) as command:
+        await command.init()
+        created = await command.migrate(name=name, no_input=True)
+    return created or None

@@ -1,0 +1,199 @@
+"""The shipped migrations give exactly the schema the models describe, on both databases."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from uuid import uuid4
+
+import asyncpg
+import pytest
+from tortoise.backends.base.executor import EXECUTOR_CACHE
+
+from sanic_auth_sessions.cli import main
+from sanic_auth_sessions.database import close_database, init_database
+from sanic_auth_sessions.migrate import (
+    MigrationError,
+    all_versions,
+    apply,
+    dialect_of,
+    downgrade,
+    generate,
+    status,
+)
+
+from .conftest import DATABASES, POSTGRES_URL
+
+AERICH_TABLE = "aerich"
+
+
+def admin_url(url: str) -> str:
+    return url.replace("postgres://", "postgresql://", 1).rsplit("/", 1)[0] + "/postgres"
+
+
+@pytest.fixture(params=DATABASES)
+def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A URL to a brand-new, empty database (its own PostgreSQL database per test)."""
+    EXECUTOR_CACHE.clear()
+    if request.param == "sqlite":
+        yield f"sqlite://{tmp_path / 'migrate.sqlite3'}"
+        return
+    assert POSTGRES_URL
+    name = f"mig_{uuid4().hex[:10]}"
+
+    async def admin(sql: str) -> None:
+        connection = await asyncpg.connect(admin_url(POSTGRES_URL))
+        try:
+            await connection.execute(sql)
+        finally:
+            await connection.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    yield POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
+    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def schema_of(url: str) -> set[tuple[str, ...]]:
+    """Tables, columns (type, nullability) and indexes, without the aerich bookkeeping."""
+    if url.startswith("sqlite"):
+        connection = sqlite3.connect(url.removeprefix("sqlite://"))
+        try:
+            rows: set[tuple[str, ...]] = set()
+            tables = [
+                name
+                for (name,) in connection.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' "
+                    "AND name NOT LIKE 'sqlite_%'"
+                )
+                if name != AERICH_TABLE
+            ]
+            for table in tables:
+                for _, column, kind, notnull, default, pk in connection.execute(
+                    f'PRAGMA table_info("{table}")'
+                ):
+                    rows.add(("column", table, column, kind, str(notnull), str(default), str(pk)))
+                for _, index, unique, *_ in connection.execute(f'PRAGMA index_list("{table}")'):
+                    columns = [c[2] for c in connection.execute(f'PRAGMA index_info("{index}")')]
+                    rows.add(("index", table, index, str(unique), ",".join(columns)))
+                for fk in connection.execute(f'PRAGMA foreign_key_list("{table}")'):
+                    rows.add(("fk", table, str(fk[2]), str(fk[3]), str(fk[4]), str(fk[6])))
+            return rows
+        finally:
+            connection.close()
+
+    async def postgres() -> set[tuple[str, ...]]:
+        connection = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
+        try:
+            columns = await connection.fetch(
+                "SELECT table_name, column_name, data_type, is_nullable, "
+                "coalesce(column_default, '') AS d FROM information_schema.columns "
+                "WHERE table_schema = 'public' AND table_name <> $1",
+                AERICH_TABLE,
+            )
+            indexes = await connection.fetch(
+                "SELECT tablename, indexname, indexdef FROM pg_indexes "
+                "WHERE schemaname = 'public' AND tablename <> $1",
+                AERICH_TABLE,
+            )
+            constraints = await connection.fetch(
+                "SELECT conrelid::regclass::text AS t, conname, pg_get_constraintdef(oid) AS d "
+                "FROM pg_constraint WHERE connamespace = 'public'::regnamespace "
+                "AND conrelid::regclass::text <> $1",
+                AERICH_TABLE,
+            )
+        finally:
+            await connection.close()
+        return (
+            {("column", *map(str, row.values())) for row in columns}
+            | {("index", *map(str, row.values())) for row in indexes}
+            | {("constraint", *map(str, row.values())) for row in constraints}
+        )
+
+    return asyncio.run(postgres())
+
+
+def generated_schema(url: str) -> set[tuple[str, ...]]:
+    async def create() -> None:
+        await init_database(url, generate_schemas=True)
+        await close_database()
+
+    asyncio.run(create())
+    return schema_of(url)
+
+
+def test_apply_gives_exactly_the_models_schema(
+    empty_database: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    applied = asyncio.run(apply(empty_database))
+    assert applied == all_versions(empty_database)
+    migrated = schema_of(empty_database)
+    assert any(row[:2] == ("column", "auth_sessions") for row in migrated)
+
+    # The same models through Tortoise's generate_schemas, on another empty database.
+    if empty_database.startswith("sqlite"):
+        reference_url = f"sqlite://{tmp_path / 'generated.sqlite3'}"
+        assert migrated == generated_schema(reference_url)
+    else:
+        reference = request.getfixturevalue("second_empty_postgres")
+        assert migrated == generated_schema(reference)
+
+
+@pytest.fixture
+def second_empty_postgres() -> Iterator[str]:
+    assert POSTGRES_URL
+    name = f"gen_{uuid4().hex[:10]}"
+
+    async def admin(sql: str) -> None:
+        connection = await asyncpg.connect(admin_url(POSTGRES_URL))
+        try:
+            await connection.execute(sql)
+        finally:
+            await connection.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    yield POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
+    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def test_downgrade_and_reapply(empty_database: str) -> None:
+    asyncio.run(apply(empty_database))
+    before = schema_of(empty_database)
+    undone = asyncio.run(downgrade(empty_database))
+    assert undone == all_versions(empty_database)[-1:]
+    assert not any(row[1] == "auth_users" for row in schema_of(empty_database))
+    assert asyncio.run(apply(empty_database)) == all_versions(empty_database)[-1:]
+    assert schema_of(empty_database) == before
+    assert asyncio.run(apply(empty_database)) == []  # idempotent
+
+
+def test_check_fails_on_a_database_that_is_behind(
+    empty_database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["migrate", "--database-url", empty_database, "check"]) == 1
+    assert "behind" in capsys.readouterr().out
+    assert main(["migrate", "--database-url", empty_database, "list"]) == 0
+    assert "[ ]" in capsys.readouterr().out
+    assert main(["migrate", "--database-url", empty_database, "apply"]) == 0
+    assert main(["migrate", "--database-url", empty_database, "check"]) == 0
+    assert "up to date" in capsys.readouterr().out
+    assert main(["migrate", "--database-url", empty_database, "current"]) == 0
+    assert capsys.readouterr().out.strip() == all_versions(empty_database)[-1]
+    state = asyncio.run(status(empty_database))
+    assert state.up_to_date and state.applied == all_versions(empty_database)
+
+
+def test_models_and_migrations_agree(empty_database: str, tmp_path: Path) -> None:
+    """A model change without a migration would make ``generate`` write one."""
+    asyncio.run(apply(empty_database))
+    assert asyncio.run(generate(empty_database, "nothing")) is None
+
+
+def test_errors_are_clear(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(MigrationError):
+        dialect_of("mysql://x/y")
+    fresh = f"sqlite://{tmp_path / 'fresh.sqlite3'}"
+    assert main(["migrate", "--database-url", fresh, "downgrade"]) == 2
+    assert "Nothing to downgrade" in capsys.readouterr().err
+    assert main(["migrate", "--database-url", "mysql://x/y", "check"]) == 2
