@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import socket
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +19,9 @@ from sanic import Sanic
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from sanic_auth_sessions import AuthSessions, InMemoryMailer, UserManager
+
+from .redis_server import redis_url  # noqa: F401  (a fixture for every test module)
+from .serving import free_port
 
 STRONG_PASSWORD = "correct horse battery staple"
 OTHER_STRONG_PASSWORD = "Tr0ub4dor&3-zebra-quilt"
@@ -61,13 +63,6 @@ def _no_secret_is_ever_logged() -> Iterator[None]:
     )
     leaked = [token for token in RESET_TOKENS if token in text]
     assert not leaked, "a password-reset token was logged"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture(params=DATABASES)

@@ -1,4 +1,4 @@
-"""Test helpers: a throwaway Redis, a closed port, and a Sanic app served over real HTTP.
+"""Test helpers: a throwaway Redis, a closed port, captured error logs.
 
 ``redis_url`` is ``TEST_REDIS_URL`` when set; otherwise a ``redis-server`` from PATH on a free
 loopback port, without persistence, for the whole session. Tests needing it are skipped when
@@ -15,22 +15,14 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
-from typing import Any
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-import httpx
 import pytest
-from sanic import Sanic
+
+from .serving import free_port
 
 REDIS_START_TIMEOUT_S = 5.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def closed_port_url() -> str:
@@ -125,31 +117,6 @@ def redis_url() -> Iterator[str]:
         yield url
     finally:
         _redis.release()
-
-
-@asynccontextmanager
-async def serve(app: Sanic[Any, Any]) -> AsyncIterator[httpx.AsyncClient]:
-    """Run ``app`` in this event loop on a free loopback port, with all its listeners."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    # create_server() already listens; requests are only sent once the listeners ran.
-    server = await app.create_server(sock=sock, return_asyncio_server=True, access_log=False)
-    assert server is not None
-    await server.startup()
-    await server.before_start()
-    await server.after_start()
-    try:
-        base_url = f"http://127.0.0.1:{port}"
-        # Plain HTTP on loopback: skipping TLS set-up saves ~0.1 s per client.
-        async with httpx.AsyncClient(base_url=base_url, verify=False, trust_env=False) as client:
-            yield client
-    finally:
-        await server.before_stop()
-        server.close()
-        await server.wait_closed()
-        await server.after_stop()
-        sock.close()
 
 
 @contextmanager

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 from uuid import uuid4
 
@@ -17,33 +14,10 @@ from sanic_ext.extensions.base import Extension
 from sanic_auth_sessions.config import AuthSettings, ConfigurationError
 from sanic_auth_sessions.cors import ALLOWED_HEADERS, EXPOSED_HEADERS, configure_cors
 
+from .serving import serve
+
 ALLOWED = "https://app.example.com"
 OTHER = "https://evil.example.net"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@asynccontextmanager
-async def running(app: Sanic[Any, Any]) -> AsyncIterator[httpx.AsyncClient]:
-    port = free_port()
-    server: Any = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True)
-    assert server is not None
-    await server.startup()
-    await server.before_start()
-    await server.after_start()
-    try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
-            yield client
-    finally:
-        await server.before_stop()
-        server.close()
-        await server.wait_closed()
-        await server.after_stop()
 
 
 def make_app(*origins: str, host_config: dict[str, Any] | None = None) -> Sanic[Any, Any]:
@@ -75,7 +49,7 @@ def preflight(client: httpx.AsyncClient, origin: str) -> Any:
 
 
 async def test_allowed_origin_gets_origin_credentials_and_exposed_headers() -> None:
-    async with running(make_app(ALLOWED, "https://admin.example.com")) as client:
+    async with serve(make_app(ALLOWED, "https://admin.example.com")) as client:
         response = await client.get("/api/v1/things", headers={"Origin": ALLOWED})
     assert response.status_code == 200
     assert response.headers["access-control-allow-origin"] == ALLOWED
@@ -86,7 +60,7 @@ async def test_allowed_origin_gets_origin_credentials_and_exposed_headers() -> N
 
 
 async def test_preflight_answers_methods_headers_and_max_age() -> None:
-    async with running(make_app(ALLOWED)) as client:
+    async with serve(make_app(ALLOWED)) as client:
         response = await preflight(client, ALLOWED)
     assert response.status_code == 204
     assert response.headers["access-control-allow-origin"] == ALLOWED
@@ -100,7 +74,7 @@ async def test_preflight_answers_methods_headers_and_max_age() -> None:
 
 
 async def test_preflight_does_not_allow_unlisted_headers() -> None:
-    async with running(make_app(ALLOWED)) as client:
+    async with serve(make_app(ALLOWED)) as client:
         response = await client.options(
             "/api/v1/things",
             headers={
@@ -119,7 +93,7 @@ async def test_preflight_does_not_allow_unlisted_headers() -> None:
 
 
 async def test_disallowed_origin_gets_no_cors_headers() -> None:
-    async with running(make_app(ALLOWED)) as client:
+    async with serve(make_app(ALLOWED)) as client:
         simple = await client.get("/api/v1/things", headers={"Origin": OTHER})
         options = await preflight(client, OTHER)
         prefix = await client.get("/api/v1/things", headers={"Origin": ALLOWED + ".evil.net"})
@@ -128,13 +102,13 @@ async def test_disallowed_origin_gets_no_cors_headers() -> None:
 
 
 async def test_request_without_origin_gets_no_cors_headers() -> None:
-    async with running(make_app(ALLOWED)) as client:
+    async with serve(make_app(ALLOWED)) as client:
         response = await client.get("/api/v1/things")
     assert cors_headers(response) == {}
 
 
 async def test_no_origins_configured_means_no_cors_headers() -> None:
-    async with running(make_app()) as client:
+    async with serve(make_app()) as client:
         simple = await client.get("/api/v1/things", headers={"Origin": ALLOWED})
         options = await preflight(client, ALLOWED)
         plain = await client.get("/api/v1/things")
@@ -144,7 +118,7 @@ async def test_no_origins_configured_means_no_cors_headers() -> None:
 
 async def test_host_cors_settings_win() -> None:
     host = {"CORS_ORIGINS": "https://host.example.com", "CORS_MAX_AGE": 42}
-    async with running(make_app(ALLOWED, host_config=host)) as client:
+    async with serve(make_app(ALLOWED, host_config=host)) as client:
         ours = await client.get("/api/v1/things", headers={"Origin": ALLOWED})
         theirs = await preflight(client, "https://host.example.com")
     assert cors_headers(ours) == {}
@@ -175,7 +149,7 @@ async def test_works_from_an_extension_started_before_the_http_extension() -> No
         return json({"success": True})
 
     app.extend(extensions=[CorsFirst])
-    async with running(app) as client:
+    async with serve(app) as client:
         allowed = await client.get("/api/v1/things", headers={"Origin": ALLOWED})
         other = await client.get("/api/v1/things", headers={"Origin": OTHER})
     assert allowed.headers["access-control-allow-origin"] == ALLOWED

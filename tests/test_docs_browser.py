@@ -15,13 +15,11 @@ import functools
 import inspect
 import os
 import shutil
-import socket
 import subprocess
 import tarfile
 import tempfile
 import threading
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, NoReturn
@@ -35,6 +33,8 @@ from sanic_ext.config import Config as ExtConfig
 from sanic_auth_sessions.config import AuthSettings
 from sanic_auth_sessions.error_handler import install_error_handler
 from sanic_auth_sessions.security_headers import install_security_headers
+
+from .serving import serve_url
 
 SWAGGER_VERSION: str = (
     inspect.signature(ExtConfig.__init__).parameters["oas_ui_swagger_version"].default
@@ -67,13 +67,6 @@ def unavailable(reason: str) -> NoReturn:
     if os.environ.get("SANIC_AUTH_REQUIRE_BROWSER") == "1":
         pytest.fail(f"browser test required but {reason}")
     pytest.skip(reason)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def npm_package(spec: str, into: Path) -> Path:
@@ -178,23 +171,6 @@ def make_app(cdn_url: str) -> Sanic[Any, Any]:
     return app
 
 
-@asynccontextmanager
-async def running(app: Sanic[Any, Any]) -> AsyncIterator[str]:
-    port = free_port()
-    server: Any = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True)
-    assert server is not None
-    await server.startup()
-    await server.before_start()
-    await server.after_start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        await server.before_stop()
-        server.close()
-        await server.wait_closed()
-        await server.after_stop()
-
-
 @pytest.mark.parametrize(
     ("path", "rendered"),
     [
@@ -208,7 +184,7 @@ async def test_docs_ui_renders_without_csp_violation(
     from playwright.async_api import Error as PlaywrightError
     from playwright.async_api import Route, async_playwright
 
-    async with running(make_app(cdn_url)) as base_url, async_playwright() as playwright:
+    async with serve_url(make_app(cdn_url)) as base_url, async_playwright() as playwright:
         try:
             browser = await playwright.chromium.launch(
                 executable_path=chromium_path, args=CHROMIUM_ARGS

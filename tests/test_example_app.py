@@ -16,7 +16,6 @@ import pytest
 import redis
 
 from .conftest import STRONG_PASSWORD, free_port
-from .redis_server import redis_url  # noqa: F401  (fixture)
 
 ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT_S = 30
@@ -122,7 +121,7 @@ TWO_WORKERS = ("-m", "sanic", "example_app.server:app", "--workers", "2")
 
 def test_login_limit_is_shared_by_two_workers_with_redis(
     tmp_path: Path,
-    redis_url: str,  # noqa: F811
+    redis_url: str,
 ) -> None:
     # With per-worker memory storage each worker counts on its own, so more than 10 pass:
     # this shows the requests really are spread over both workers.

@@ -16,12 +16,8 @@ from sanic_auth_sessions.error_handler import install_error_handler
 from sanic_auth_sessions.lockout import LoginLockout, install_lockout
 from sanic_auth_sessions.ratelimit import install_rate_limiting
 
-try:
-    from redis_server import captured_errors, closed_port_url, redis_url, serve
-except ImportError:  # tests/ is a package
-    from tests.redis_server import captured_errors, closed_port_url, redis_url, serve
-
-__all__ = ["redis_url"]  # the fixture, for pytest
+from .redis_server import captured_errors, closed_port_url
+from .serving import serve
 
 PASSWORD = "right password"
 

@@ -22,12 +22,8 @@ from sanic_auth_sessions.ratelimit import (
     rate_limit,
 )
 
-try:
-    from redis_server import captured_errors, closed_port_url, redis_url, serve
-except ImportError:  # tests/ is a package
-    from tests.redis_server import captured_errors, closed_port_url, redis_url, serve
-
-__all__ = ["redis_url"]  # the fixture, for pytest
+from .redis_server import captured_errors, closed_port_url
+from .serving import serve
 
 PROXY = {"X-Forwarded-For": "203.0.113.7"}
 

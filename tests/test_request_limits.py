@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 from uuid import uuid4
 
-import httpx
 from sanic import HTTPResponse, Request, Sanic, json
 
 from sanic_auth_sessions.config import AuthSettings
@@ -16,32 +13,9 @@ from sanic_auth_sessions.error_handler import install_error_handler
 from sanic_auth_sessions.request_limits import apply_request_limits
 from sanic_auth_sessions.security_headers import install_security_headers
 
+from .serving import serve
+
 LIMIT = 2048
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@asynccontextmanager
-async def running(app: Sanic[Any, Any]) -> AsyncIterator[httpx.AsyncClient]:
-    port = free_port()
-    server: Any = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True)
-    assert server is not None
-    await server.startup()
-    await server.before_start()
-    await server.after_start()
-    try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
-            yield client
-    finally:
-        await server.before_stop()
-        server.close()
-        await server.wait_closed()
-        await server.after_stop()
 
 
 def make_app() -> Sanic[Any, Any]:
@@ -71,14 +45,14 @@ def test_sets_sanic_request_max_size() -> None:
 
 
 async def test_body_within_limit_passes() -> None:
-    async with running(make_app()) as client:
+    async with serve(make_app()) as client:
         response = await client.post("/api/v1/echo", content=b"x" * LIMIT)
     assert response.status_code == 200
     assert response.json() == {"success": True, "size": LIMIT}
 
 
 async def test_oversize_body_gets_413_with_contract_body() -> None:
-    async with running(make_app()) as client:
+    async with serve(make_app()) as client:
         response = await client.post(
             "/api/v1/echo",
             content=b'{"email": "' + b"x" * (LIMIT * 4) + b'"}',
@@ -100,14 +74,14 @@ async def test_oversize_chunked_body_gets_413() -> None:
         for _ in range(8):
             yield b"y" * 1024
 
-    async with running(make_app()) as client:
+    async with serve(make_app()) as client:
         response = await client.post("/api/v1/echo", content=chunks())
     assert response.status_code == 413
     assert response.json()["errors"][0]["code"] == "PAYLOAD_TOO_LARGE"
 
 
 async def test_host_route_keeps_sanics_own_413_format() -> None:
-    async with running(make_app()) as client:
+    async with serve(make_app()) as client:
         response = await client.post("/upload", content=b"z" * (LIMIT + 1))
     assert response.status_code == 413
     assert "success" not in response.text

@@ -5,9 +5,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-import socket
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 from uuid import uuid4
 
@@ -25,6 +22,8 @@ from sanic_auth_sessions.security_headers import (
     install_security_headers,
 )
 
+from .serving import serve
+
 BASE = {
     "x-content-type-options": "nosniff",
     "x-frame-options": "DENY",
@@ -33,31 +32,6 @@ BASE = {
 }
 CDN = "https://assets.example.net/swagger-ui"
 REDOC_CDN = "https://redoc.example.org/bundles/redoc.standalone.js"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@asynccontextmanager
-async def running(app: Sanic[Any, Any]) -> AsyncIterator[httpx.AsyncClient]:
-    port = free_port()
-    server: Any = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True)
-    assert server is not None
-    await server.startup()
-    await server.before_start()
-    await server.after_start()
-    try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
-            yield client
-    finally:
-        await server.before_stop()
-        server.close()
-        await server.wait_closed()
-        await server.after_stop()
 
 
 def make_app(**overrides: Any) -> Sanic[Any, Any]:
@@ -103,7 +77,7 @@ def assert_base_headers(response: httpx.Response) -> None:
 
 
 async def test_strict_mode_on_api_health_host_and_errors() -> None:
-    async with running(make_app()) as client:
+    async with serve(make_app()) as client:
         for path in ("/api/v1/things", "/health", "/host/page", "/api/v1/missing"):
             response = await client.get(path)
             assert_base_headers(response)
@@ -114,7 +88,7 @@ async def test_strict_mode_on_api_health_host_and_errors() -> None:
 
 async def test_hsts_only_in_production() -> None:
     app = make_app(environment="production", secret_key="s" * 40)
-    async with running(app) as client:
+    async with serve(app) as client:
         response = await client.get("/api/v1/things")
     assert response.headers["strict-transport-security"] == HSTS_VALUE
     assert HSTS_VALUE == "max-age=63072000; includeSubDomains"
@@ -122,7 +96,7 @@ async def test_hsts_only_in_production() -> None:
 
 
 async def test_relaxed_mode() -> None:
-    async with running(make_app(csp_mode="relaxed")) as client:
+    async with serve(make_app(csp_mode="relaxed")) as client:
         response = await client.get("/host/page")
     assert response.headers["content-security-policy"] == RELAXED_CSP
     assert "default-src 'self'" in RELAXED_CSP
@@ -131,7 +105,7 @@ async def test_relaxed_mode() -> None:
 
 
 async def test_disabled_csp_keeps_other_headers() -> None:
-    async with running(make_app(csp_mode="disabled")) as client:
+    async with serve(make_app(csp_mode="disabled")) as client:
         for path in ("/api/v1/things", "/docs/swagger"):
             response = await client.get(path)
             assert "content-security-policy" not in response.headers
@@ -140,7 +114,7 @@ async def test_disabled_csp_keeps_other_headers() -> None:
 
 async def test_switched_off_adds_nothing() -> None:
     app = make_app(environment="production", secret_key="s" * 40, security_headers_enabled=False)
-    async with running(app) as client:
+    async with serve(app) as client:
         response = await client.get("/api/v1/things")
     assert response.status_code == 200
     for name in (*BASE, "permissions-policy", "content-security-policy"):
@@ -149,7 +123,7 @@ async def test_switched_off_adds_nothing() -> None:
 
 
 async def test_host_route_keeps_its_own_headers() -> None:
-    async with running(make_app()) as client:
+    async with serve(make_app()) as client:
         response = await client.get("/host/framed")
     assert response.headers["x-frame-options"] == "SAMEORIGIN"
     assert response.headers["content-security-policy"] == "default-src 'self' https://host.example"
@@ -170,7 +144,7 @@ def sha256_source(content: str) -> str:
 
 
 async def test_swagger_page_gets_docs_csp_from_configured_cdn() -> None:
-    async with running(make_app()) as client:
+    async with serve(make_app()) as client:
         response = await client.get("/docs/swagger")
         again = await client.get("/docs/swagger")
         spec = await client.get("/docs/openapi.json")
@@ -193,7 +167,7 @@ async def test_swagger_page_gets_docs_csp_from_configured_cdn() -> None:
 
 
 async def test_redoc_and_index_pages_get_redoc_csp() -> None:
-    async with running(make_app(csp_mode="relaxed")) as client:
+    async with serve(make_app(csp_mode="relaxed")) as client:
         redoc = await client.get("/docs/redoc")
         index = await client.get("/docs")
     csp = directives(redoc.headers["content-security-policy"])
@@ -211,7 +185,7 @@ async def test_docs_paths_follow_oas_config() -> None:
     app.config.OAS_UI_SWAGGER_CDN_URL = "//cdn.example.com/swagger-ui"
     Extend(app)
     install_security_headers(app, AuthSettings.from_defaults(environment="test"))
-    async with running(app) as client:
+    async with serve(app) as client:
         page = await client.get("/reference/try")
         old = await client.get("/docs/swagger")
     assert "script-src https://cdn.example.com 'sha256-" in page.headers["content-security-policy"]

@@ -1,0 +1,51 @@
+"""Serving a Sanic app in the test's own event loop, over real HTTP on loopback."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+from sanic import Sanic
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@asynccontextmanager
+async def serve_url(app: Sanic[Any, Any]) -> AsyncIterator[str]:
+    """Run ``app`` with all its listeners on a free loopback port; yields its base URL."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    # create_server() already listens; requests are only sent once the listeners ran.
+    server = await app.create_server(sock=sock, return_asyncio_server=True, access_log=False)
+    assert server is not None
+    await server.startup()
+    await server.before_start()
+    await server.after_start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await server.before_stop()
+        server.close()
+        await server.wait_closed()
+        await server.after_stop()
+        sock.close()
+
+
+@asynccontextmanager
+async def serve(app: Sanic[Any, Any]) -> AsyncIterator[httpx.AsyncClient]:
+    """Like ``serve_url``, yielding a client for the app."""
+    # Plain HTTP on loopback: skipping TLS set-up saves ~0.1 s per client.
+    async with (
+        serve_url(app) as base_url,
+        httpx.AsyncClient(base_url=base_url, verify=False, trust_env=False) as client,
+    ):
+        yield client
