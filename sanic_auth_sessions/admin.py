@@ -78,7 +78,7 @@ class AdminService:
         is_active: bool = True,
         is_superuser: bool = False,
     ) -> User:
-        return await self.manager.create_user(
+        user = await self.manager.create_user(
             email=email,
             password=password,
             first_name=first_name,
@@ -86,6 +86,8 @@ class AdminService:
             is_active=is_active,
             is_superuser=is_superuser,
         )
+        await self.manager.audit("admin.user_created", target_user_id=user.id)
+        return user
 
     async def get_user(self, user_id: UUID) -> User:
         user = await User.get_or_none(id=user_id)
@@ -103,6 +105,7 @@ class AdminService:
         ):
             raise errors.CannotTargetSelf("You cannot deactivate or demote your own account.")
         user = await self.get_user(user_id)
+        requested = sorted(changes)  # field names only: never a password in an event
         changes = dict(changes)
         password = changes.pop("password", None)
         is_active = changes.pop("is_active", None)
@@ -133,6 +136,9 @@ class AdminService:
                 await self.manager.revoke_user_sessions(user.id)
             if is_active is False and user.is_active:
                 await self.manager.deactivate(user)
+        await self.manager.audit(
+            "admin.user_updated", user_id=admin.id, target_user_id=user_id, fields=requested
+        )
         return user
 
     async def set_active(self, admin: User, user_id: UUID, active: bool) -> User:
@@ -144,6 +150,8 @@ class AdminService:
         elif not user.is_active:
             user.is_active = True
             await user.save(update_fields=["is_active", "updated_at"])
+        event = "admin.user_activated" if active else "admin.user_deactivated"
+        await self.manager.audit(event, user_id=admin.id, target_user_id=user_id)
         return user
 
     async def delete_user(self, admin: User, user_id: UUID) -> None:
@@ -155,6 +163,7 @@ class AdminService:
             raise errors.CannotTargetSelf("You cannot delete your own account.")
         if not await self._delete(user_id):
             raise errors.NotFound("User not found.")
+        await self.manager.audit("admin.user_deleted", user_id=admin.id, target_user_id=user_id)
 
     async def _delete(self, user_id: UUID) -> bool:
         async with transaction():
@@ -172,8 +181,13 @@ class AdminService:
         owners of an organization are skipped, not counted.
         """
         ids = list(dict.fromkeys(uid for uid in user_ids if uid != admin.id))
-        if not ids:
-            return 0
+        affected = await self._bulk(action, ids) if ids else 0
+        await self.manager.audit(
+            "admin.bulk_action", user_id=admin.id, action=action, affected_count=affected
+        )
+        return affected
+
+    async def _bulk(self, action: BulkAction, ids: list[UUID]) -> int:
         if action == "activate":
             return await User.filter(id__in=ids, is_active=False).update(
                 is_active=True, updated_at=utcnow()
@@ -227,6 +241,7 @@ class AdminService:
         organization = await self.organizations.create(
             name=name, slug=slug, description=description, owner=owner
         )
+        await self.manager.audit("admin.organization_created", organization_id=organization.id)
         return OrganizationView(organization, member_count=1 if owner else 0, role=None)
 
     # --- sessions -----------------------------------------------------------------------
@@ -261,8 +276,11 @@ class AdminService:
 
         return await paginate_keyset(query, params, keyset=SESSION_ORDER, select=with_user)
 
-    async def revoke_session(self, session_id: UUID) -> None:
+    async def revoke_session(self, session_id: UUID, *, admin: User | None = None) -> None:
         """Revoke any user's session; its access token fails on the next request."""
         found = await UserSession.filter(id=session_id).update(is_active=False, updated_at=utcnow())
         if not found:
             raise errors.NotFound("Session not found.")
+        await self.manager.audit(
+            "admin.session_revoked", user_id=admin.id if admin else None, session_id=session_id
+        )

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 from sanic import Request, Sanic
 from sanic.response import BaseHTTPResponse
@@ -26,6 +27,9 @@ REQUEST_ID_HEADER = "X-Request-ID"
 VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 audit_logger = logging.getLogger("sanic_auth_sessions.audit")
+
+# ``audit(name, *, user_id=None, session_id=None, **data)``, e.g. ``UserManager.audit``.
+AuditCallback = Callable[..., Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -70,7 +74,7 @@ def new_event(
         session_id=str(session_id) if session_id is not None else None,
         ip_address=context.ip_address if context else None,
         request_id=context.request_id if context else None,
-        data=data,
+        data={key: str(value) if isinstance(value, UUID) else value for key, value in data.items()},
     )
 
 

@@ -29,6 +29,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.functions import Count
 
 from . import errors, policy
+from .audit import AuditCallback, log_event, new_event
 from .config import AuthSettings
 from .database import transaction
 from .manager import normalize_email
@@ -67,9 +68,17 @@ class OrganizationView:
     role: Role | None  # the caller's membership role; None when not a member
 
 
+async def log_only(
+    name: str, *, user_id: object = None, session_id: object = None, **data: Any
+) -> None:
+    log_event(new_event(name, user_id=user_id, session_id=session_id, **data))
+
+
 class OrganizationService:
-    def __init__(self, settings: AuthSettings) -> None:
+    def __init__(self, settings: AuthSettings, *, audit: AuditCallback = log_only) -> None:
+        """``audit`` records security events; pass ``UserManager.audit`` to reach its hook."""
         self.settings = settings
+        self.audit = audit
 
     # --- access -------------------------------------------------------------------------
 
@@ -106,6 +115,7 @@ class OrganizationService:
         if not self.settings.organization_creation_enabled and not user.is_superuser:
             raise errors.OrganizationCreationClosed()
         organization = await self.create(name=name, slug=slug, description=description, owner=user)
+        await self.audit("organization.created", user_id=user.id, organization_id=organization.id)
         return OrganizationView(organization, member_count=1, role=Role.OWNER)
 
     async def create(
@@ -185,6 +195,7 @@ class OrganizationService:
             policy.check_delete_organization(access.role)
             await Membership.filter(organization_id=org_id).delete()
             await Organization.filter(id=org_id).delete()
+        await self.audit("organization.deleted", user_id=user.id, organization_id=org_id)
 
     async def list_for_user(self, user: User, params: PageQuery) -> Page[Membership]:
         """The caller's memberships (with ``organization``) in active organizations."""
@@ -240,6 +251,13 @@ class OrganizationService:
             membership = await Membership.create(
                 user=new_member, organization=access.organization, role=role
             )
+        await self.audit(
+            "organization.member_added",
+            user_id=user.id,
+            organization_id=org_id,
+            member_id=new_member.id,
+            role=role.value,
+        )
         return membership
 
     async def change_role(
@@ -252,9 +270,19 @@ class OrganizationService:
             if membership.role is Role.OWNER and role is not Role.OWNER:
                 owners = await self.owner_count(org_id)
                 policy.check_owner_kept(owners_before=owners, owners_after=owners - 1)
-            if membership.role is not role:
+            previous = membership.role
+            if previous is not role:
                 membership.role = role
                 await membership.save(update_fields=["role"])
+        if previous is not role:
+            await self.audit(
+                "organization.role_changed",
+                user_id=user.id,
+                organization_id=org_id,
+                member_id=member_id,
+                old_role=previous.value,
+                new_role=role.value,
+            )
         return membership
 
     async def remove_member(self, user: User, org_id: UUID, member_id: UUID) -> None:
@@ -267,6 +295,13 @@ class OrganizationService:
                 owners = await self.owner_count(org_id)
                 policy.check_owner_kept(owners_before=owners, owners_after=owners - 1)
             await Membership.filter(id=membership.id).delete()
+        await self.audit(
+            "organization.member_removed",
+            user_id=user.id,
+            organization_id=org_id,
+            member_id=member_id,
+            role=membership.role.value,
+        )
 
     async def _member(self, org_id: UUID, member_id: UUID) -> Membership:
         membership = (

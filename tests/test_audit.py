@@ -132,3 +132,41 @@ def test_the_run_wide_secret_scan_sees_every_record() -> None:
     before = len(LOGGED)
     logging.getLogger("anything.at.all").warning("scanned %s", "too")
     assert len(LOGGED) == before + 1 and "scanned too" in LOGGED[-1]
+
+
+async def test_role_changes_and_admin_actions_are_audited(
+    make_app: Any, audit_records: list[logging.LogRecord]
+) -> None:
+    api: RunningApp = await make_app(
+        first_superuser_email="root@example.com", first_superuser_password=STRONG_PASSWORD
+    )
+    owner = await api.user_with_tokens("owner@example.com")
+    member = await api.register("member@example.com")
+    org = (
+        await api.client.post(
+            api.url("/organizations"), json={"name": "Acme"}, headers=bearer(owner)
+        )
+    ).json()
+    await api.client.post(
+        api.url(f"/organizations/{org['id']}/members"),
+        json={"email": "member@example.com", "role": "member"},
+        headers=bearer(owner),
+    )
+    await api.client.patch(
+        api.url(f"/organizations/{org['id']}/members/{member['id']}"),
+        json={"role": "admin"},
+        headers=bearer(owner),
+    )
+    root = await api.login("root@example.com")
+    await api.client.post(api.url(f"/admin/users/{member['id']}/deactivate"), headers=bearer(root))
+    events = {record.event: record for record in audit_records}  # type: ignore[attr-defined]
+    assert {
+        "organization.created",
+        "organization.member_added",
+        "organization.role_changed",
+        "admin.user_deactivated",
+        "user.deactivated",
+    } <= set(events)
+    changed = events["organization.role_changed"]
+    assert (changed.data_old_role, changed.data_new_role) == ("member", "admin")  # type: ignore[attr-defined]
+    assert events["admin.user_deactivated"].data_target_user_id == member["id"]  # type: ignore[attr-defined]
