@@ -115,14 +115,16 @@ def install_error_handler(app: Sanic[Any, Any], settings: AuthSettings) -> None:
     errors use it only on the extension's own paths, so the host keeps its own format.
     """
     default_handler: Callable[[Request, Exception], HTTPResponse] = app.error_handler.default
-    own_prefixes = (settings.url_prefix + "/", settings.health_path)
+    def is_own_path(path: str) -> bool:
+        prefix = settings.url_prefix
+        return path == prefix or path.startswith(prefix + "/") or path == settings.health_path
 
     async def handle_domain_error(request: Request, exc: errors.AuthSessionsError) -> HTTPResponse:
         return error_response(exc)
 
     async def handle_other_error(request: Request, exc: Exception) -> HTTPResponse:
         path = request.path
-        if not (path.startswith(own_prefixes) or path == settings.url_prefix):
+        if not is_own_path(path):
             return default_handler(request, exc)
         error, status = to_domain_error(exc)
         if status == 500:

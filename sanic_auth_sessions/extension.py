@@ -22,6 +22,7 @@ from .lockout import install_lockout
 from .mailer import ConsoleMailer, Mailer
 from .manager import UserManager
 from .migrate import apply as apply_migrations
+from .openapi import install_openapi
 from .passwords import PasswordHasher
 from .ratelimit import install_rate_limiting
 from .request_limits import apply_request_limits
@@ -71,6 +72,11 @@ class AuthSessions(Extension):  # type: ignore[no-untyped-call]
         app = self.app
         settings = AuthSettings.from_app(app)
         app.ctx.auth_settings = settings
+        if settings.is_production and isinstance(self.mailer, ConsoleMailer):
+            logger.warning(
+                "AUTH: password-reset mails go to standard output (ConsoleMailer); pass "
+                "AuthSessions(mailer=...) to deliver them in production."
+            )
         configure_cors(app, settings)  # before sanic-ext's HTTP extension reads CORS_*
         apply_request_limits(app, settings)
         install_request_context(app, settings)
@@ -87,6 +93,7 @@ class AuthSessions(Extension):  # type: ignore[no-untyped-call]
             create_health_blueprint(settings.health_path),
         ):
             app.blueprint(blueprint)
+        install_openapi(app, settings)
         self._register_listeners(app, settings)
 
     def _register_listeners(self, app: Sanic[Any, Any], settings: AuthSettings) -> None:
