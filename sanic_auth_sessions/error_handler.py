@@ -115,6 +115,7 @@ def install_error_handler(app: Sanic[Any, Any], settings: AuthSettings) -> None:
     errors use it only on the extension's own paths, so the host keeps its own format.
     """
     default_handler: Callable[[Request, Exception], HTTPResponse] = app.error_handler.default
+
     def is_own_path(path: str) -> bool:
         prefix = settings.url_prefix
         return path == prefix or path.startswith(prefix + "/") or path == settings.health_path
