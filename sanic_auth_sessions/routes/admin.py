@@ -13,6 +13,18 @@ from sanic import Blueprint, HTTPResponse, Request, json
 from ..admin import AdminService
 from ..guards import current_auth, manager_of, require_superuser
 from ..models import Organization
+from ..openapi import (
+    AdminSessionPage,
+    BulkActionOut,
+    MemberOut,
+    MemberPage,
+    OrganizationOut,
+    OrganizationPage,
+    RouteDocs,
+    UserOut,
+    UserPage,
+    UserStatusOut,
+)
 from ..organizations import OrganizationService
 from ..pagination import PageQuery
 from ..schemas import (
@@ -34,6 +46,13 @@ from ..schemas import (
     user_out,
 )
 
+doc = RouteDocs("Admin", auth="superuser")
+USER_404 = (404, "Unknown user (NOT_FOUND).")
+ORG_404 = (404, "Unknown organization (NOT_FOUND).")
+SELF_403 = (403, "Not a superuser, or the target is yourself (CANNOT_TARGET_SELF).")
+EMAIL_409 = (409, "Another account has this email (EMAIL_TAKEN).")
+SLUG_409 = (409, "Another organization has this slug (SLUG_TAKEN).")
+
 
 def admin_of(request: Request) -> AdminService:
     return AdminService(manager_of(request), OrganizationService(request.app.ctx.auth_settings))
@@ -50,6 +69,7 @@ def create_admin_blueprint(url_prefix: str) -> Blueprint:
     # --- users ------------------------------------------------------------------------
 
     @bp.get("/users")
+    @doc("List users", ok=(200, UserPage), query=AdminUserQuery)
     @require_superuser
     async def list_users(request: Request) -> HTTPResponse:
         """Users (keyset-paginated), filtered by search, is_active, is_superuser; sortable."""
@@ -65,6 +85,12 @@ def create_admin_blueprint(url_prefix: str) -> Blueprint:
         return json(page.to_dict(user_out))
 
     @bp.post("/users")
+    @doc(
+        "Create a user",
+        ok=(201, UserOut),
+        body=AdminCreateUserBody,
+        errors=(EMAIL_409, (422, "Invalid input, or a weak password (PASSWORD_TOO_WEAK, ...).")),
+    )
     @require_superuser
     async def create_user(request: Request) -> HTTPResponse:
         """Create a user (the password policy applies)."""
@@ -73,6 +99,7 @@ def create_admin_blueprint(url_prefix: str) -> Blueprint:
         return json(user_out(user), status=201)
 
     @bp.post("/users/bulk-action")
+    @doc("Act on many users", ok=(200, BulkActionOut), body=BulkActionBody)
     @require_superuser
     async def bulk_action(request: Request) -> HTTPResponse:
         """Activate, deactivate or delete up to 100 users (never the caller)."""
@@ -85,12 +112,24 @@ def create_admin_blueprint(url_prefix: str) -> Blueprint:
         )
 
     @bp.get("/users/<user_id:uuid>")
+    @doc("Get a user", ok=(200, UserOut), errors=(USER_404,))
     @require_superuser
     async def get_user(request: Request, user_id: UUID) -> HTTPResponse:
         """One user."""
         return json(user_out(await admin_of(request).get_user(user_id)))
 
     @bp.patch("/users/<user_id:uuid>")
+    @doc(
+        "Update a user",
+        ok=(200, UserOut),
+        body=AdminUpdateUserBody,
+        errors=(
+            (403, "Not a superuser, or deactivating or demoting yourself (CANNOT_TARGET_SELF)."),
+            USER_404,
+            EMAIL_409,
+            (422, "Invalid input, or a weak password (PASSWORD_TOO_WEAK, ...)."),
+        ),
+    )
     @require_superuser
     async def update_user(request: Request, user_id: UUID) -> HTTPResponse:
         """Change a user; a new password or deactivation revokes their sessions at once."""
@@ -99,6 +138,14 @@ def create_admin_blueprint(url_prefix: str) -> Blueprint:
         return json(user_out(user))
 
     @bp.delete("/users/<user_id:uuid>")
+    @doc(
+        "Delete a user",
+        errors=(
+            (403, "Not a superuser, or deleting yourself (CANNOT_TARGET_SELF)."),
+            USER_404,
+            (409, "The user is the last owner of an organization (LAST_OWNER)."),
+        ),
+    )
     @require_superuser
     async def delete_user(request: Request, user_id: UUID) -> HTTPResponse:
         """Delete a user with their sessions and memberships (409 if last owner)."""
@@ -106,6 +153,7 @@ def create_admin_blueprint(url_prefix: str) -> Blueprint:
         return json({"success": True, "message": "User deleted."})
 
     @bp.post("/users/<user_id:uuid>/activate")
+    @doc("Activate a user", ok=(200, UserStatusOut), errors=(SELF_403, USER_404))
     @require_superuser
     async def activate_user(request: Request, user_id: UUID) -> HTTPResponse:
         """Activate a user (never yourself)."""
@@ -113,6 +161,7 @@ def create_admin_blueprint(url_prefix: str) -> Blueprint:
         return json({"success": True, "message": "User activated.", "user": user_out(user)})
 
     @bp.post("/users/<user_id:uuid>/deactivate")
+    @doc("Deactivate a user", ok=(200, UserStatusOut), errors=(SELF_403, USER_404))
     @require_superuser
     async def deactivate_user(request: Request, user_id: UUID) -> HTTPResponse:
         """Deactivate a user and revoke their sessions (never yourself)."""
@@ -122,6 +171,7 @@ def create_admin_blueprint(url_prefix: str) -> Blueprint:
     # --- organizations ----------------------------------------------------------------
 
     @bp.get("/organizations")
+    @doc("List organizations", ok=(200, OrganizationPage), query=AdminOrganizationQuery)
     @require_superuser
     async def list_organizations(request: Request) -> HTTPResponse:
         """Organizations (paginated) with their member count, filtered by search, is_active."""
@@ -132,6 +182,12 @@ def create_admin_blueprint(url_prefix: str) -> Blueprint:
         return json(page.to_dict(admin_organization_out))
 
     @bp.post("/organizations")
+    @doc(
+        "Create an organization",
+        ok=(201, OrganizationOut),
+        body=AdminCreateOrganizationBody,
+        errors=((404, "No user has the `owner_email` (NOT_FOUND)."), SLUG_409),
+    )
     @require_superuser
     async def create_organization(request: Request) -> HTTPResponse:
         """Create an organization, owned by ``owner_email`` when given."""
@@ -140,6 +196,7 @@ def create_admin_blueprint(url_prefix: str) -> Blueprint:
         return json(organization_out(view.organization, member_count=view.member_count), 201)
 
     @bp.get("/organizations/<org_id:uuid>")
+    @doc("Get an organization", ok=(200, OrganizationOut), errors=(ORG_404,))
     @require_superuser
     async def get_organization(request: Request, org_id: UUID) -> HTTPResponse:
         """One organization, active or not."""
@@ -147,6 +204,12 @@ def create_admin_blueprint(url_prefix: str) -> Blueprint:
         return json(organization_out(view.organization, member_count=view.member_count))
 
     @bp.patch("/organizations/<org_id:uuid>")
+    @doc(
+        "Update an organization",
+        ok=(200, OrganizationOut),
+        body=AdminUpdateOrganizationBody,
+        errors=(ORG_404, SLUG_409),
+    )
     @require_superuser
     async def update_organization(request: Request, org_id: UUID) -> HTTPResponse:
         """Change name, slug, description or is_active."""
@@ -158,6 +221,7 @@ def create_admin_blueprint(url_prefix: str) -> Blueprint:
         return json(organization_out(view.organization, member_count=view.member_count))
 
     @bp.delete("/organizations/<org_id:uuid>")
+    @doc("Delete an organization", errors=(ORG_404,))
     @require_superuser
     async def delete_organization(request: Request, org_id: UUID) -> HTTPResponse:
         """Delete an organization and its memberships."""
@@ -165,6 +229,7 @@ def create_admin_blueprint(url_prefix: str) -> Blueprint:
         return json({"success": True, "message": "Organization deleted."})
 
     @bp.get("/organizations/<org_id:uuid>/members")
+    @doc("List an organization's members", ok=(200, MemberPage), query=PageQuery, errors=(ORG_404,))
     @require_superuser
     async def list_members(request: Request, org_id: UUID) -> HTTPResponse:
         """Members of any organization (paginated)."""
@@ -175,6 +240,15 @@ def create_admin_blueprint(url_prefix: str) -> Blueprint:
         return json(page.to_dict(member_out))
 
     @bp.post("/organizations/<org_id:uuid>/members")
+    @doc(
+        "Add a member to an organization",
+        ok=(201, MemberOut),
+        body=AddMemberBody,
+        errors=(
+            (404, "Unknown organization, or no user has this email (NOT_FOUND)."),
+            (409, "The user is already a member (ALREADY_MEMBER)."),
+        ),
+    )
     @require_superuser
     async def add_member(request: Request, org_id: UUID) -> HTTPResponse:
         """Add a user by email with a role (owner included)."""
@@ -185,6 +259,13 @@ def create_admin_blueprint(url_prefix: str) -> Blueprint:
         return json(member_out(membership), status=201)
 
     @bp.delete("/organizations/<org_id:uuid>/members/<user_id:uuid>")
+    @doc(
+        "Remove a member from an organization",
+        errors=(
+            (404, "Unknown organization, or the user is not a member (NOT_FOUND)."),
+            (409, "The organization would lose its last owner (LAST_OWNER)."),
+        ),
+    )
     @require_superuser
     async def remove_member(request: Request, org_id: UUID, user_id: UUID) -> HTTPResponse:
         """Remove a member (409 for the last owner)."""
@@ -196,6 +277,7 @@ def create_admin_blueprint(url_prefix: str) -> Blueprint:
     # --- sessions ---------------------------------------------------------------------
 
     @bp.get("/sessions")
+    @doc("List sessions", ok=(200, AdminSessionPage), query=AdminSessionQuery)
     @require_superuser
     async def list_sessions(request: Request) -> HTTPResponse:
         """Sessions of all users (keyset-paginated), most recently used first."""
@@ -206,6 +288,7 @@ def create_admin_blueprint(url_prefix: str) -> Blueprint:
         return json(page.to_dict(admin_session_out))
 
     @bp.delete("/sessions/<session_id:uuid>")
+    @doc("Revoke any session", errors=((404, "Unknown session (NOT_FOUND)."),))
     @require_superuser
     async def revoke_session(request: Request, session_id: UUID) -> HTTPResponse:
         """Revoke any user's session; its access token stops working at once."""

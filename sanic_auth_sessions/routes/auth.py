@@ -5,6 +5,7 @@ from sanic import Blueprint, HTTPResponse, Request, json
 from ..devices import device_info
 from ..guards import current_auth, manager_of, require_auth
 from ..manager import LoginResult
+from ..openapi import LoginOut, LogoutAllOut, RouteDocs, TokenPairOut, UserOut
 from ..ratelimit import login_email_key, rate_limit
 from ..schemas import (
     LoginBody,
@@ -18,6 +19,11 @@ from ..schemas import (
     user_out,
 )
 from ..tokens import TokenPair
+
+doc = RouteDocs("Auth", auth="public")
+LOGIN_401 = (401, "Unknown email or wrong password, same answer (AUTH_INVALID_CREDENTIALS).")
+LOGIN_403 = (403, "The account is inactive (ACCOUNT_INACTIVE).")
+LOGIN_429 = (429, "Too many attempts (RATE_LIMITED), or the account is locked (ACCOUNT_LOCKED).")
 
 
 def token_body(tokens: TokenPair) -> dict[str, object]:
@@ -37,6 +43,17 @@ def create_auth_blueprint(url_prefix: str) -> Blueprint:
     bp = Blueprint("auth_sessions_auth", url_prefix=f"{url_prefix}/auth")
 
     @bp.post("/register")
+    @doc(
+        "Register an account",
+        ok=(201, UserOut),
+        body=RegisterBody,
+        errors=(
+            (403, "Registration is disabled by configuration (REGISTRATION_DISABLED)."),
+            (409, "An account with this email exists, in any case (EMAIL_TAKEN)."),
+            (422, "Invalid email, or a weak password: too short, too guessable or over 72 bytes."),
+            429,
+        ),
+    )
     @rate_limit(lambda s: s.rate_limit_register, scope="register")
     async def register(request: Request) -> HTTPResponse:
         """Create an account."""
@@ -52,6 +69,12 @@ def create_auth_blueprint(url_prefix: str) -> Blueprint:
         return json(user_out(user), status=201)
 
     @bp.post("/login")
+    @doc(
+        "Log in",
+        ok=(200, LoginOut),
+        body=LoginBody,
+        errors=(LOGIN_401, LOGIN_403, LOGIN_429),
+    )
     @rate_limit(lambda s: s.rate_limit_login, scope="login")
     @rate_limit(lambda s: s.rate_limit_login_email, scope="login_email", key=login_email_key)
     async def login(request: Request) -> HTTPResponse:
@@ -62,6 +85,12 @@ def create_auth_blueprint(url_prefix: str) -> Blueprint:
         return json(login_body(result))
 
     @bp.post("/login/oauth")
+    @doc(
+        "Log in (OAuth2 password flow)",
+        ok=(200, LoginOut),
+        form=OAuthLoginForm,
+        errors=(LOGIN_401, LOGIN_403, LOGIN_429),
+    )
     @rate_limit(lambda s: s.rate_limit_login, scope="login")
     @rate_limit(lambda s: s.rate_limit_login_email, scope="login_email", key=login_email_key)
     async def login_oauth(request: Request) -> HTTPResponse:
@@ -72,6 +101,19 @@ def create_auth_blueprint(url_prefix: str) -> Blueprint:
         return json(login_body(result))
 
     @bp.post("/refresh")
+    @doc(
+        "Refresh the tokens",
+        ok=(200, TokenPairOut),
+        body=RefreshBody,
+        errors=(
+            (
+                401,
+                "Invalid, expired or revoked refresh token (AUTH_INVALID_TOKEN), or an already "
+                "rotated one (AUTH_TOKEN_REUSED), which revokes its whole session.",
+            ),
+            429,
+        ),
+    )
     @rate_limit(lambda s: s.rate_limit_refresh, scope="refresh")
     async def refresh(request: Request) -> HTTPResponse:
         """Rotate a refresh token; reusing an old one revokes its session."""
@@ -80,6 +122,7 @@ def create_auth_blueprint(url_prefix: str) -> Blueprint:
         return json(token_body(tokens))
 
     @bp.post("/logout")
+    @doc("Log out", auth="user", body=RefreshBody)
     @require_auth
     async def logout(request: Request) -> HTTPResponse:
         """End the session of a refresh token (idempotent)."""
@@ -88,6 +131,7 @@ def create_auth_blueprint(url_prefix: str) -> Blueprint:
         return json({"success": True, "message": "Logged out."})
 
     @bp.post("/logout-all")
+    @doc("Log out of every session", auth="user", ok=(200, LogoutAllOut), errors=(429,))
     @rate_limit(lambda s: s.rate_limit_logout_all, scope="logout_all")
     @require_auth
     async def logout_all(request: Request) -> HTTPResponse:
@@ -102,6 +146,11 @@ def create_auth_blueprint(url_prefix: str) -> Blueprint:
         )
 
     @bp.post("/password-reset/request")
+    @doc(
+        "Request a password reset",
+        body=PasswordResetRequestBody,
+        errors=((422, "The email is missing or malformed (VALIDATION_ERROR)."), 429),
+    )
     @rate_limit(lambda s: s.rate_limit_password_reset_request, scope="password_reset_request")
     async def password_reset_request(request: Request) -> HTTPResponse:
         """Mail a reset token; the answer is the same whether or not the account exists."""
@@ -115,6 +164,15 @@ def create_auth_blueprint(url_prefix: str) -> Blueprint:
         )
 
     @bp.post("/password-reset/confirm")
+    @doc(
+        "Reset the password",
+        body=PasswordResetConfirmBody,
+        errors=(
+            (400, "The reset token is invalid, used or expired (RESET_TOKEN_INVALID)."),
+            (422, "Invalid input, or a weak new password (PASSWORD_TOO_WEAK, ...)."),
+            429,
+        ),
+    )
     @rate_limit(lambda s: s.rate_limit_password_reset_confirm, scope="password_reset_confirm")
     async def password_reset_confirm(request: Request) -> HTTPResponse:
         """Set a new password with a reset token; every session is revoked."""

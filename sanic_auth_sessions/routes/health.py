@@ -7,14 +7,21 @@ from sanic import Blueprint, HTTPResponse, Request, json
 
 from .._version import __version__
 from ..database import ping
+from ..openapi import HealthOut, RouteDocs
 
 logger = logging.getLogger("sanic_auth_sessions")
+doc = RouteDocs("Health", auth="public")
 
 
 def create_health_blueprint(path: str) -> Blueprint:
     bp = Blueprint("auth_sessions_health")
 
     @bp.get(path)
+    @doc(
+        "Health check",
+        ok=(200, HealthOut),
+        responses={503: (HealthOut, "The database does not answer: `status` is unhealthy.")},
+    )
     async def health(request: Request) -> HTTPResponse:
         """Liveness and database check: 200 healthy, 503 when the database does not answer."""
         try:

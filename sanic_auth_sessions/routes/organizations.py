@@ -10,6 +10,7 @@ from uuid import UUID
 from sanic import Blueprint, HTTPResponse, Request, json
 
 from ..guards import current_auth, require_auth
+from ..openapi import MemberOut, MemberPage, MyOrganizationOut, MyOrganizationPage, RouteDocs
 from ..organizations import OrganizationService
 from ..pagination import PageQuery
 from ..schemas import (
@@ -25,6 +26,12 @@ from ..schemas import (
     parse_query,
 )
 
+doc = RouteDocs("Organizations")
+ORG_404 = (404, "Unknown organization, or the caller is not a member (NOT_FOUND).")
+MEMBER_404 = (404, "Unknown organization, caller or user not a member (NOT_FOUND).")
+SLUG_409 = (409, "Another organization has this slug (SLUG_TAKEN).")
+LAST_OWNER_409 = (409, "The organization would lose its last owner (LAST_OWNER).")
+
 
 def organizations_of(request: Request) -> OrganizationService:
     return OrganizationService(request.app.ctx.auth_settings)
@@ -34,6 +41,15 @@ def create_organizations_blueprint(url_prefix: str) -> Blueprint:
     bp = Blueprint("auth_sessions_organizations", url_prefix=f"{url_prefix}/organizations")
 
     @bp.post("")
+    @doc(
+        "Create an organization",
+        ok=(201, MyOrganizationOut),
+        body=CreateOrganizationBody,
+        errors=(
+            (403, "Creating organizations is disabled (ORGANIZATION_CREATION_DISABLED)."),
+            SLUG_409,
+        ),
+    )
     @require_auth
     async def create_organization(request: Request) -> HTTPResponse:
         """Create an organization; the caller becomes its owner."""
@@ -44,6 +60,7 @@ def create_organizations_blueprint(url_prefix: str) -> Blueprint:
         return json(organization_view_out(view), status=201)
 
     @bp.get("/me")
+    @doc("List my organizations", ok=(200, MyOrganizationPage), query=PageQuery)
     @require_auth
     async def my_organizations(request: Request) -> HTTPResponse:
         """The caller's organizations (paginated), with their role and the member count."""
@@ -63,6 +80,7 @@ def create_organizations_blueprint(url_prefix: str) -> Blueprint:
         )
 
     @bp.get("/<org_id:uuid>")
+    @doc("Get an organization", ok=(200, MyOrganizationOut), errors=(ORG_404,))
     @require_auth
     async def get_organization(request: Request, org_id: UUID) -> HTTPResponse:
         """An organization the caller belongs to."""
@@ -70,6 +88,12 @@ def create_organizations_blueprint(url_prefix: str) -> Blueprint:
         return json(organization_view_out(view))
 
     @bp.patch("/<org_id:uuid>")
+    @doc(
+        "Update an organization",
+        ok=(200, MyOrganizationOut),
+        body=UpdateOrganizationBody,
+        errors=((403, "Needs the admin or owner role (PERMISSION_DENIED)."), ORG_404, SLUG_409),
+    )
     @require_auth
     async def update_organization(request: Request, org_id: UUID) -> HTTPResponse:
         """Change the name, slug or description (admins and owners)."""
@@ -78,6 +102,10 @@ def create_organizations_blueprint(url_prefix: str) -> Blueprint:
         return json(organization_view_out(view))
 
     @bp.delete("/<org_id:uuid>")
+    @doc(
+        "Delete an organization",
+        errors=((403, "Needs the owner role (PERMISSION_DENIED)."), ORG_404),
+    )
     @require_auth
     async def delete_organization(request: Request, org_id: UUID) -> HTTPResponse:
         """Delete the organization and its memberships (owners)."""
@@ -85,6 +113,7 @@ def create_organizations_blueprint(url_prefix: str) -> Blueprint:
         return json({"success": True, "message": "Organization deleted."})
 
     @bp.get("/<org_id:uuid>/members")
+    @doc("List the members", ok=(200, MemberPage), query=PageQuery, errors=(ORG_404,))
     @require_auth
     async def list_members(request: Request, org_id: UUID) -> HTTPResponse:
         """The members (paginated), first joined first."""
@@ -95,6 +124,16 @@ def create_organizations_blueprint(url_prefix: str) -> Blueprint:
         return json(page.to_dict(member_out))
 
     @bp.post("/<org_id:uuid>/members")
+    @doc(
+        "Add a member",
+        ok=(201, MemberOut),
+        body=AddMemberBody,
+        errors=(
+            (403, "Needs the admin role, and the owner role to add an owner (PERMISSION_DENIED)."),
+            (404, "Unknown organization or not a member (NOT_FOUND), or no user has this email."),
+            (409, "The user is already a member (ALREADY_MEMBER)."),
+        ),
+    )
     @require_auth
     async def add_member(request: Request, org_id: UUID) -> HTTPResponse:
         """Add an existing user by email (admins add members and admins, owners anyone)."""
@@ -105,6 +144,16 @@ def create_organizations_blueprint(url_prefix: str) -> Blueprint:
         return json(member_out(membership), status=201)
 
     @bp.patch("/<org_id:uuid>/members/<user_id:uuid>")
+    @doc(
+        "Change a member's role",
+        ok=(200, MemberOut),
+        body=ChangeRoleBody,
+        errors=(
+            (403, "Needs the admin role; only owners change the owner role (PERMISSION_DENIED)."),
+            MEMBER_404,
+            LAST_OWNER_409,
+        ),
+    )
     @require_auth
     async def change_role(request: Request, org_id: UUID, user_id: UUID) -> HTTPResponse:
         """Change a member's role; only owners touch the owner role; one owner stays."""
@@ -115,6 +164,14 @@ def create_organizations_blueprint(url_prefix: str) -> Blueprint:
         return json(member_out(membership))
 
     @bp.delete("/<org_id:uuid>/members/<user_id:uuid>")
+    @doc(
+        "Remove a member, or leave",
+        errors=(
+            (403, "Needs the admin role, the owner role to remove an owner (PERMISSION_DENIED)."),
+            MEMBER_404,
+            LAST_OWNER_409,
+        ),
+    )
     @require_auth
     async def remove_member(request: Request, org_id: UUID, user_id: UUID) -> HTTPResponse:
         """Remove a member, or leave (your own user id); the last owner cannot go."""

@@ -5,14 +5,18 @@ from uuid import UUID
 from sanic import Blueprint, HTTPResponse, Request, json
 
 from ..guards import current_auth, manager_of, require_auth
+from ..openapi import DeletedOut, RouteDocs, SessionListOut
 from ..ratelimit import rate_limit
 from ..schemas import session_out
+
+doc = RouteDocs("Sessions")
 
 
 def create_sessions_blueprint(url_prefix: str) -> Blueprint:
     bp = Blueprint("auth_sessions_sessions", url_prefix=f"{url_prefix}/sessions")
 
     @bp.get("/me")
+    @doc("List my sessions", ok=(200, SessionListOut), errors=(429,))
     @rate_limit(lambda s: s.rate_limit_session_list, scope="session_list")
     @require_auth
     async def list_my_sessions(request: Request) -> HTTPResponse:
@@ -27,6 +31,7 @@ def create_sessions_blueprint(url_prefix: str) -> Blueprint:
         )
 
     @bp.delete("/me/expired")
+    @doc("Delete my expired sessions", ok=(200, DeletedOut))
     @require_auth
     async def delete_expired(request: Request) -> HTTPResponse:
         """Delete the caller's revoked and expired sessions (never the current one)."""
@@ -34,6 +39,14 @@ def create_sessions_blueprint(url_prefix: str) -> Blueprint:
         return json({"success": True, "message": "Expired sessions deleted.", "deleted": deleted})
 
     @bp.delete("/<session_id:uuid>")
+    @doc(
+        "Revoke one of my sessions",
+        errors=(
+            (403, "The session belongs to another user (PERMISSION_DENIED)."),
+            (404, "Unknown session (NOT_FOUND)."),
+            429,
+        ),
+    )
     @rate_limit(lambda s: s.rate_limit_session_revoke, scope="session_revoke")
     @require_auth
     async def revoke(request: Request, session_id: UUID) -> HTTPResponse:
