@@ -27,6 +27,11 @@ def manager_of(request: Request) -> UserManager:
     return manager
 
 
+def organizations_of(request: Request) -> OrganizationService:
+    """The organization rules, auditing through the app's ``UserManager``."""
+    return OrganizationService(request.app.ctx.auth_settings, audit=manager_of(request).audit)
+
+
 def bearer_token(request: Request) -> str:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
@@ -101,8 +106,7 @@ def require_org_role(min_role: OrganizationRole | str) -> Callable[[Handler], Ha
                 org_id = raw_id if isinstance(raw_id, UUID) else UUID(str(raw_id))
             except ValueError:
                 raise errors.NotFound("Organization not found.") from None
-            service = OrganizationService(request.app.ctx.auth_settings)
-            access = await service.access(auth.user, org_id)
+            access = await organizations_of(request).access(auth.user, org_id)
             policy.require_role(access.role, minimum)
             request.ctx.organization = access.organization
             request.ctx.membership = access.membership

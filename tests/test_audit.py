@@ -137,8 +137,11 @@ def test_the_run_wide_secret_scan_sees_every_record() -> None:
 async def test_role_changes_and_admin_actions_are_audited(
     make_app: Any, audit_records: list[logging.LogRecord]
 ) -> None:
+    AuditingManager.events = []
     api: RunningApp = await make_app(
-        first_superuser_email="root@example.com", first_superuser_password=STRONG_PASSWORD
+        manager_class=AuditingManager,
+        first_superuser_email="root@example.com",
+        first_superuser_password=STRONG_PASSWORD,
     )
     owner = await api.user_with_tokens("owner@example.com")
     member = await api.register("member@example.com")
@@ -170,3 +173,7 @@ async def test_role_changes_and_admin_actions_are_audited(
     changed = events["organization.role_changed"]
     assert (changed.data_old_role, changed.data_new_role) == ("member", "admin")  # type: ignore[attr-defined]
     assert events["admin.user_deactivated"].data_target_user_id == member["id"]  # type: ignore[attr-defined]
+    # The organization events reach the manager's hook too, with the acting user.
+    hooked = {event.name: event for event in AuditingManager.events}
+    assert hooked["organization.role_changed"].user_id == owner["user"]["id"]
+    assert hooked["admin.user_deactivated"].user_id == root["user"]["id"]

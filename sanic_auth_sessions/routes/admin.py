@@ -11,7 +11,7 @@ from uuid import UUID
 from sanic import Blueprint, HTTPResponse, Request, json
 
 from ..admin import AdminService
-from ..guards import current_auth, manager_of, require_superuser
+from ..guards import current_auth, manager_of, organizations_of, require_superuser
 from ..models import Organization
 from ..openapi import (
     AdminSessionPage,
@@ -25,7 +25,6 @@ from ..openapi import (
     UserPage,
     UserStatusOut,
 )
-from ..organizations import OrganizationService
 from ..pagination import PageQuery
 from ..schemas import (
     AddMemberBody,
@@ -55,7 +54,7 @@ SLUG_409 = (409, "Another organization has this slug (SLUG_TAKEN).")
 
 
 def admin_of(request: Request) -> AdminService:
-    return AdminService(manager_of(request), OrganizationService(request.app.ctx.auth_settings))
+    return AdminService(manager_of(request), organizations_of(request))
 
 
 def admin_organization_out(organization: Organization) -> dict[str, Any]:
@@ -292,7 +291,7 @@ def create_admin_blueprint(url_prefix: str) -> Blueprint:
     @require_superuser
     async def revoke_session(request: Request, session_id: UUID) -> HTTPResponse:
         """Revoke any user's session; its access token stops working at once."""
-        await admin_of(request).revoke_session(session_id)
+        await admin_of(request).revoke_session(session_id, admin=current_auth(request).user)
         return json({"success": True, "message": "Session revoked."})
 
     return bp

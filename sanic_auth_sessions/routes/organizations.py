@@ -9,9 +9,8 @@ from uuid import UUID
 
 from sanic import Blueprint, HTTPResponse, Request, json
 
-from ..guards import current_auth, require_auth
+from ..guards import current_auth, organizations_of, require_auth
 from ..openapi import MemberOut, MemberPage, MyOrganizationOut, MyOrganizationPage, RouteDocs
-from ..organizations import OrganizationService
 from ..pagination import PageQuery
 from ..schemas import (
     AddMemberBody,
@@ -31,10 +30,6 @@ ORG_404 = (404, "Unknown organization, or the caller is not a member (NOT_FOUND)
 MEMBER_404 = (404, "Unknown organization, caller or user not a member (NOT_FOUND).")
 SLUG_409 = (409, "Another organization has this slug (SLUG_TAKEN).")
 LAST_OWNER_409 = (409, "The organization would lose its last owner (LAST_OWNER).")
-
-
-def organizations_of(request: Request) -> OrganizationService:
-    return OrganizationService(request.app.ctx.auth_settings)
 
 
 def create_organizations_blueprint(url_prefix: str) -> Blueprint:
