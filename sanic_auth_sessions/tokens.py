@@ -100,5 +100,6 @@ class TokenCodec:
                 type=expected_type,
                 expires_at=datetime.fromtimestamp(int(payload["exp"]), timezone.utc),
             )
-        except (jwt.PyJWTError, ValueError, TypeError, KeyError):
+        except (jwt.PyJWTError, ValueError, TypeError, KeyError, OverflowError, OSError):
+            # OverflowError/OSError: an ``exp`` too far in the future for a datetime.
             raise InvalidToken() from None
