@@ -10,7 +10,7 @@ from uuid import UUID
 
 import jwt
 
-from .config import AuthSettings
+from .config import AuthSettings, ConfigurationError
 from .errors import InvalidToken
 
 TokenType = Literal["access", "refresh"]
@@ -43,6 +43,14 @@ def new_jti() -> str:
 class TokenCodec:
     def __init__(self, settings: AuthSettings) -> None:
         self._settings = settings
+        # Parse the keys once: re-parsing a PEM key costs tens of milliseconds per token.
+        algorithm = jwt.get_algorithm_by_name(settings.algorithm)
+        try:
+            self._signing_key: Any = algorithm.prepare_key(settings.secret_key)
+            self._verification_key: Any = algorithm.prepare_key(settings.verification_key)
+        except (jwt.InvalidKeyError, ValueError, TypeError) as exc:
+            message = f"Unusable key for AUTH_ALGORITHM={settings.algorithm}: {exc}"
+            raise ConfigurationError(message) from exc
 
     def encode(
         self, *, user_id: UUID, session_id: UUID, jti: str, type: TokenType, now: datetime
@@ -59,7 +67,7 @@ class TokenCodec:
             "iss": s.issuer,
             "aud": s.audience,
         }
-        return jwt.encode(payload, s.secret_key, algorithm=s.algorithm)
+        return jwt.encode(payload, self._signing_key, algorithm=s.algorithm)
 
     def issue_pair(self, *, user_id: UUID, session_id: UUID, refresh_jti: str) -> TokenPair:
         now = datetime.now(timezone.utc)
@@ -85,7 +93,7 @@ class TokenCodec:
         try:
             payload: dict[str, Any] = jwt.decode(
                 token,
-                s.verification_key,
+                self._verification_key,
                 algorithms=[s.algorithm],
                 audience=s.audience,
                 issuer=s.issuer,

@@ -10,7 +10,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from sanic_auth_sessions.config import AuthSettings
+from sanic_auth_sessions.config import AuthSettings, ConfigurationError
 from sanic_auth_sessions.errors import InvalidToken
 from sanic_auth_sessions.tokens import TokenCodec, new_jti
 
@@ -111,3 +111,11 @@ def test_algorithm_confusion_public_key_as_hmac_secret_is_rejected() -> None:
     )
     with pytest.raises(InvalidToken):
         codec.decode(forged, "access")
+
+
+def test_an_unusable_key_is_refused_when_the_codec_is_built() -> None:
+    settings = AuthSettings.from_defaults(
+        environment="test", algorithm="RS256", secret_key="not a pem", public_key="nor this"
+    )
+    with pytest.raises(ConfigurationError, match="Unusable key"):
+        TokenCodec(settings)
