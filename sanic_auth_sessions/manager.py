@@ -19,7 +19,7 @@ from tortoise.expressions import Q
 from . import errors
 from .audit import AuditEvent, log_event, new_event
 from .config import AuthSettings
-from .database import transaction
+from .database import active_session_with_user, transaction
 from .devices import DeviceInfo
 from .mailer import Mailer
 from .models import PasswordResetToken, User, UserSession
@@ -327,18 +327,8 @@ class UserManager:
         """The user and session of an access token, in one indexed query (session JOIN user)."""
         claims = self.codec.decode(access_token, "access")
         now = utcnow()
-        session = (
-            await UserSession.filter(
-                id=claims.session_id,
-                user_id=claims.user_id,
-                is_active=True,
-                expires_at__gt=now,
-                user__is_active=True,
-            )
-            .select_related("user")
-            .first()
-        )
-        if session is None:
+        session = await active_session_with_user(claims.session_id, claims.user_id)
+        if session is None or session.expires_at <= now:
             raise errors.InvalidToken()
         touch_after = session.last_used_at + timedelta(
             seconds=self.settings.session_touch_interval_s
