@@ -25,7 +25,7 @@ from .serving import free_port
 
 STRONG_PASSWORD = "correct horse battery staple"
 OTHER_STRONG_PASSWORD = "Tr0ub4dor&3-zebra-quilt"
-POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
+POSTGRES_URL = os.environ.get("TEST_DATABASE_URL") or None  # tox sets it empty for SQLite
 
 DATABASES = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
 
