@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from uuid import uuid4
 
@@ -33,13 +34,9 @@ def admin_url(url: str) -> str:
     return url.replace("postgres://", "postgresql://", 1).rsplit("/", 1)[0] + "/postgres"
 
 
-@pytest.fixture(params=DATABASES)
-def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A URL to a brand-new, empty database (its own PostgreSQL database per test)."""
-    EXECUTOR_CACHE.clear()
-    if request.param == "sqlite":
-        yield f"sqlite://{tmp_path / 'migrate.sqlite3'}"
-        return
+@contextmanager
+def new_postgres_database() -> Iterator[str]:
+    """A brand-new PostgreSQL database on the test server, dropped afterwards."""
     assert POSTGRES_URL
     name = f"mig_{uuid4().hex[:10]}"
 
@@ -51,8 +48,21 @@ def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[s
             await connection.close()
 
     asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    yield POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
-    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    try:
+        yield POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(params=DATABASES)
+def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A URL to a brand-new, empty database (its own PostgreSQL database per test)."""
+    EXECUTOR_CACHE.clear()
+    if request.param == "sqlite":
+        yield f"sqlite://{tmp_path / 'migrate.sqlite3'}"
+        return
+    with new_postgres_database() as url:
+        yield url
 
 
 def schema_of(url: str) -> set[tuple[str, ...]]:
@@ -123,9 +133,7 @@ def generated_schema(url: str) -> set[tuple[str, ...]]:
     return schema_of(url)
 
 
-def test_apply_gives_exactly_the_models_schema(
-    empty_database: str, tmp_path: Path, request: pytest.FixtureRequest
-) -> None:
+def test_apply_gives_exactly_the_models_schema(empty_database: str, tmp_path: Path) -> None:
     applied = asyncio.run(apply(empty_database))
     assert applied == all_versions(empty_database)
     migrated = schema_of(empty_database)
@@ -136,25 +144,8 @@ def test_apply_gives_exactly_the_models_schema(
         reference_url = f"sqlite://{tmp_path / 'generated.sqlite3'}"
         assert migrated == generated_schema(reference_url)
     else:
-        reference = request.getfixturevalue("second_empty_postgres")
-        assert migrated == generated_schema(reference)
-
-
-@pytest.fixture
-def second_empty_postgres() -> Iterator[str]:
-    assert POSTGRES_URL
-    name = f"gen_{uuid4().hex[:10]}"
-
-    async def admin(sql: str) -> None:
-        connection = await asyncpg.connect(admin_url(POSTGRES_URL))
-        try:
-            await connection.execute(sql)
-        finally:
-            await connection.close()
-
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    yield POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
-    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        with new_postgres_database() as reference_url:
+            assert migrated == generated_schema(reference_url)
 
 
 def test_downgrade_and_reapply(empty_database: str) -> None:
