@@ -68,25 +68,10 @@ class AdminService:
         order = Keyset((sort_by, "id"), descending=sort_order == "desc")
         return await paginate_keyset(query, params, keyset=order)
 
-    async def create_user(
-        self,
-        *,
-        email: str,
-        password: str,
-        first_name: str = "",
-        last_name: str = "",
-        is_active: bool = True,
-        is_superuser: bool = False,
-    ) -> User:
-        user = await self.manager.create_user(
-            email=email,
-            password=password,
-            first_name=first_name,
-            last_name=last_name,
-            is_active=is_active,
-            is_superuser=is_superuser,
-        )
-        await self.manager.audit("admin.user_created", target_user_id=user.id)
+    async def create_user(self, admin: User, **fields: Any) -> User:
+        """``UserManager.create_user`` (same fields and rules), recorded as an admin action."""
+        user = await self.manager.create_user(**fields)
+        await self.manager.audit("admin.user_created", user_id=admin.id, target_user_id=user.id)
         return user
 
     async def get_user(self, user_id: UUID) -> User:
@@ -226,6 +211,7 @@ class AdminService:
 
     async def create_organization(
         self,
+        admin: User,
         *,
         name: str,
         slug: str | None = None,
@@ -241,7 +227,9 @@ class AdminService:
         organization = await self.organizations.create(
             name=name, slug=slug, description=description, owner=owner
         )
-        await self.manager.audit("admin.organization_created", organization_id=organization.id)
+        await self.manager.audit(
+            "admin.organization_created", user_id=admin.id, organization_id=organization.id
+        )
         return OrganizationView(organization, member_count=1 if owner else 0, role=None)
 
     # --- sessions -----------------------------------------------------------------------

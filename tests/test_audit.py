@@ -162,6 +162,12 @@ async def test_role_changes_and_admin_actions_are_audited(
     )
     root = await api.login("root@example.com")
     await api.client.post(api.url(f"/admin/users/{member['id']}/deactivate"), headers=bearer(root))
+    created = await api.client.post(
+        api.url("/admin/users"),
+        json={"email": "made@example.com", "password": OTHER_STRONG_PASSWORD},
+        headers=bearer(root),
+    )
+    assert created.status_code == 201, created.text
     events = {record.event: record for record in audit_records}  # type: ignore[attr-defined]
     assert {
         "organization.created",
@@ -177,3 +183,5 @@ async def test_role_changes_and_admin_actions_are_audited(
     hooked = {event.name: event for event in AuditingManager.events}
     assert hooked["organization.role_changed"].user_id == owner["user"]["id"]
     assert hooked["admin.user_deactivated"].user_id == root["user"]["id"]
+    assert hooked["admin.user_created"].user_id == root["user"]["id"]
+    assert hooked["admin.user_created"].data["target_user_id"] == created.json()["id"]

@@ -94,7 +94,7 @@ def create_admin_blueprint(url_prefix: str) -> Blueprint:
     async def create_user(request: Request) -> HTTPResponse:
         """Create a user (the password policy applies)."""
         body = parse_json(request, AdminCreateUserBody)
-        user = await admin_of(request).create_user(**body.model_dump())
+        user = await admin_of(request).create_user(current_auth(request).user, **body.model_dump())
         return json(user_out(user), status=201)
 
     @bp.post("/users/bulk-action")
@@ -191,7 +191,9 @@ def create_admin_blueprint(url_prefix: str) -> Blueprint:
     async def create_organization(request: Request) -> HTTPResponse:
         """Create an organization, owned by ``owner_email`` when given."""
         body = parse_json(request, AdminCreateOrganizationBody)
-        view = await admin_of(request).create_organization(**body.model_dump())
+        view = await admin_of(request).create_organization(
+            current_auth(request).user, **body.model_dump()
+        )
         return json(organization_out(view.organization, member_count=view.member_count), 201)
 
     @bp.get("/organizations/<org_id:uuid>")
