@@ -31,11 +31,16 @@ MAX_SEARCH_TERMS = 5
 
 
 def user_search(search: str) -> Q:
-    """Every word must appear (case-insensitively) in the email, first or last name."""
+    """Every word must appear (case-insensitively) in the email, first or last name.
+
+    Emails are stored lower-cased, so the email part is a plain ``LIKE`` on the lower-cased
+    term (which the trigram index on PostgreSQL serves); names keep their case and are
+    compared with ``icontains``.
+    """
     terms = search.lower().split()[:MAX_SEARCH_TERMS]
     return Q(
         *(
-            Q(email__icontains=term) | Q(first_name__icontains=term) | Q(last_name__icontains=term)
+            Q(email__contains=term) | Q(first_name__icontains=term) | Q(last_name__icontains=term)
             for term in terms
         )
     )
@@ -245,9 +250,10 @@ class AdminService:
         """Sessions, most recently used first, each with its ``user`` from the same query.
 
         Active means not revoked and not expired. ``search`` matches part of the user's email,
-        case-insensitively; it scans the users table (not the sessions), and each matching
-        user's sessions come from the ``(user_id, is_active, last_used_at)`` index. A trigram
-        index on ``auth_users.email`` would make that scan fast at millions of users too.
+        case-insensitively: emails are stored lower-cased, so it is ``email LIKE '%term%'`` on
+        the lower-cased term. On PostgreSQL the trigram index of the migrations finds the
+        matching users (terms of 3+ characters), and their sessions come from the
+        ``(user_id, is_active, last_used_at)`` index.
         """
         now = utcnow()
         if is_active:
@@ -257,7 +263,7 @@ class AdminService:
         if user_id is not None:
             query = query.filter(user_id=user_id)
         if search:
-            query = query.filter(user__email__icontains=search.lower())
+            query = query.filter(user__email__contains=search.lower())
 
         def with_user(q: QuerySet[UserSession]) -> QuerySet[UserSession]:
             return q.select_related("user")

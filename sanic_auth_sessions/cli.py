@@ -46,7 +46,7 @@ async def run_migrate(args: argparse.Namespace) -> int:
         return 0
     if args.action == "downgrade":
         undone = await downgrade(url, args.to)
-        print(f"Downgraded {', '.join(undone)}.")
+        print(f"Downgraded {', '.join(undone)}." if undone else "Nothing after that version.")
         return 0
     state = await status(url)
     if args.action == "current":
@@ -93,7 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
     actions.add_parser("list", help="list migrations, [x] when applied")
     actions.add_parser("check", help="exit 1 unless reachable and up to date")
     back = actions.add_parser("downgrade", help="undo the last migration")
-    back.add_argument("--to", type=int, help="undo every migration after version N")
+    back.add_argument(
+        "--to", type=int, help="undo every migration after version N, newest first (-1: all)"
+    )
     return parser
 
 

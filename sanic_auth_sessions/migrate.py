@@ -63,10 +63,15 @@ def aerich_config(database_url: str) -> dict[str, Any]:
     return config
 
 
+def version_number(version: str) -> int:
+    """``3`` for ``3_20261124045827_name.py``."""
+    return int(version.split("_", 1)[0])
+
+
 def all_versions(database_url: str) -> list[str]:
     folder = migrations_location(database_url) / APP_LABEL
     versions = [path.name for path in folder.glob("*_*.py") if path.name.split("_")[0].isdigit()]
-    return sorted(versions, key=lambda name: int(name.split("_")[0]))
+    return sorted(versions, key=version_number)
 
 
 @asynccontextmanager
@@ -85,7 +90,7 @@ async def aerich_command(database_url: str) -> AsyncIterator[Command]:
 
 async def _applied(command: Command) -> list[str]:
     try:
-        return list(await command.get_applied_migrations(APP_LABEL))
+        return sorted(await command.get_applied_migrations(APP_LABEL), key=version_number)
     except OperationalError:  # no aerich table yet: a fresh database
         return []
 
@@ -110,17 +115,27 @@ async def apply(database_url: str) -> list[str]:
 
 
 async def downgrade(database_url: str, to_version: int | None = None) -> list[str]:
-    """Undo the last migration, or every migration after ``to_version``."""
+    """Undo the last migration, or every migration after version ``to_version``.
+
+    Migrations are undone one at a time, newest first (aerich's own ``--version`` would
+    also undo that version itself, oldest first).
+    """
     async with aerich_command(database_url) as command:
-        if not await _applied(command):
+        applied = await _applied(command)
+        if not applied:
             raise MigrationError("Nothing to downgrade: no migration is applied.")
         await command.init()
+        if to_version is None:
+            count = 1
+        else:
+            count = sum(1 for version in applied if version_number(version) > to_version)
+        undone: list[str] = []
         try:
-            return list(
-                await command.downgrade(-1 if to_version is None else to_version, delete=False)
-            )
+            for _ in range(count):
+                undone += await command.downgrade(-1, delete=False)
         except Exception as exc:
             raise MigrationError(str(exc)) from exc
+        return undone
 
 
 async def generate(database_url: str, name: str) -> str | None:

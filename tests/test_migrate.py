@@ -28,10 +28,29 @@ from sanic_auth_sessions.migrate import (
 from .conftest import DATABASES, POSTGRES_URL
 
 AERICH_TABLE = "aerich"
+# Only in the PostgreSQL migrations: the models cannot describe a GIN trigram index.
+TRIGRAM_INDEX = (
+    "index",
+    "auth_users",
+    "idx_auth_users_email_trgm",
+    "CREATE INDEX idx_auth_users_email_trgm ON public.auth_users USING gin (email gin_trgm_ops)",
+)
 
 
 def admin_url(url: str) -> str:
     return url.replace("postgres://", "postgresql://", 1).rsplit("/", 1)[0] + "/postgres"
+
+
+def run_sql(url: str, *statements: str) -> None:
+    async def run() -> None:
+        connection = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
+        try:
+            for sql in statements:
+                await connection.execute(sql)
+        finally:
+            await connection.close()
+
+    asyncio.run(run())
 
 
 @contextmanager
@@ -39,19 +58,11 @@ def new_postgres_database() -> Iterator[str]:
     """A brand-new PostgreSQL database on the test server, dropped afterwards."""
     assert POSTGRES_URL
     name = f"mig_{uuid4().hex[:10]}"
-
-    async def admin(sql: str) -> None:
-        connection = await asyncpg.connect(admin_url(POSTGRES_URL))
-        try:
-            await connection.execute(sql)
-        finally:
-            await connection.close()
-
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    run_sql(admin_url(POSTGRES_URL), f'CREATE DATABASE "{name}"')
     try:
         yield POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
     finally:
-        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        run_sql(admin_url(POSTGRES_URL), f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(params=DATABASES)
@@ -145,18 +156,49 @@ def test_apply_gives_exactly_the_models_schema(empty_database: str, tmp_path: Pa
         assert migrated == generated_schema(reference_url)
     else:
         with new_postgres_database() as reference_url:
-            assert migrated == generated_schema(reference_url)
+            assert migrated == generated_schema(reference_url) | {TRIGRAM_INDEX}
 
 
-def test_downgrade_and_reapply(empty_database: str) -> None:
+def test_downgrade_undoes_newest_first_and_reapplies(empty_database: str) -> None:
+    versions = all_versions(empty_database)
     asyncio.run(apply(empty_database))
     before = schema_of(empty_database)
-    undone = asyncio.run(downgrade(empty_database))
-    assert undone == all_versions(empty_database)[-1:]
+
+    assert asyncio.run(downgrade(empty_database)) == versions[-1:]
+    assert asyncio.run(status(empty_database)).pending == versions[-1:]
+    assert asyncio.run(apply(empty_database)) == versions[-1:]
+    assert schema_of(empty_database) == before
+
+    # Everything after version 0, newest first; version 0 stays.
+    assert asyncio.run(downgrade(empty_database, to_version=0)) == versions[:0:-1]
+    assert any(row[1] == "auth_users" for row in schema_of(empty_database))
+    assert TRIGRAM_INDEX not in schema_of(empty_database)
+    assert asyncio.run(downgrade(empty_database, to_version=0)) == []
+    assert asyncio.run(downgrade(empty_database, to_version=-1)) == versions[:1]
     assert not any(row[1] == "auth_users" for row in schema_of(empty_database))
-    assert asyncio.run(apply(empty_database)) == all_versions(empty_database)[-1:]
+
+    assert asyncio.run(apply(empty_database)) == versions
     assert schema_of(empty_database) == before
     assert asyncio.run(apply(empty_database)) == []  # idempotent
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="PostgreSQL only (TEST_DATABASE_URL)")
+def test_migrations_apply_without_the_right_to_create_extensions() -> None:
+    """A role that may create tables but not extensions gets every table, no trigram index."""
+    role = f"mig_role_{uuid4().hex[:8]}"
+    run_sql(admin_url(POSTGRES_URL or ""), f'CREATE ROLE "{role}" LOGIN')
+    try:
+        with new_postgres_database() as owner_url:
+            run_sql(owner_url, f'GRANT CREATE ON SCHEMA public TO "{role}"')
+            scheme, rest = owner_url.split("://", 1)
+            role_url = f"{scheme}://{role}@{rest.split('@', 1)[1]}"
+            assert asyncio.run(apply(role_url)) == all_versions(role_url)
+            schema = schema_of(role_url)
+            assert TRIGRAM_INDEX not in schema
+            assert any(row[:2] == ("column", "auth_sessions") for row in schema)
+            run_sql(owner_url, f'DROP OWNED BY "{role}"')
+    finally:
+        run_sql(admin_url(POSTGRES_URL or ""), f'DROP ROLE IF EXISTS "{role}"')
 
 
 def test_check_fails_on_a_database_that_is_behind(

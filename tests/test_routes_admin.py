@@ -461,6 +461,7 @@ async def test_admin_session_list_filters_and_shows_the_user(
     ]
     searched = await listed(search="GRACE@")
     assert [row["user_email"] for row in searched["data"]] == ["grace@example.com"]
+    assert (await listed(search="_"))["data"] == []  # LIKE wildcards match literally
     for params, field in [
         ({"user_id": "nope"}, "user_id"),
         ({"is_active": "maybe"}, "is_active"),
