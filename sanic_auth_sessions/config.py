@@ -28,6 +28,7 @@ DEFAULTS: dict[str, Any] = {
     "ISSUER": "sanic-auth-sessions",
     "AUDIENCE": "sanic-auth-sessions",
     "ACCESS_TOKEN_TTL_S": 15 * 60,
+    "ACCESS_TOKEN_CACHE_SIZE": 4096,
     "REFRESH_TOKEN_TTL_S": 7 * 24 * 60 * 60,
     "PASSWORD_RESET_TTL_S": 60 * 60,
     "URL_PREFIX": "/api/v1",
@@ -83,6 +84,7 @@ class AuthSettings:
     issuer: str
     audience: str
     access_token_ttl_s: int
+    access_token_cache_size: int
     refresh_token_ttl_s: int
     password_reset_ttl_s: int
     url_prefix: str
@@ -166,6 +168,7 @@ class AuthSettings:
             values[key] = _as_bool(key, values[key])
         for key in (
             "access_token_ttl_s",
+            "access_token_cache_size",
             "refresh_token_ttl_s",
             "password_reset_ttl_s",
             "bcrypt_rounds",
@@ -214,6 +217,8 @@ class AuthSettings:
         for name in ("access_token_ttl_s", "refresh_token_ttl_s", "password_reset_ttl_s"):
             if getattr(self, name) <= 0:
                 raise ConfigurationError(f"AUTH_{name.upper()} must be positive.")
+        if self.access_token_cache_size < 0:
+            raise ConfigurationError("AUTH_ACCESS_TOKEN_CACHE_SIZE must be 0 (off) or more.")
         if not 4 <= self.bcrypt_rounds <= 31:
             raise ConfigurationError("AUTH_BCRYPT_ROUNDS must be between 4 and 31.")
         if not 0 <= self.password_min_score <= 4:

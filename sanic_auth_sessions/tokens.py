@@ -41,8 +41,18 @@ def new_jti() -> str:
 
 
 class TokenCodec:
+    """Issues and verifies tokens with the keys of ``settings``.
+
+    Verified access tokens are remembered (up to ``AUTH_ACCESS_TOKEN_CACHE_SIZE``, oldest
+    dropped first), so a client's next request with the same token skips the signature and
+    claim checks; a remembered token is still refused once its ``exp`` has passed. Only
+    verification is remembered: the session and the user are checked in the database on every
+    request, so revocation stays immediate. Refresh tokens are single-use and never cached.
+    """
+
     def __init__(self, settings: AuthSettings) -> None:
         self._settings = settings
+        self._verified_access: dict[str, TokenClaims] = {}
         # Parse the keys once: re-parsing a PEM key costs tens of milliseconds per token.
         algorithm = jwt.get_algorithm_by_name(settings.algorithm)
         try:
@@ -87,6 +97,21 @@ class TokenCodec:
 
     def decode(self, token: str, expected_type: TokenType) -> TokenClaims:
         """Verify signature, algorithm, ``iss``, ``aud``, times and type; raise InvalidToken."""
+        if expected_type == "access":
+            claims = self._verified_access.get(token)
+            if claims is not None:
+                if claims.expires_at > datetime.now(timezone.utc):
+                    return claims
+                del self._verified_access[token]
+        claims = self._verify(token, expected_type)
+        cache_size = self._settings.access_token_cache_size
+        if expected_type == "access" and cache_size:
+            if len(self._verified_access) >= cache_size:
+                del self._verified_access[next(iter(self._verified_access))]
+            self._verified_access[token] = claims
+        return claims
+
+    def _verify(self, token: str, expected_type: TokenType) -> TokenClaims:
         s = self._settings
         if not token or len(token) > MAX_TOKEN_CHARS:
             raise InvalidToken()

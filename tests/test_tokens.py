@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from datetime import datetime, timedelta, timezone
 from uuid import uuid4
 
@@ -119,3 +120,51 @@ def test_an_unusable_key_is_refused_when_the_codec_is_built() -> None:
     )
     with pytest.raises(ConfigurationError, match="Unusable key"):
         TokenCodec(settings)
+
+
+def test_a_verified_access_token_is_remembered() -> None:
+    codec = TokenCodec(SETTINGS)
+    token = sign(claims())
+    first = codec.decode(token, "access")
+    assert codec.decode(token, "access") is first  # no second verification
+    # Remembered as an access token only: it is still not a refresh token.
+    with pytest.raises(InvalidToken):
+        codec.decode(token, "refresh")
+
+
+def test_a_remembered_access_token_is_refused_once_expired() -> None:
+    codec = TokenCodec(SETTINGS)
+    exp = int(time.time()) + 2
+    token = sign(claims(exp=exp))
+    assert codec.decode(token, "access").expires_at.timestamp() == exp
+    time.sleep(exp - time.time() + 0.05)
+    with pytest.raises(InvalidToken):
+        codec.decode(token, "access")
+
+
+def test_refresh_tokens_are_never_remembered() -> None:
+    codec = TokenCodec(SETTINGS)
+    token = sign(claims(type="refresh"))
+    assert codec.decode(token, "refresh") is not codec.decode(token, "refresh")
+
+
+def test_the_token_cache_is_bounded_and_can_be_turned_off() -> None:
+    codec = TokenCodec(
+        AuthSettings.from_defaults(
+            environment="test", secret_key=SETTINGS.secret_key, access_token_cache_size=2
+        )
+    )
+    tokens = [sign(claims()) for _ in range(3)]
+    first = [codec.decode(token, "access") for token in tokens]
+    # The oldest was dropped: verified again (a new object); the two newest are remembered.
+    assert codec.decode(tokens[0], "access") is not first[0]
+    assert codec.decode(tokens[2], "access") is first[2]
+
+    off = TokenCodec(
+        AuthSettings.from_defaults(
+            environment="test", secret_key=SETTINGS.secret_key, access_token_cache_size=0
+        )
+    )
+    assert off.decode(tokens[0], "access") is not off.decode(tokens[0], "access")
+    with pytest.raises(ConfigurationError):
+        AuthSettings.from_defaults(environment="test", access_token_cache_size=-1)
