@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from bench.servers import free_port
@@ -208,7 +209,7 @@ class Seeder:
             new_users = max(total_sessions // SESSIONS_PER_USER - self.users, 0)
             for start in range(0, new_users, CHUNK):
                 count = min(CHUNK, new_users - start)
-                records = []
+                records: list[tuple[Any, ...]] = []
                 for offset in range(count):
                     index = self.users + start + offset
                     user_id = uuid.uuid4()

@@ -165,14 +165,14 @@ def _argv(module: str, app_path: str, workers: int, port: int) -> list[str]:
     ]
 
 
-def example_app(env: dict[str, str], log_dir: Path, workers: int) -> Server:
+def example_app(env: dict[str, str], log_dir: Path, workers: int, tag: str = "") -> Server:
     port = free_port()
     return Server(
-        name=f"example_app ({workers} worker{'s' if workers > 1 else ''})",
+        name=f"example_app ({workers} worker{'s' if workers > 1 else ''}{tag and ', ' + tag})",
         argv=_argv("example_app", "example_app.server:app", workers, port),
         env={**env, "WORKERS": str(workers)},
         port=port,
-        log_path=log_dir / f"example_app-w{workers}.log",
+        log_path=log_dir / f"example_app-w{workers}{tag and '-' + tag}.log",
     )
 
 
