@@ -3,7 +3,8 @@
 Every list takes ``page`` (from 1) and ``limit`` (1..100, default 20; outside is 422) and answers
 ``{"data": [...], "pagination": {"total", "page", "page_size", "total_pages", "has_next",
 "has_prev"}}``. A page past the end has an empty ``data`` and the right totals. ``has_next`` is
-exact: one row more than asked is fetched.
+exact: one row more than asked is fetched. When an offset page is the last one (no next row),
+its offset plus its rows is the total, and no count query runs.
 
 Lists that grow without bound (``/admin/users``, ``/admin/sessions``) are keyset lists
 (:func:`paginate_keyset`): they also take ``cursor`` and answer ``next_cursor`` (``null`` on the
@@ -125,15 +126,26 @@ async def paginate(
 ) -> Page[M]:
     """An offset page of ``query`` (filters only); ``select`` adds joins and annotations."""
     rows_query = (select(query) if select else query).order_by(*order_by)
-    rows = await rows_query.offset((params.page - 1) * params.limit).limit(params.limit + 1)
-    total = await query.count()
+    offset = (params.page - 1) * params.limit
+    rows = await rows_query.offset(offset).limit(params.limit + 1)
+    items, has_next = rows[: params.limit], len(rows) > params.limit
+    total = _total_from_last_page(offset, items, has_next, params.page)
     return Page(
-        items=rows[: params.limit],
-        total=total,
+        items=items,
+        total=await query.count() if total is None else total,
         page=params.page,
         limit=params.limit,
-        has_next=len(rows) > params.limit,
+        has_next=has_next,
     )
+
+
+def _total_from_last_page(
+    offset: int, items: Sequence[Any], has_next: bool, page: int
+) -> int | None:
+    """The exact total when this offset page is the last one (no count query needed)."""
+    if has_next or (not items and page > 1):
+        return None
+    return offset + len(items)
 
 
 async def paginate_keyset(
@@ -155,7 +167,15 @@ async def paginate_keyset(
     items = rows[: params.limit]
     has_next = len(rows) > params.limit
     next_cursor = encode_cursor(items[-1], keyset, page + 1) if has_next else None
-    total, estimated = await count_total(query)
+    known_total = (
+        _total_from_last_page((page - 1) * params.limit, items, has_next, page)
+        if params.cursor is None
+        else None
+    )
+    if known_total is None:
+        total, estimated = await count_total(query)
+    else:
+        total, estimated = known_total, False
     return Page(
         items=items,
         total=total,
