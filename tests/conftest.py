@@ -30,6 +30,11 @@ POSTGRES_URL = os.environ.get("TEST_DATABASE_URL") or None  # tox sets it empty 
 DATABASES = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
 
 
+def requires_postgres(why: str) -> pytest.MarkDecorator:
+    """Skip unless TEST_DATABASE_URL names a PostgreSQL database; ``why`` it is needed."""
+    return pytest.mark.skipif(POSTGRES_URL is None, reason=f"{why}: set TEST_DATABASE_URL")
+
+
 # Every log record of the whole run, to prove no secret is ever logged (see the end).
 LOGGED: list[str] = []
 RESET_TOKENS: list[str] = []

@@ -35,6 +35,7 @@ from .conftest import (
     bearer,
     build_app,
     empty_postgres,
+    requires_postgres,
     start_app,
     stop_app,
 )
@@ -43,10 +44,7 @@ from .test_routes_auth import assert_error
 
 pytestmark = [
     pytest.mark.asyncio(loop_scope="module"),
-    pytest.mark.skipif(
-        POSTGRES_URL is None,
-        reason="fault injection needs a PostgreSQL server: set TEST_DATABASE_URL",
-    ),
+    requires_postgres("fault injection needs a PostgreSQL server"),
 ]
 
 STEP_TIMEOUT_S = 30

@@ -26,6 +26,7 @@ from .conftest import (
     bearer,
     build_app,
     empty_postgres,
+    requires_postgres,
     start_app,
     stop_app,
 )
@@ -33,10 +34,7 @@ from .test_routes_auth import assert_error
 
 pytestmark = [
     pytest.mark.asyncio(loop_scope="module"),
-    pytest.mark.skipif(
-        POSTGRES_URL is None,
-        reason="races need real concurrency: set TEST_DATABASE_URL to a PostgreSQL database",
-    ),
+    requires_postgres("races need the real concurrency of PostgreSQL"),
 ]
 
 

@@ -21,13 +21,16 @@ import httpx
 import pytest
 
 from . import test_example_app
-from .conftest import BCRYPT_PATTERN, JWT_PATTERN, POSTGRES_URL, STRONG_PASSWORD
+from .conftest import (
+    BCRYPT_PATTERN,
+    JWT_PATTERN,
+    POSTGRES_URL,
+    STRONG_PASSWORD,
+    requires_postgres,
+)
 from .test_example_app import TWO_WORKERS, example_app
 
-pytestmark = pytest.mark.skipif(
-    POSTGRES_URL is None,
-    reason="the multi-worker test runs on PostgreSQL: set TEST_DATABASE_URL",
-)
+pytestmark = requires_postgres("the multi-worker test runs on PostgreSQL")
 
 USERS = 20
 LOGINS_PER_USER = 50

@@ -25,7 +25,7 @@ from sanic_auth_sessions.migrate import (
     status,
 )
 
-from .conftest import DATABASES, POSTGRES_URL
+from .conftest import DATABASES, POSTGRES_URL, requires_postgres
 
 AERICH_TABLE = "aerich"
 # Only in the PostgreSQL migrations: the models cannot describe a GIN trigram index.
@@ -182,7 +182,7 @@ def test_downgrade_undoes_newest_first_and_reapplies(empty_database: str) -> Non
     assert asyncio.run(apply(empty_database)) == []  # idempotent
 
 
-@pytest.mark.skipif(not POSTGRES_URL, reason="PostgreSQL only (TEST_DATABASE_URL)")
+@requires_postgres("roles and extensions are PostgreSQL's")
 def test_migrations_apply_without_the_right_to_create_extensions() -> None:
     """A role that may create tables but not extensions gets every table, no trigram index."""
     role = f"mig_role_{uuid4().hex[:8]}"
