@@ -191,6 +191,18 @@ async def stop_app(running: RunningApp, server: Any) -> None:
     await server.after_stop()
 
 
+async def empty_database_url(database: str, sqlite_dir: Path) -> str:
+    """The URL of an empty database for a server the caller starts: a new SQLite file in
+    ``sqlite_dir``, or the test PostgreSQL database with its tables emptied."""
+    Sanic.test_mode = True  # no TouchUp rewrite of Sanic's classes
+    EXECUTOR_CACHE.clear()  # Tortoise caches compiled SQL per connection name
+    if database == "postgres":
+        assert POSTGRES_URL is not None
+        await empty_postgres(POSTGRES_URL)
+        return POSTGRES_URL
+    return f"sqlite://{sqlite_dir / 'test.sqlite3'}"
+
+
 @pytest.fixture
 async def make_app(database_url: str) -> AsyncIterator[Callable[..., Any]]:
     """``await make_app(**AUTH settings)`` starts a server; all are stopped after the test."""

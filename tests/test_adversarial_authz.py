@@ -24,7 +24,6 @@ import jwt
 import pytest
 import pytest_asyncio
 from sanic import HTTPResponse, Request, Sanic, json
-from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from sanic_auth_sessions import (
     Membership,
@@ -43,23 +42,21 @@ from sanic_auth_sessions.models import PasswordResetToken
 from .conftest import (
     DATABASES,
     OTHER_STRONG_PASSWORD,
-    POSTGRES_URL,
     STRONG_PASSWORD,
     RecordingMailer,
     RunningApp,
     bearer,
     build_app,
-    empty_postgres,
+    empty_database_url,
     start_app,
     stop_app,
 )
-from .test_routes_auth import assert_error
+from .helpers import ROOT_EMAIL, assert_error
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 P = "/api/v1"
 CALLERS = ("anonymous", "user", "member", "admin", "owner", "other_owner", "superuser")
-ROOT_EMAIL = "root@example.com"
 PEOPLE = ("user", "member", "admin", "owner", "other_owner", "target", "newcomer")
 ACME_ID = "0d6f3a52-6a4c-4b3e-9d1e-0000000000ac"
 OTHER_ID = "0d6f3a52-6a4c-4b3e-9d1e-0000000000ee"
@@ -339,14 +336,7 @@ class World:
 async def world(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[World]:
-    Sanic.test_mode = True
-    EXECUTOR_CACHE.clear()
-    if request.param == "postgres":
-        assert POSTGRES_URL is not None
-        url = POSTGRES_URL
-        await empty_postgres(url)
-    else:
-        url = f"sqlite://{tmp_path_factory.mktemp('authz') / 'authz.sqlite3'}"
+    url = await empty_database_url(request.param, tmp_path_factory.mktemp("authz"))
     mailer = RecordingMailer()
     app = build_app(
         url,

@@ -39,8 +39,8 @@ from .conftest import (
     start_app,
     stop_app,
 )
+from .helpers import assert_error
 from .tcp_proxy import TcpProxy
-from .test_routes_auth import assert_error
 
 pytestmark = [
     pytest.mark.asyncio(loop_scope="module"),

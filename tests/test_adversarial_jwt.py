@@ -23,22 +23,19 @@ import pytest
 import pytest_asyncio
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from sanic import Sanic
-from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from sanic_auth_sessions import User, UserSession
 
 from .conftest import (
     DATABASES,
-    POSTGRES_URL,
     RecordingMailer,
     RunningApp,
     build_app,
-    empty_postgres,
+    empty_database_url,
     start_app,
     stop_app,
 )
-from .test_routes_auth import assert_error
+from .helpers import assert_error
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -109,14 +106,7 @@ async def server(
 ) -> AsyncIterator[Server]:
     database, algorithm = request.param
     keys = KEYS[algorithm]
-    Sanic.test_mode = True
-    EXECUTOR_CACHE.clear()
-    if database == "postgres":
-        assert POSTGRES_URL is not None
-        url = POSTGRES_URL
-        await empty_postgres(url)
-    else:
-        url = f"sqlite://{tmp_path_factory.mktemp('jwt') / 'jwt.sqlite3'}"
+    url = await empty_database_url(database, tmp_path_factory.mktemp("jwt"))
     mailer = RecordingMailer()
     config: dict[str, Any] = {"algorithm": algorithm, "secret_key": keys.signing_config}
     if keys.asymmetric:

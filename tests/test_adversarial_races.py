@@ -10,7 +10,6 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
-import jwt
 import pytest
 import pytest_asyncio
 from sanic import Sanic
@@ -30,7 +29,7 @@ from .conftest import (
     start_app,
     stop_app,
 )
-from .test_routes_auth import assert_error
+from .helpers import assert_error, session_id
 
 pytestmark = [
     pytest.mark.asyncio(loop_scope="module"),
@@ -58,11 +57,6 @@ async def api(server: RunningApp) -> RunningApp:
     assert POSTGRES_URL is not None
     await empty_postgres(POSTGRES_URL)
     return server
-
-
-def session_id(tokens: dict[str, Any]) -> str:
-    sid: str = jwt.decode(tokens["access_token"], options={"verify_signature": False})["sid"]
-    return sid
 
 
 async def refresh(api: RunningApp, token: str) -> Any:

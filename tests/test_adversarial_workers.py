@@ -20,7 +20,7 @@ import asyncpg
 import httpx
 import pytest
 
-from . import test_example_app
+from . import example_process
 from .conftest import (
     BCRYPT_PATTERN,
     JWT_PATTERN,
@@ -28,7 +28,7 @@ from .conftest import (
     STRONG_PASSWORD,
     requires_postgres,
 )
-from .test_example_app import TWO_WORKERS, example_app
+from .example_process import TWO_WORKERS, example_app
 
 pytestmark = requires_postgres("the multi-worker test runs on PostgreSQL")
 
@@ -161,7 +161,7 @@ def test_a_thousand_logins_on_two_workers_give_a_thousand_sessions_each_refresha
 ) -> None:
     # Two workers each importing the app on a busy 2-core machine can take longer than the
     # 30 s a single process gets.
-    monkeypatch.setattr(test_example_app, "START_TIMEOUT_S", 120)
+    monkeypatch.setattr(example_process, "START_TIMEOUT_S", 120)
     env = {
         "DATABASE_URL": fresh_database,
         "ENVIRONMENT": "test",

@@ -21,8 +21,8 @@ from sanic_auth_sessions.manager import utcnow
 from sanic_auth_sessions.models import PasswordResetToken
 
 from .conftest import DATABASES, STRONG_PASSWORD, RunningApp, bearer
-from .test_routes_auth import assert_error
-from .test_routes_organizations import ROOT_EMAIL, empty_tables, shared_server
+from .helpers import ROOT_EMAIL, assert_error
+from .shared_server import empty_tables, shared_server
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

@@ -21,8 +21,8 @@ from sanic_auth_sessions.database import tortoise_config
 from sanic_auth_sessions.models import PasswordResetToken
 
 from .conftest import STRONG_PASSWORD, RunningApp, bearer
+from .helpers import assert_error
 from .host_models import Profile
-from .test_routes_auth import assert_error
 
 
 def host_routes(app: Sanic) -> None:

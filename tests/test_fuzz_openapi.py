@@ -23,9 +23,9 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from .conftest import STRONG_PASSWORD
-from .test_example_app import example_app
+from .example_process import example_app
+from .helpers import ROOT_EMAIL
 
-ROOT_EMAIL = "root@example.com"
 MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "4"))
 # Operations that would change the fuzzing account itself (and end its sessions for good).
 OWN_ACCOUNT_PATHS = {("DELETE", "/api/v1/users/me"), ("PATCH", "/api/v1/users/me")}

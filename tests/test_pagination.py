@@ -18,8 +18,8 @@ from sanic_auth_sessions.pagination import Keyset, KeysetPageQuery, Page, decode
 from sanic_auth_sessions.schemas import validate
 
 from .conftest import DATABASES, RunningApp, bearer
-from .test_routes_auth import assert_error
-from .test_routes_organizations import ROOT_EMAIL, empty_tables, shared_server
+from .helpers import ROOT_EMAIL, assert_error
+from .shared_server import empty_tables, shared_server
 
 IN_MODULE_LOOP = pytest.mark.asyncio(loop_scope="module")  # the loop of the shared server
 ORDER = Keyset(("last_used_at", "id"), descending=True)

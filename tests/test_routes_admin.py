@@ -14,17 +14,8 @@ from sanic_auth_sessions import Membership, Organization, OrganizationRole, User
 from sanic_auth_sessions.manager import utcnow
 
 from .conftest import DATABASES, OTHER_STRONG_PASSWORD, STRONG_PASSWORD, RunningApp, bearer
-from .test_routes_auth import USER_FIELDS, assert_error
-from .test_routes_organizations import (
-    ROOT_EMAIL,
-    create_org,
-    empty_tables,
-    join,
-    owners_of,
-    shared_server,
-    team,
-)
-from .test_routes_sessions import SESSION_FIELDS, session_id
+from .helpers import ROOT_EMAIL, SESSION_FIELDS, USER_FIELDS, assert_error, session_id
+from .shared_server import create_org, empty_tables, join, owners_of, shared_server, team
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

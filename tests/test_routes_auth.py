@@ -10,32 +10,7 @@ import pytest
 from sanic_auth_sessions.models import PasswordResetToken, User, UserSession
 
 from .conftest import OTHER_STRONG_PASSWORD, STRONG_PASSWORD, RunningApp, bearer
-
-USER_FIELDS = {
-    "id",
-    "email",
-    "first_name",
-    "last_name",
-    "is_active",
-    "is_superuser",
-    "created_at",
-    "updated_at",
-}
-
-
-def assert_error(response: Any, status: int, code: str | None = None) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    body: dict[str, Any] = response.json()
-    assert body["success"] is False
-    assert body["errors"] and all(
-        set(error) == {"code", "message", "field"} for error in body["errors"]
-    )
-    if code is not None:
-        assert body["errors"][0]["code"] == code, body
-    if status == 401:
-        assert response.headers["www-authenticate"] == "Bearer"
-    return body
-
+from .helpers import USER_FIELDS, assert_error
 
 # --- register ---------------------------------------------------------------------------
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .conftest import STRONG_PASSWORD, RunningApp
-from .test_routes_auth import assert_error
+from .helpers import assert_error
 
 
 async def test_eleventh_login_in_a_minute_is_429(make_app: Any) -> None:

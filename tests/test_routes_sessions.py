@@ -3,36 +3,16 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from uuid import uuid4
 
-import jwt
-
 from sanic_auth_sessions.models import UserSession
 
 from .conftest import RunningApp, bearer
-from .test_routes_auth import assert_error
+from .helpers import SESSION_FIELDS, assert_error, session_id
 
-SESSION_FIELDS = {
-    "id",
-    "device_name",
-    "device_id",
-    "ip_address",
-    "user_agent",
-    "location_city",
-    "location_country",
-    "last_used_at",
-    "created_at",
-    "expires_at",
-    "is_current",
-}
 CHROME_MAC = (
     "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 "
     "(KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"
 )
 FIREFOX_WINDOWS = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 Firefox/121.0"
-
-
-def session_id(tokens: dict[str, str]) -> str:
-    sid: str = jwt.decode(tokens["access_token"], options={"verify_signature": False})["sid"]
-    return sid
 
 
 async def test_list_my_sessions_marks_the_current_one(api: RunningApp) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from sanic_auth_sessions.models import User, UserSession
 
 from .conftest import OTHER_STRONG_PASSWORD, STRONG_PASSWORD, RunningApp, bearer
-from .test_routes_auth import USER_FIELDS, assert_error
+from .helpers import USER_FIELDS, assert_error
 
 
 async def test_get_me(api: RunningApp) -> None:

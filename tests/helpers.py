@@ -1,0 +1,55 @@
+"""Assertions and constants shared by the test modules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jwt
+
+ROOT_EMAIL = "root@example.com"  # the first superuser of the shared servers
+
+USER_FIELDS = {
+    "id",
+    "email",
+    "first_name",
+    "last_name",
+    "is_active",
+    "is_superuser",
+    "created_at",
+    "updated_at",
+}
+
+
+def assert_error(response: Any, status: int, code: str | None = None) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    body: dict[str, Any] = response.json()
+    assert body["success"] is False
+    assert body["errors"] and all(
+        set(error) == {"code", "message", "field"} for error in body["errors"]
+    )
+    if code is not None:
+        assert body["errors"][0]["code"] == code, body
+    if status == 401:
+        assert response.headers["www-authenticate"] == "Bearer"
+    return body
+
+
+SESSION_FIELDS = {
+    "id",
+    "device_name",
+    "device_id",
+    "ip_address",
+    "user_agent",
+    "location_city",
+    "location_country",
+    "last_used_at",
+    "created_at",
+    "expires_at",
+    "is_current",
+}
+
+
+def session_id(tokens: dict[str, Any]) -> str:
+    """The session id inside a login body's access token."""
+    sid: str = jwt.decode(tokens["access_token"], options={"verify_signature": False})["sid"]
+    return sid
