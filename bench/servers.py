@@ -147,10 +147,9 @@ class Server:
 
 
 def _argv(module: str, app_path: str, workers: int, port: int) -> list[str]:
-    """One worker: ``python -m <module>`` (single process, as documented). More: Sanic's CLI,
-    because multiprocessing's spawn does not re-run a package's ``__main__`` in the workers,
-    so ``python -m example_app`` with WORKERS=2 fails ("Sanic app name 'example_app' not
-    found")."""
+    """One worker: ``python -m <module>`` (single process, as documented). More: Sanic's CLI
+    with ``--workers N``, which starts the example app and the ceiling app alike (the ceiling
+    app has no ``AppLoader`` of its own)."""
     if workers == 1:
         return [sys.executable, "-m", module]
     return [
