@@ -191,7 +191,7 @@ async def stop_app(running: RunningApp, server: Any) -> None:
     await server.after_stop()
 
 
-async def empty_database_url(database: str, sqlite_dir: Path) -> str:
+async def empty_database_url(database: str, sqlite_dir: Path | None = None) -> str:
     """The URL of an empty database for a server the caller starts: a new SQLite file in
     ``sqlite_dir``, or the test PostgreSQL database with its tables emptied."""
     Sanic.test_mode = True  # no TouchUp rewrite of Sanic's classes
@@ -200,6 +200,7 @@ async def empty_database_url(database: str, sqlite_dir: Path) -> str:
         assert POSTGRES_URL is not None
         await empty_postgres(POSTGRES_URL)
         return POSTGRES_URL
+    assert sqlite_dir is not None
     return f"sqlite://{sqlite_dir / 'test.sqlite3'}"
 
 

@@ -53,3 +53,15 @@ def session_id(tokens: dict[str, Any]) -> str:
     """The session id inside a login body's access token."""
     sid: str = jwt.decode(tokens["access_token"], options={"verify_signature": False})["sid"]
     return sid
+
+
+def fill(value: Any, places: dict[str, str]) -> Any:
+    """``value`` with ``{name}`` placeholders in its strings (nested lists and dicts too)
+    replaced from ``places``: request bodies of the authorization matrices."""
+    if isinstance(value, str):
+        return value.format(**places)
+    if isinstance(value, list):
+        return [fill(item, places) for item in value]
+    if isinstance(value, dict):
+        return {key: fill(item, places) for key, item in value.items()}
+    return value

@@ -51,7 +51,7 @@ from .conftest import (
     start_app,
     stop_app,
 )
-from .helpers import ROOT_EMAIL, assert_error
+from .helpers import ROOT_EMAIL, assert_error, fill
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -424,16 +424,6 @@ async def restore(world: World) -> None:
         token_hash=hash_reset_token(RESET_TOKEN),
         expires_at=utcnow() + timedelta(hours=1),
     )
-
-
-def fill(value: Any, places: dict[str, str]) -> Any:
-    if isinstance(value, str):
-        return value.format(**places)
-    if isinstance(value, list):
-        return [fill(item, places) for item in value]
-    if isinstance(value, dict):
-        return {key: fill(item, places) for key, item in value.items()}
-    return value
 
 
 PARAM = re.compile(r"<(\w+)(?::[^>]*)?>")

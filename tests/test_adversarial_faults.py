@@ -20,8 +20,6 @@ from uuid import UUID
 import asyncpg
 import pytest
 import pytest_asyncio
-from sanic import Sanic
-from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from sanic_auth_sessions import User, UserManager, UserSession
 from sanic_auth_sessions.devices import DeviceInfo
@@ -34,6 +32,7 @@ from .conftest import (
     RunningApp,
     bearer,
     build_app,
+    empty_database_url,
     empty_postgres,
     requires_postgres,
     start_app,
@@ -143,15 +142,12 @@ async def count(sql: str, *args: Any) -> int:
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def faulty() -> AsyncIterator[Faulty]:
-    assert POSTGRES_URL is not None
-    Sanic.test_mode = True
-    EXECUTOR_CACHE.clear()
-    await empty_postgres(POSTGRES_URL)
-    target = urlsplit(POSTGRES_URL)
+    url = await empty_database_url("postgres")
+    target = urlsplit(url)
     proxy = TcpProxy(target.hostname or "127.0.0.1", target.port or 5432)
     port = await proxy.start()
     mailer = RecordingMailer()
-    app = build_app(via(POSTGRES_URL, port), mailer=mailer, manager_class=PausingManager)
+    app = build_app(via(url, port), mailer=mailer, manager_class=PausingManager)
     running, handle = await start_app(app, mailer)
     try:
         yield Faulty(running, proxy)

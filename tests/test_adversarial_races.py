@@ -12,8 +12,6 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from sanic import Sanic
-from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from sanic_auth_sessions import Membership, OrganizationRole, User, UserSession
 
@@ -24,6 +22,7 @@ from .conftest import (
     RunningApp,
     bearer,
     build_app,
+    empty_database_url,
     empty_postgres,
     requires_postgres,
     start_app,
@@ -39,12 +38,9 @@ pytestmark = [
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def server() -> AsyncIterator[RunningApp]:
-    assert POSTGRES_URL is not None
-    Sanic.test_mode = True
-    EXECUTOR_CACHE.clear()
-    await empty_postgres(POSTGRES_URL)
+    url = await empty_database_url("postgres")
     mailer = RecordingMailer()
-    app = build_app(POSTGRES_URL, mailer=mailer)
+    app = build_app(url, mailer=mailer)
     running, handle = await start_app(app, mailer)
     try:
         yield running

@@ -21,7 +21,7 @@ from sanic_auth_sessions.manager import utcnow
 from sanic_auth_sessions.models import PasswordResetToken
 
 from .conftest import DATABASES, STRONG_PASSWORD, RunningApp, bearer
-from .helpers import ROOT_EMAIL, assert_error
+from .helpers import ROOT_EMAIL, assert_error, fill
 from .shared_server import empty_tables, shared_server
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -227,16 +227,6 @@ async def world(callers: tuple[RunningApp, dict[str, dict[str, Any]]]) -> World:
         **{name: tokens[name]["user"]["id"] for name in MEMBERS},
     }
     return World(api, tokens, places)
-
-
-def fill(value: Any, places: dict[str, str]) -> Any:
-    if isinstance(value, str):
-        return value.format(**places)
-    if isinstance(value, list):
-        return [fill(item, places) for item in value]
-    if isinstance(value, dict):
-        return {key: fill(item, places) for key, item in value.items()}
-    return value
 
 
 @pytest.mark.parametrize(("method", "path", "body", "caller", "expected"), CELLS)
