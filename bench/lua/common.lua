@@ -1,4 +1,26 @@
--- Shared by every bench script: one machine-readable line with the figures the harness reads.
+-- Appended to every bench script.
+
+-- Each wrk thread gets a number (1, 2, …) as the global ``id``, so that scripts can give each
+-- thread its own line of a file.
+local thread_counter = 0
+
+function setup(thread)
+  thread_counter = thread_counter + 1
+  thread:set("id", thread_counter)
+end
+
+function line_of_thread(path)
+  local n = 0
+  for line in io.lines(path) do
+    n = n + 1
+    if n == id then
+      return line
+    end
+  end
+  error(path .. " has no line " .. id)
+end
+
+-- One machine-readable line with the figures the harness reads.
 function done(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(

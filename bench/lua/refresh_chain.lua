@@ -1,21 +1,8 @@
 -- Refresh tokens are single-use: each wrk thread (run with one connection per thread, so
 -- requests on it are strictly sequential) starts from its own token, line <thread id> of
 -- BENCH_TOKENS_FILE, and sends the token each response returns with the next request.
-local counter = 0
-
-function setup(thread)
-  counter = counter + 1
-  thread:set("id", counter)
-end
-
 function init(args)
-  local n = 0
-  for line in io.lines(os.getenv("BENCH_TOKENS_FILE")) do
-    n = n + 1
-    if n == id then
-      token = line
-    end
-  end
+  token = line_of_thread(os.getenv("BENCH_TOKENS_FILE"))
   path = os.getenv("BENCH_PATH")
 end
 
