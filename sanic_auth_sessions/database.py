@@ -12,6 +12,7 @@ from tortoise import Tortoise
 from tortoise.backends.base.client import BaseDBAsyncClient, TransactionContext
 from tortoise.transactions import in_transaction
 
+from .config import ConfigurationError
 from .models import APP_LABEL, User, UserSession
 
 MODELS_MODULE = "sanic_auth_sessions.models"
@@ -52,10 +53,27 @@ async def ping() -> float:
     return (time.perf_counter() - started) * 1000
 
 
+# The placeholder style of each Tortoise backend the package supports (by its module).
+PLACEHOLDERS = {
+    "tortoise.backends.asyncpg": ("$1", "$2"),
+    "tortoise.backends.sqlite": ("?", "?"),
+}
+
+
 @functools.cache
-def _session_with_user_sql(dialect: str) -> str:
-    """``auth_sessions JOIN auth_users`` on the primary key, both rows active: built once."""
-    first, second = ("$1", "$2") if dialect == "postgres" else ("?", "?")
+def session_with_user_sql(client_class: type[BaseDBAsyncClient]) -> str:
+    """``auth_sessions JOIN auth_users`` on the primary key, both rows active: built once.
+
+    Raises ``ConfigurationError`` for a backend other than asyncpg or SQLite (the extension
+    calls it at start, so an unsupported host set-up fails there, not on the first request).
+    """
+    backend = client_class.__module__.rsplit(".", 1)[0]
+    if backend not in PLACEHOLDERS:
+        raise ConfigurationError(
+            f"Unsupported Tortoise backend {client_class.__module__}.{client_class.__name__}: "
+            "sanic_auth_sessions runs on PostgreSQL through asyncpg, or on SQLite."
+        )
+    first, second = PLACEHOLDERS[backend]
     session_columns = ", ".join(f's."{c}"' for c in UserSession._meta.db_fields)
     user_columns = ", ".join(f'u."{c}" AS "u__{c}"' for c in User._meta.db_fields)
     return (
@@ -73,7 +91,7 @@ async def active_session_with_user(session_id: UUID, user_id: UUID) -> UserSessi
     primary key, prepared once, instead of building an ORM query each time.
     """
     db = connection()
-    sql = _session_with_user_sql(db.capabilities.dialect)
+    sql = session_with_user_sql(type(db))
     _, rows = await db.execute_query(sql, [str(session_id), str(user_id)])
     if not rows:
         return None

@@ -16,7 +16,7 @@ from .audit import install_request_context
 from .cleanup import run_periodically
 from .config import AuthSettings
 from .cors import configure_cors
-from .database import close_database, init_database, ping
+from .database import close_database, connection, init_database, ping, session_with_user_sql
 from .error_handler import install_error_handler
 from .lockout import install_lockout
 from .mailer import ConsoleMailer, Mailer
@@ -119,6 +119,7 @@ class AuthSessions(Extension):  # type: ignore[no-untyped-call]
                 if schema_work and getattr(app.shared_ctx, "auth_schema_ready", None) is None:
                     await prepare_schema(settings)
                 await init_database(settings.database_url, generate_schemas=False)
+            session_with_user_sql(type(connection()))  # the backend is one we support
             try:
                 # Connect now: a lazy first connect cancelled by a client that hung up
                 # can leave a connection unusable for the worker's lifetime (SQLite).
