@@ -79,9 +79,17 @@ def device_name(user_agent: str) -> str:
     return user_agent.split("/", 1)[0][:100] or "Unknown device"
 
 
+def header_text(request: Request, name: str, max_chars: int) -> str:
+    """A header as storable text: Sanic keeps bytes that are not UTF-8 as lone surrogates,
+    which no database encodes; they become U+FFFD, and NUL is dropped."""
+    raw = request.headers.get(name, "")
+    text = raw.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return text.replace("\x00", "").strip()[:max_chars]
+
+
 def device_info(request: Request, trusted_proxies: tuple[Network, ...]) -> DeviceInfo:
-    user_agent = request.headers.get("user-agent", "")[:MAX_USER_AGENT_CHARS]
-    device_id = request.headers.get("x-device-id", "").strip()[:MAX_DEVICE_ID_CHARS]
+    user_agent = header_text(request, "user-agent", MAX_USER_AGENT_CHARS)
+    device_id = header_text(request, "x-device-id", MAX_DEVICE_ID_CHARS)
     return DeviceInfo(
         device_name=device_name(user_agent),
         device_id=device_id or None,

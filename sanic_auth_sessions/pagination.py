@@ -236,7 +236,7 @@ def _cursor_value(value: Any) -> str:
 
 
 def _parse_value(model: type[Model], name: str, text: Any) -> Any:
-    if not isinstance(text, str):
+    if not isinstance(text, str) or "\x00" in text:  # PostgreSQL text cannot hold NUL
         raise ValueError(name)
     field = model._meta.fields_map.get(name)
     if isinstance(field, fields.DatetimeField):

@@ -7,7 +7,15 @@ from datetime import datetime, timezone
 from typing import Annotated, Any, Literal, TypeVar
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    ValidationError,
+)
 from sanic import Request
 
 from .errors import BadRequest, ErrorDetail, ValidationFailed
@@ -28,8 +36,19 @@ from .tokens import MAX_TOKEN_CHARS
 # this bound only keeps absurd inputs away from the strength estimator.
 PASSWORD_MAX_CHARS = 1024
 
+
+def _no_nul(text: str) -> str:
+    # PostgreSQL cannot store NUL in text: refuse it here (422), not in the database (500).
+    if "\x00" in text:
+        raise ValueError("must not contain NUL characters")
+    return text
+
+
+# Every free text that is stored or searched.
+NoNul = AfterValidator(_no_nul)
+
 Email = Annotated[EmailStr, StringConstraints(max_length=EMAIL_MAX_CHARS)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, max_length=NAME_MAX_CHARS)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, max_length=NAME_MAX_CHARS), NoNul]
 Password = Annotated[str, StringConstraints(min_length=1, max_length=PASSWORD_MAX_CHARS)]
 Token = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TOKEN_CHARS)]
 
@@ -65,6 +84,11 @@ class OAuthLoginForm(RequestBody):
 
 class RefreshBody(RequestBody):
     refresh_token: Token
+
+
+class LogoutBody(RequestBody):
+    # Any string: an unknown, malformed, empty or oversized token changes nothing (200).
+    refresh_token: str
 
 
 class PasswordResetRequestBody(RequestBody):
@@ -168,11 +192,13 @@ SEARCH_MAX_CHARS = 100
 MAX_BULK_IDS = 100
 
 OrganizationName = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX_CHARS)
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX_CHARS), NoNul
 ]
 Slug = Annotated[str, StringConstraints(max_length=SLUG_MAX_CHARS, pattern=SLUG_PATTERN)]
-Description = Annotated[str, StringConstraints(max_length=DESCRIPTION_MAX_CHARS)]
-Search = Annotated[str, StringConstraints(strip_whitespace=True, max_length=SEARCH_MAX_CHARS)]
+Description = Annotated[str, StringConstraints(max_length=DESCRIPTION_MAX_CHARS), NoNul]
+Search = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=SEARCH_MAX_CHARS), NoNul
+]
 UserSortField = Literal["created_at", "email", "first_name", "last_name", "updated_at"]
 
 

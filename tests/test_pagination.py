@@ -116,6 +116,10 @@ def test_cursor_round_trip_and_tampering() -> None:
         with pytest.raises(errors.ValidationFailed) as raised:
             decode_cursor(bad, ORDER, UserSession)
         assert raised.value.errors[0].code == "INVALID_CURSOR"
+    by_email = Keyset(("email", "id"), descending=False)
+    nul = forged({"o": by_email.tag, "k": ["a\u0000@example.com", str(uuid4())], "p": 2})
+    with pytest.raises(errors.ValidationFailed):  # PostgreSQL text cannot hold NUL
+        decode_cursor(nul, by_email, User)
 
 
 def test_keyset_after_is_strictly_after_in_both_directions() -> None:

@@ -119,6 +119,7 @@ async def test_user_list_filters_searches_and_sorts(api: RunningApp, root: dict[
         ({"limit": 0}, "limit"),
         ({"limit": 101}, "limit"),
         ({"search": "x" * 500}, "search"),
+        ({"search": "a\u0000b"}, "search"),  # PostgreSQL text cannot hold NUL
         ({"cursor": "not a cursor"}, "cursor"),
     ]:
         response = await api.client.get(url, params=params, headers=headers)

@@ -282,13 +282,15 @@ async def test_logout_ends_that_session_only(api: RunningApp) -> None:
 async def test_logout_is_idempotent_and_ignores_other_users_tokens(api: RunningApp) -> None:
     mine = await api.user_with_tokens("lea@example.com")
     theirs = await api.user_with_tokens("max@example.com")
-    for token in (theirs["refresh_token"], "garbage", mine["access_token"]):
+    for token in (theirs["refresh_token"], "garbage", mine["access_token"], "", "x" * 5000):
         response = await api.client.post(
             api.url("/auth/logout"), json={"refresh_token": token}, headers=bearer(mine)
         )
         assert response.status_code == 200
     assert (await api.client.get(api.url("/users/me"), headers=bearer(theirs))).status_code == 200
     assert (await api.client.get(api.url("/users/me"), headers=bearer(mine))).status_code == 200
+    missing = await api.client.post(api.url("/auth/logout"), json={}, headers=bearer(mine))
+    assert assert_error(missing, 422)["errors"][0]["field"] == "refresh_token"
 
 
 async def test_logout_requires_auth(api: RunningApp) -> None:
@@ -411,3 +413,26 @@ async def test_concurrent_reset_confirms_use_the_token_once(api: RunningApp) -> 
         )
     )
     assert [r.status_code for r in responses].count(200) == 1
+
+
+async def test_header_bytes_that_are_not_utf8_are_stored_as_text(api: RunningApp) -> None:
+    await api.register("bytes@example.com")
+    response = await api.client.post(
+        api.url("/auth/login"),
+        json={"email": "bytes@example.com", "password": STRONG_PASSWORD},
+        headers={"User-Agent": b"Agent/1.0 \xff\xfe", "X-Device-Id": b"dev-\xff"},
+    )
+    assert response.status_code == 200, response.text
+    session = await UserSession.get(user__email="bytes@example.com")
+    assert session.user_agent == "Agent/1.0 \ufffd\ufffd"
+    assert session.device_id == "dev-\ufffd"
+
+
+@pytest.mark.parametrize("field", ["first_name", "last_name"])
+async def test_nul_in_stored_text_is_422(api: RunningApp, field: str) -> None:
+    response = await api.client.post(
+        api.url("/auth/register"),
+        json={"email": "nul@example.com", "password": STRONG_PASSWORD, field: "a\u0000b"},
+    )
+    assert assert_error(response, 422)["errors"][0]["field"] == field
+    assert not await User.filter(email="nul@example.com").exists()

@@ -9,6 +9,7 @@ from ..openapi import LoginOut, LogoutAllOut, RouteDocs, TokenPairOut, UserOut
 from ..ratelimit import login_email_key, rate_limit
 from ..schemas import (
     LoginBody,
+    LogoutBody,
     OAuthLoginForm,
     PasswordResetConfirmBody,
     PasswordResetRequestBody,
@@ -122,11 +123,11 @@ def create_auth_blueprint(url_prefix: str) -> Blueprint:
         return json(token_body(tokens))
 
     @bp.post("/logout")
-    @doc("Log out", auth="user", body=RefreshBody)
+    @doc("Log out", auth="user", body=LogoutBody)
     @require_auth
     async def logout(request: Request) -> HTTPResponse:
         """End the session of a refresh token (idempotent)."""
-        body = parse_json(request, RefreshBody)
+        body = parse_json(request, LogoutBody)
         await manager_of(request).logout(current_auth(request), body.refresh_token)
         return json({"success": True, "message": "Logged out."})
 
