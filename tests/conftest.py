@@ -52,6 +52,9 @@ def _recording_handle(self: logging.Logger, record: logging.LogRecord) -> Any:
 
 
 logging.Logger.handle = _recording_handle  # type: ignore[method-assign]
+# Records under the level are dropped before ``handle``: let every record of the package
+# (audit events are INFO) through, whatever the run's logging set-up.
+logging.getLogger("sanic_auth_sessions").setLevel(logging.DEBUG)
 
 JWT_PATTERN = re.compile(r"eyJ[\w-]{10,}\.eyJ[\w-]{10,}\.[\w-]{10,}")
 BCRYPT_PATTERN = re.compile(r"\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}")

@@ -132,6 +132,9 @@ def test_the_run_wide_secret_scan_sees_every_record() -> None:
     before = len(LOGGED)
     logging.getLogger("anything.at.all").warning("scanned %s", "too")
     assert len(LOGGED) == before + 1 and "scanned too" in LOGGED[-1]
+    # The package's own INFO records (audit events) too, whatever ran before.
+    logging.getLogger("sanic_auth_sessions.audit").info("audit %s", "seen")
+    assert "audit seen" in LOGGED[-1]
 
 
 async def test_role_changes_and_admin_actions_are_audited(

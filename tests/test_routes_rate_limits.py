@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .conftest import STRONG_PASSWORD, RunningApp
+import pytest
+
+from .conftest import STRONG_PASSWORD, RunningApp, bearer
 from .helpers import assert_error
 
 
@@ -83,3 +85,54 @@ async def test_successful_login_resets_the_failure_count(make_app: Any) -> None:
         )
         assert wrong.status_code == 401
     await api.login("reset@example.com")
+
+
+# Every other limited route, its limit set to 1/minute: the second call is 429. A route that
+# lost its @rate_limit would answer the second call like the first.
+LIMITED_ROUTES = [
+    (
+        "rate_limit_login",
+        "POST",
+        "/auth/login/oauth",
+        {"data": {"username": "a@b.co", "password": "x"}},
+    ),
+    ("rate_limit_refresh", "POST", "/auth/refresh", {"json": {"refresh_token": "x"}}),
+    ("rate_limit_logout_all", "POST", "/auth/logout-all", {}),
+    (
+        "rate_limit_password_reset_request",
+        "POST",
+        "/auth/password-reset/request",
+        {"json": {"email": "a@b.co"}},
+    ),
+    (
+        "rate_limit_password_reset_confirm",
+        "POST",
+        "/auth/password-reset/confirm",
+        {"json": {"token": "x", "new_password": STRONG_PASSWORD}},
+    ),
+    ("rate_limit_session_list", "GET", "/sessions/me", {}),
+    ("rate_limit_session_revoke", "DELETE", "/sessions/00000000-0000-4000-8000-000000000000", {}),
+]
+
+
+@pytest.mark.parametrize(("setting", "method", "path", "request_kwargs"), LIMITED_ROUTES)
+async def test_each_limited_route_answers_429_past_its_limit(
+    make_app: Any, setting: str, method: str, path: str, request_kwargs: dict[str, Any]
+) -> None:
+    api: RunningApp = await make_app(rate_limit_enabled=True, **{setting: "1/minute"})
+    # Logging in counts against the login limit itself: the login route goes without.
+    login_route = setting == "rate_limit_login"
+    headers = {} if login_route else bearer(await api.user_with_tokens("limited@example.com"))
+    first = await api.client.request(method, api.url(path), headers=headers, **request_kwargs)
+    assert first.status_code != 429, first.text
+    second = await api.client.request(method, api.url(path), headers=headers, **request_kwargs)
+    assert_error(second, 429, "RATE_LIMITED")
+
+
+async def test_failures_for_an_unknown_email_lock_it_too(make_app: Any) -> None:
+    """Otherwise the lockout would tell which accounts exist."""
+    api: RunningApp = await make_app(lockout_enabled=True, lockout_max_failures=3)
+    login = {"email": "ghost@example.com", "password": "wrong password!"}
+    for _ in range(3):
+        assert_error(await api.client.post(api.url("/auth/login"), json=login), 401)
+    assert_error(await api.client.post(api.url("/auth/login"), json=login), 429, "ACCOUNT_LOCKED")

@@ -110,3 +110,14 @@ async def test_session_use_updates_last_used_at(make_app: object) -> None:
     await api.client.get(api.url("/users/me"), headers=bearer(tokens))
     after = (await UserSession.get(id=session_id(tokens))).last_used_at
     assert after > before
+
+
+async def test_an_expired_session_ends_its_access_token(api: RunningApp) -> None:
+    """The session row's expiry counts, even while the access token's own ``exp`` has not come."""
+    tokens = await api.user_with_tokens("lapsed@example.com")
+    assert (await api.client.get(api.url("/users/me"), headers=bearer(tokens))).status_code == 200
+    await UserSession.filter(id=session_id(tokens)).update(
+        expires_at=datetime.now(timezone.utc) - timedelta(seconds=1)
+    )
+    response = await api.client.get(api.url("/users/me"), headers=bearer(tokens))
+    assert_error(response, 401, "AUTH_INVALID_TOKEN")
