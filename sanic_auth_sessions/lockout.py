@@ -23,13 +23,10 @@ from sanic import Sanic
 
 from . import errors
 from .config import AuthSettings
+from .manager import normalize_email
 from .ratelimit import STORAGE_ERRORS, RateLimiter, StorageFailurePolicy, create_storage
 
 LOCKED_CODE = "ACCOUNT_LOCKED"
-
-
-def normalize_email(email: str) -> str:
-    return email.strip().lower()
 
 
 class LoginLockout:

@@ -43,6 +43,7 @@ from sanic.response import BaseHTTPResponse
 from . import errors
 from .config import AuthSettings, ConfigurationError
 from .devices import client_ip
+from .manager import normalize_email
 
 logger = logging.getLogger("sanic_auth_sessions")
 
@@ -241,7 +242,7 @@ def login_email_key(request: Request) -> str | None:
         return None
     if not isinstance(value, str):
         return None
-    return value.strip().lower()[:MAX_EMAIL_KEY_CHARS] or None
+    return normalize_email(value)[:MAX_EMAIL_KEY_CHARS] or None
 
 
 def _find_request(args: tuple[Any, ...]) -> Request:
