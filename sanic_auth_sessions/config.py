@@ -17,6 +17,7 @@ ALLOWED_ALGORITHMS = ("HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "ES2
 ASYMMETRIC_PREFIXES = ("RS", "ES")
 INSECURE_ENVIRONMENTS = ("development", "test")
 CSP_MODES = ("strict", "relaxed", "disabled")
+DATABASE_POOLERS = ("none", "pgbouncer-transaction")
 MIN_SECRET_KEY_CHARS = 32
 DEV_SECRET_KEY = "insecure-development-key-change-me-0123456789"
 
@@ -49,6 +50,11 @@ DEFAULTS: dict[str, Any] = {
     "FIRST_SUPERUSER_EMAIL": None,
     "FIRST_SUPERUSER_PASSWORD": None,
     "MAX_BODY_BYTES": 1024 * 1024,
+    "MAX_HEADER_BYTES": 8192,
+    "CLOCK_SKEW_S": 10,
+    "DATABASE_POOLER": "none",
+    "MIGRATIONS_DATABASE_URL": None,
+    "CLEANUP_BATCH_SIZE": 5000,
     "RATE_LIMIT_ENABLED": True,
     "RATE_LIMIT_STORAGE_URL": "memory://",
     "RATE_LIMIT_STRATEGY": "moving-window",
@@ -62,6 +68,11 @@ DEFAULTS: dict[str, Any] = {
     "RATE_LIMIT_LOGOUT_ALL": "5/minute",
     "RATE_LIMIT_SESSION_LIST": "30/minute",
     "RATE_LIMIT_SESSION_REVOKE": "10/minute",
+    "RATE_LIMIT_PASSWORD_CHANGE": "5/minute",
+    "RATE_LIMIT_PROFILE_UPDATE": "10/minute",
+    "RATE_LIMIT_ADD_MEMBER": "20/minute",
+    "RATE_LIMIT_STORAGE_TIMEOUT_MS": 100,
+    "RATE_LIMIT_BREAKER_COOLDOWN_S": 30,
     "LOCKOUT_ENABLED": True,
     "LOCKOUT_MAX_FAILURES": 5,
     "LOCKOUT_WINDOW_S": 15 * 60,
@@ -105,6 +116,11 @@ class AuthSettings:
     first_superuser_email: str | None
     first_superuser_password: str | None
     max_body_bytes: int
+    max_header_bytes: int
+    clock_skew_s: int
+    database_pooler: str
+    migrations_database_url: str | None
+    cleanup_batch_size: int
     rate_limit_enabled: bool
     rate_limit_storage_url: str
     rate_limit_strategy: str
@@ -118,6 +134,11 @@ class AuthSettings:
     rate_limit_logout_all: str
     rate_limit_session_list: str
     rate_limit_session_revoke: str
+    rate_limit_password_change: str
+    rate_limit_profile_update: str
+    rate_limit_add_member: str
+    rate_limit_storage_timeout_ms: int
+    rate_limit_breaker_cooldown_s: int
     lockout_enabled: bool
     lockout_max_failures: int
     lockout_window_s: int
@@ -178,6 +199,11 @@ class AuthSettings:
             "cleanup_interval_s",
             "session_audit_window_s",
             "max_body_bytes",
+            "max_header_bytes",
+            "clock_skew_s",
+            "cleanup_batch_size",
+            "rate_limit_storage_timeout_ms",
+            "rate_limit_breaker_cooldown_s",
             "lockout_max_failures",
             "lockout_window_s",
         ):
@@ -189,6 +215,7 @@ class AuthSettings:
         values["trusted_proxies"] = _as_networks(values["trusted_proxies"])
         values["cors_origins"] = tuple(_as_list("cors_origins", values["cors_origins"]))
         values["csp_mode"] = str(values["csp_mode"]).lower()
+        values["database_pooler"] = str(values["database_pooler"]).lower()
         values["algorithm"] = str(values["algorithm"]).upper()
         values["secret_key"] = _secret_key(values)
         settings = cls(**values)
@@ -225,6 +252,19 @@ class AuthSettings:
             raise ConfigurationError("AUTH_PASSWORD_MIN_SCORE must be between 0 and 4.")
         if self.csp_mode not in CSP_MODES:
             raise ConfigurationError(f"AUTH_CSP_MODE must be one of {', '.join(CSP_MODES)}.")
+        if self.database_pooler not in DATABASE_POOLERS:
+            raise ConfigurationError(
+                f"AUTH_DATABASE_POOLER must be one of {', '.join(DATABASE_POOLERS)}."
+            )
+        for name, low in (
+            ("max_header_bytes", 1024),
+            ("clock_skew_s", 0),
+            ("cleanup_batch_size", 1),
+            ("rate_limit_storage_timeout_ms", 1),
+            ("rate_limit_breaker_cooldown_s", 0),
+        ):
+            if getattr(self, name) < low:
+                raise ConfigurationError(f"AUTH_{name.upper()} must be at least {low}.")
         if self.rate_limit_strategy not in ("moving-window", "fixed-window"):
             raise ConfigurationError(
                 "AUTH_RATE_LIMIT_STRATEGY must be 'moving-window' or 'fixed-window'."

@@ -22,8 +22,10 @@ STATUS_BY_ERROR: tuple[tuple[type[errors.AuthSessionsError], int], ...] = (
     (errors.NotFound, 404),
     (errors.Conflict, 409),
     (errors.PayloadTooLarge, 413),
+    (errors.UnsupportedMediaType, 415),
     (errors.ValidationFailed, 422),
     (errors.RateLimited, 429),
+    (errors.HeadersTooLarge, 431),
     (errors.ServiceUnavailable, 503),
 )
 

@@ -126,10 +126,21 @@ class LastOwner(Conflict):
     message = "An organization must keep at least one owner."
 
 
+class LastSuperuser(Conflict):
+    code = "LAST_SUPERUSER"
+    message = "You are the only active superuser: promote another account first."
+
+
 # 413
 class PayloadTooLarge(AuthSessionsError):
     code = "PAYLOAD_TOO_LARGE"
     message = "The request body is too large."
+
+
+# 415
+class UnsupportedMediaType(AuthSessionsError):
+    code = "UNSUPPORTED_MEDIA_TYPE"
+    message = "Send the body as application/json (UTF-8)."
 
 
 # 422
@@ -153,6 +164,12 @@ class WeakPassword(ValidationFailed):
 
     def __init__(self, message: str, *, field: str = "password", code: str | None = None) -> None:
         super().__init__([ErrorDetail(code or self.code, message, field)])
+
+
+# 431
+class HeadersTooLarge(AuthSessionsError):
+    code = "HEADERS_TOO_LARGE"
+    message = "The request headers are too large."
 
 
 # 429
