@@ -9,6 +9,7 @@ cannot lock themselves out.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Literal
 from uuid import UUID
 
@@ -18,7 +19,8 @@ from tortoise.queryset import QuerySet
 
 from . import errors
 from .database import transaction
-from .manager import UserManager, normalize_email, utcnow
+from .emails import normalize_email
+from .manager import UserManager, utcnow
 from .models import Membership, Organization, PasswordResetToken, User, UserSession
 from .organizations import OrganizationService, OrganizationView
 from .pagination import Keyset, KeysetPageQuery, Page, PageQuery, paginate, paginate_keyset
@@ -37,13 +39,19 @@ def user_search(search: str) -> Q:
     term (which the trigram index on PostgreSQL serves); names keep their case and are
     compared with ``icontains``.
     """
-    terms = search.lower().split()[:MAX_SEARCH_TERMS]
+    terms = normalize_email(search).split()[:MAX_SEARCH_TERMS]
     return Q(
         *(
             Q(email__contains=term) | Q(first_name__icontains=term) | Q(last_name__icontains=term)
             for term in terms
         )
     )
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    affected: list[UUID]
+    failed: list[UUID]
 
 
 class AdminService:
@@ -119,9 +127,7 @@ class AdminService:
             if hashed is not None:
                 flags["hashed_password"] = hashed
             if flags:
-                for key, value in flags.items():
-                    setattr(user, key, value)
-                await user.save(update_fields=[*flags, "updated_at"])
+                await self.manager.save_user(user, **flags)  # a new password: a new stamp
             if hashed is not None:
                 await self.manager.revoke_user_sessions(user.id)
             if is_active is False and user.is_active:
@@ -138,11 +144,10 @@ class AdminService:
         if not active:
             await self.manager.deactivate(user)
         elif not user.is_active:
-            user.is_active = True
-            await user.save(update_fields=["is_active", "updated_at"])
+            await self.manager.save_user(user, is_active=True)
         event = "admin.user_activated" if active else "admin.user_deactivated"
         await self.manager.audit(event, user_id=admin.id, target_user_id=user_id)
-        return user
+        return await self.get_user(user_id)  # the row as stored
 
     async def delete_user(self, admin: User, user_id: UUID) -> None:
         """Delete a user with their sessions, memberships and reset tokens.
@@ -164,36 +169,55 @@ class AdminService:
             deleted: int = await User.filter(id=user_id).delete()
         return deleted > 0
 
-    async def bulk_action(self, admin: User, action: BulkAction, user_ids: list[UUID]) -> int:
-        """Apply ``action`` to up to 100 users; returns how many changed.
+    async def bulk_action(
+        self, admin: User, action: BulkAction, user_ids: list[UUID]
+    ) -> BulkResult:
+        """Apply ``action`` to up to 100 users.
 
-        The caller, unknown ids, users already in the wanted state and (for ``delete``) last
-        owners of an organization are skipped, not counted.
+        Every requested id (duplicates removed) is either changed by this call or listed in
+        ``failed_ids``: unknown ids, the caller, users already in the wanted state and, for
+        ``delete``, last owners of an organization.
         """
-        ids = list(dict.fromkeys(uid for uid in user_ids if uid != admin.id))
-        affected = await self._bulk(action, ids) if ids else 0
-        await self.manager.audit(
-            "admin.bulk_action", user_id=admin.id, action=action, affected_count=affected
+        ids = list(dict.fromkeys(user_ids))
+        targets = [uid for uid in ids if uid != admin.id]
+        changed = await self._bulk(action, targets) if targets else set()
+        result = BulkResult(
+            affected=[uid for uid in ids if uid in changed],
+            failed=[uid for uid in ids if uid not in changed],
         )
-        return affected
+        await self.manager.audit(
+            "admin.bulk_action",
+            user_id=admin.id,
+            action=action,
+            affected_count=len(result.affected),
+            failed_count=len(result.failed),
+        )
+        return result
 
-    async def _bulk(self, action: BulkAction, ids: list[UUID]) -> int:
+    async def _bulk(self, action: BulkAction, ids: list[UUID]) -> set[UUID]:
+        """The ids this action changed."""
         if action == "activate":
-            return await User.filter(id__in=ids, is_active=False).update(
-                is_active=True, updated_at=utcnow()
-            )
-        affected = 0
+            activated = {
+                user.id for user in await User.filter(id__in=ids, is_active=False).only("id")
+            }
+            if activated:
+                await User.filter(id__in=list(activated), is_active=False).update(
+                    is_active=True, updated_at=utcnow()
+                )
+            return activated
+        changed: set[UUID] = set()
         if action == "deactivate":
             for user in await User.filter(id__in=ids, is_active=True):
                 await self.manager.deactivate(user)
-                affected += 1
-            return affected
+                changed.add(user.id)
+            return changed
         for user_id in ids:
             try:
-                affected += await self._delete(user_id)
+                if await self._delete(user_id):
+                    changed.add(user_id)
             except errors.LastOwner:
                 continue
-        return affected
+        return changed
 
     # --- organizations ------------------------------------------------------------------
 

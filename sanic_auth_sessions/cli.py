@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import os
 import sys
 from collections.abc import Sequence
 
 from .cleanup import delete_stale_rows
-from .config import DEFAULTS
+from .config import DEFAULTS, AuthSettings
 from .database import close_database, init_database
+from .emails import normalize_email
+from .errors import AuthSessionsError
+from .mailer import ConsoleMailer
+from .manager import UserManager
 from .migrate import MigrationError, all_versions, apply, downgrade, generate, status
+from .passwords import PasswordHasher
 
 
 def database_url(given: str | None) -> str:
@@ -64,6 +70,26 @@ async def run_migrate(args: argparse.Namespace) -> int:
     return 1
 
 
+async def create_superuser(url: str, email: str, password: str | None) -> str:
+    """Create ``email`` as a superuser, or promote and reactivate that account."""
+    env = {
+        key: os.environ[f"AUTH_{key.upper()}"]
+        for key in ("bcrypt_rounds", "password_min_length", "password_min_score")
+        if f"AUTH_{key.upper()}" in os.environ
+    }
+    settings = AuthSettings.from_defaults(environment="development", **env)
+    hasher = PasswordHasher(settings.bcrypt_rounds, 1)
+    await init_database(url, generate_schemas=False)
+    try:
+        manager = UserManager(settings, hasher=hasher, mailer=ConsoleMailer())
+        created = await manager.make_superuser(email, password)
+    finally:
+        hasher.close()
+        await close_database()
+    done = "Created" if created else "Promoted and reactivated"
+    return f"{done} the superuser {normalize_email(email)}."
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m sanic_auth_sessions")
     verbs = parser.add_subparsers(dest="verb", required=True)
@@ -79,6 +105,17 @@ def build_parser() -> argparse.ArgumentParser:
             os.environ.get("AUTH_SESSION_AUDIT_WINDOW_S", DEFAULTS["SESSION_AUDIT_WINDOW_S"])
         ),
         help="keep revoked/expired sessions this many seconds (default: 30 days)",
+    )
+    superuser = verbs.add_parser(
+        "create-superuser",
+        help="create a superuser, or promote and reactivate an existing account",
+    )
+    superuser.add_argument("--database-url", help="default: $AUTH_DATABASE_URL or $DATABASE_URL")
+    superuser.add_argument("--email", required=True)
+    superuser.add_argument(
+        "--password",
+        help="default: $AUTH_SUPERUSER_PASSWORD, else asked for (an existing account may keep "
+        "its password: press Enter)",
     )
     migrate = verbs.add_parser("migrate", help="migrations of the extension's tables (aerich)")
     migrate.add_argument("--database-url", help="default: $AUTH_DATABASE_URL or $DATABASE_URL")
@@ -99,11 +136,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def run_create_superuser(args: argparse.Namespace) -> int:
+    url = database_url(args.database_url)
+    password = args.password or os.environ.get("AUTH_SUPERUSER_PASSWORD")
+    if password is None and sys.stdin.isatty():
+        password = getpass.getpass("Password (Enter: keep an existing account's): ") or None
+    try:
+        print(asyncio.run(create_superuser(url, args.email, password)))
+    except AuthSessionsError as exc:
+        details = "; ".join(detail.message for detail in exc.details)
+        print(f"Error: {details}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.verb == "cleanup-sessions":
         print(asyncio.run(cleanup_sessions(database_url(args.database_url), args.audit_window_s)))
         return 0
+    if args.verb == "create-superuser":
+        return run_create_superuser(args)
     try:
         return asyncio.run(run_migrate(args))
     except (MigrationError, OSError) as exc:

@@ -18,6 +18,7 @@ ASYMMETRIC_PREFIXES = ("RS", "ES")
 INSECURE_ENVIRONMENTS = ("development", "test")
 CSP_MODES = ("strict", "relaxed", "disabled")
 DATABASE_POOLERS = ("none", "pgbouncer-transaction")
+MAX_HEADER_BYTES_CEILING = 16384
 MIN_SECRET_KEY_CHARS = 32
 DEV_SECRET_KEY = "insecure-development-key-change-me-0123456789"
 
@@ -255,6 +256,10 @@ class AuthSettings:
         if self.database_pooler not in DATABASE_POOLERS:
             raise ConfigurationError(
                 f"AUTH_DATABASE_POOLER must be one of {', '.join(DATABASE_POOLERS)}."
+            )
+        if self.max_header_bytes > MAX_HEADER_BYTES_CEILING:
+            raise ConfigurationError(
+                f"AUTH_MAX_HEADER_BYTES can be at most {MAX_HEADER_BYTES_CEILING} (Sanic's limit)."
             )
         for name, low in (
             ("max_header_bytes", 1024),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -14,6 +15,8 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 MAX_USER_AGENT_CHARS = 500
 MAX_DEVICE_ID_CHARS = 255
+MAX_DEVICE_NAME_CHARS = 255
+UNKNOWN_DEVICE = "Unknown device"
 MAX_IP_CHARS = 45
 OS_NAMES = {"Mac OS X": "macOS"}
 
@@ -64,7 +67,7 @@ def client_ip(request: Request, trusted_proxies: tuple[Network, ...]) -> str | N
 def device_name(user_agent: str) -> str:
     """ "Chrome on macOS", "Apple iPhone", … from a User-Agent string."""
     if not user_agent:
-        return "Unknown device"
+        return UNKNOWN_DEVICE
     ua = parse_user_agent(user_agent)
     if (ua.is_mobile or ua.is_tablet) and ua.device.brand and ua.device.model:
         return f"{ua.device.brand} {ua.device.model}"
@@ -76,22 +79,32 @@ def device_name(user_agent: str) -> str:
         return browser
     if os_name != "Other":
         return os_name
-    return user_agent.split("/", 1)[0][:100] or "Unknown device"
+    return user_agent.split("/", 1)[0][:100] or UNKNOWN_DEVICE
+
+
+# Control characters (C0, DEL, C1) and bidirectional formatting characters: never stored,
+# so a stored value cannot drive a terminal or reorder what an admin reads.
+UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def clean_text(text: str, max_chars: int) -> str:
+    """``text`` without control and bidi characters, trimmed, cut to ``max_chars``."""
+    return UNPRINTABLE.sub("", text).strip()[:max_chars]
 
 
 def header_text(request: Request, name: str, max_chars: int) -> str:
     """A header as storable text: Sanic keeps bytes that are not UTF-8 as lone surrogates,
-    which no database encodes; they become U+FFFD, and NUL is dropped."""
+    which no database encodes; they become U+FFFD. Then :func:`clean_text`."""
     raw = request.headers.get(name, "")
     text = raw.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-    return text.replace("\x00", "").strip()[:max_chars]
+    return clean_text(text, max_chars)
 
 
 def device_info(request: Request, trusted_proxies: tuple[Network, ...]) -> DeviceInfo:
     user_agent = header_text(request, "user-agent", MAX_USER_AGENT_CHARS)
     device_id = header_text(request, "x-device-id", MAX_DEVICE_ID_CHARS)
     return DeviceInfo(
-        device_name=device_name(user_agent),
+        device_name=clean_text(device_name(user_agent), MAX_DEVICE_NAME_CHARS) or UNKNOWN_DEVICE,
         device_id=device_id or None,
         ip_address=client_ip(request, trusted_proxies),
         user_agent=user_agent or None,

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sanic import HTTPResponse, Request, Sanic, json
-from sanic.exceptions import SanicException
+from sanic.exceptions import PayloadTooLarge, SanicException
 from tortoise.exceptions import DBConnectionError, IntegrityError, OperationalError
 
 from . import errors
@@ -90,10 +90,28 @@ def is_database_unavailable(exc: BaseException) -> bool:
     return False
 
 
-def to_domain_error(exc: BaseException) -> tuple[errors.AuthSessionsError, int]:
-    """The domain error and status for any exception, including Sanic's and the ORM's."""
+# Sanic's stand-in for a request whose head could not be read (too large, malformed).
+UNREAD_REQUEST_METHOD = "NONE"
+
+
+def is_refused_before_routing(request: Request, exc: BaseException) -> bool:
+    """Oversized headers or body, or a malformed request line: no route was chosen yet."""
+    return request.method == UNREAD_REQUEST_METHOD or isinstance(exc, PayloadTooLarge)
+
+
+def to_domain_error(
+    exc: BaseException, *, head_unread: bool = False
+) -> tuple[errors.AuthSessionsError, int]:
+    """The domain error and status for any exception, including Sanic's and the ORM's.
+
+    ``head_unread``: the request's head could not be read; a size error there is the
+    headers' (431), not the body's.
+    """
     if isinstance(exc, errors.AuthSessionsError):
         return exc, status_of(exc)
+    if head_unread and isinstance(exc, PayloadTooLarge):
+        too_large = errors.HeadersTooLarge()
+        return too_large, status_of(too_large)
     if isinstance(exc, SanicException):
         status = exc.status_code
         message = SANIC_MESSAGES.get(status) or (str(exc) if exc.quiet else "") or None
@@ -113,8 +131,10 @@ def to_domain_error(exc: BaseException) -> tuple[errors.AuthSessionsError, int]:
 def install_error_handler(app: Sanic[Any, Any], settings: AuthSettings) -> None:
     """Route errors to the contract's body.
 
-    Domain errors always use it (host routes that use our guards raise them too); other
-    errors use it only on the extension's own paths, so the host keeps its own format.
+    Domain errors always use it (host routes that use our guards raise them too), and so do
+    refusals made before routing (oversized headers or body, a malformed request), on every
+    path; other errors use it only on the extension's own paths, so the host keeps its own
+    format.
     """
     default_handler: Callable[[Request, Exception], HTTPResponse] = app.error_handler.default
 
@@ -127,9 +147,10 @@ def install_error_handler(app: Sanic[Any, Any], settings: AuthSettings) -> None:
 
     async def handle_other_error(request: Request, exc: Exception) -> HTTPResponse:
         path = request.path
-        if not is_own_path(path):
+        before_routing = is_refused_before_routing(request, exc)
+        if not before_routing and not is_own_path(path):
             return default_handler(request, exc)
-        error, status = to_domain_error(exc)
+        error, status = to_domain_error(exc, head_unread=request.method == UNREAD_REQUEST_METHOD)
         if status == 500:
             logger.error("Unhandled error on %s %s", request.method, path, exc_info=exc)
         elif isinstance(error, errors.DatabaseUnavailable):

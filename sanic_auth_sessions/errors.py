@@ -186,6 +186,21 @@ class RateLimited(AuthSessionsError):
             self.code = code
 
 
+class AccountLocked(RateLimited):
+    """Too many attempts with one account's credentials (see ``lockout.py``)."""
+
+    code = "ACCOUNT_LOCKED"
+
+    def __init__(self, retry_after_s: int, *, newly_locked: bool = False) -> None:
+        minutes = max(1, -(-retry_after_s // 60))
+        super().__init__(
+            retry_after_s,
+            "Too many failed sign-in attempts: this account is locked. "
+            f"Try again in {minutes} minute{'s' if minutes != 1 else ''}.",
+        )
+        self.newly_locked = newly_locked  # this attempt set the lock (not one already set)
+
+
 # 503
 class ServiceUnavailable(AuthSessionsError):
     code = "SERVICE_UNAVAILABLE"

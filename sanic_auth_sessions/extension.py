@@ -157,6 +157,7 @@ class AuthSessions(Extension):  # type: ignore[no-untyped-call]
         async def stop_auth(app: Sanic[Any, Any]) -> None:
             manager: UserManager | None = getattr(app.ctx, "auth_manager", None)
             if manager is not None:
+                await manager.wait_for_background()  # e.g. reset mails after their answer
                 manager.hasher.close()
             if owns_database:
                 await close_database()

@@ -1,20 +1,25 @@
-"""Account lockout: too many failed logins for one email locks it for a while.
+"""Account lockout: too many attempts with one account's credentials lock it for a while.
 
-``AUTH_LOCKOUT_MAX_FAILURES`` failures within ``AUTH_LOCKOUT_WINDOW_S`` seconds of the first
-one lock the email for ``AUTH_LOCKOUT_WINDOW_S`` seconds from the locking failure. Counts are
-keyed by the normalized email (not the IP), so they hold across IPs and, with ``redis://``
-storage, across workers. Independent of ``AUTH_RATE_LIMIT_ENABLED``; storage errors follow
-``AUTH_RATE_LIMIT_FAIL_OPEN`` like the rate limits.
+One counter per normalized email counts **attempts**, atomically and **before** the credential
+is checked; it expires ``AUTH_LOCKOUT_WINDOW_S`` after its first attempt. An attempt that brings
+it above ``AUTH_LOCKOUT_MAX_FAILURES``, or that arrives while the email is locked, is refused
+(429 ``ACCOUNT_LOCKED``) without a check and locks the email for ``AUTH_LOCKOUT_WINDOW_S`` from
+that moment. A successful check resets the counter. So N concurrent guesses never get more than
+``AUTH_LOCKOUT_MAX_FAILURES`` checks per window, with memory and Redis storage alike (the
+increment is one atomic storage operation).
 
-The login flow: ``await lockout.check(email)`` before checking the password;
-``record_failure(email)`` on a wrong password or unknown email (so locking reveals nothing
-about which accounts exist); ``reset(email)`` after a successful login.
+Counts are keyed by the normalized email (not the IP), so they hold across IPs and, with
+``redis://`` storage, across workers and hosts; unknown emails are counted like known ones, so
+locking reveals nothing about which accounts exist. Independent of ``AUTH_RATE_LIMIT_ENABLED``;
+storage errors follow ``AUTH_RATE_LIMIT_FAIL_OPEN`` like the rate limits.
+
+The flow, for logins and every other check of an account's credential (a current password on
+an authenticated route): ``await lockout.attempt(email)`` before checking, then
+``await lockout.succeeded(email)`` when the credential was right.
 """
 
 from __future__ import annotations
 
-import math
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -23,14 +28,12 @@ from sanic import Sanic
 
 from . import errors
 from .config import AuthSettings
-from .manager import normalize_email
+from .emails import normalize_email
 from .ratelimit import STORAGE_ERRORS, RateLimiter, StorageFailurePolicy, create_storage
-
-LOCKED_CODE = "ACCOUNT_LOCKED"
 
 
 class LoginLockout:
-    """Failed-login counter and lock per email; a no-op when ``AUTH_LOCKOUT_ENABLED`` is false.
+    """Attempt counter and lock per email; a no-op when ``AUTH_LOCKOUT_ENABLED`` is false.
 
     Build it inside the running event loop; without ``storage`` it opens its own from
     ``AUTH_RATE_LIMIT_STORAGE_URL`` and ``close()`` releases it.
@@ -47,51 +50,36 @@ class LoginLockout:
         self.storage: Storage = storage
         self.failures = StorageFailurePolicy(settings, "Login-lockout")
 
-    async def check(self, email: str) -> None:
-        """Raise ``errors.RateLimited`` (code ``ACCOUNT_LOCKED``) while ``email`` is locked."""
+    async def attempt(self, email: str) -> None:
+        """Count one attempt for ``email`` before its check; raise ``errors.AccountLocked``
+        when the email is locked or this attempt is one too many.
+
+        Returns normally when the check may go ahead.
+        """
         if not self.enabled:
             return
-        lock_key = self._lock_key(email)
+        lock_key, attempts_key = self._lock_key(email), self._attempts_key(email)
         try:
-            if not await self.storage.get(lock_key):
-                return
-            unlocks_at = await self.storage.get_expiry(lock_key)
+            already_locked = bool(await self.storage.get(lock_key))
+            if not already_locked:
+                # Never cleared when the lock is set (a concurrent attempt would then find a
+                # fresh count): it expires before the lock does, a window after its first.
+                attempts = await self.storage.incr(attempts_key, self.window_s)
+                if attempts <= self.max_failures:
+                    return
+            await self.storage.clear(lock_key)  # (re)lock for a whole window from now
+            await self.storage.incr(lock_key, self.window_s)
         except STORAGE_ERRORS as exc:
             self.failures.handle(exc)
             return
-        retry_after_s = max(1, math.ceil(unlocks_at - time.time()))
-        minutes = math.ceil(retry_after_s / 60)
-        raise errors.RateLimited(
-            retry_after_s,
-            "Too many failed sign-in attempts: this account is locked. "
-            f"Try again in {minutes} minute{'s' if minutes != 1 else ''}.",
-            code=LOCKED_CODE,
-        )
+        raise errors.AccountLocked(self.window_s, newly_locked=not already_locked)
 
-    async def record_failure(self, email: str) -> bool:
-        """Count one failed login; True exactly when this failure locks the account."""
-        if not self.enabled:
-            return False
-        failures_key = self._failures_key(email)
-        try:
-            failures = await self.storage.incr(failures_key, self.window_s)
-            if failures != self.max_failures:
-                return False
-            await self.storage.incr(self._lock_key(email), self.window_s)
-            # A fresh count once the lock expires, so the account can lock again.
-            await self.storage.clear(failures_key)
-        except STORAGE_ERRORS as exc:
-            self.failures.handle(exc)
-            return False
-        return True
-
-    async def reset(self, email: str) -> None:
-        """Forget the failures of ``email`` (and any lock), after a successful login."""
+    async def succeeded(self, email: str) -> None:
+        """The credential was right: forget the attempts of ``email``."""
         if not self.enabled:
             return
         try:
-            await self.storage.clear(self._failures_key(email))
-            await self.storage.clear(self._lock_key(email))
+            await self.storage.clear(self._attempts_key(email))
         except STORAGE_ERRORS as exc:
             self.failures.handle(exc)
 
@@ -101,8 +89,8 @@ class LoginLockout:
             self._close = None
 
     @staticmethod
-    def _failures_key(email: str) -> str:
-        return f"auth:lockout:failures:{normalize_email(email)}"
+    def _attempts_key(email: str) -> str:
+        return f"auth:lockout:attempts:{normalize_email(email)}"
 
     @staticmethod
     def _lock_key(email: str) -> str:

@@ -6,28 +6,48 @@ Host apps customise behaviour by subclassing :class:`UserManager` and overriding
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import logging
 import secrets
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 
 from . import errors
 from .audit import AuditEvent, log_event, new_event
 from .config import AuthSettings
 from .database import active_session_with_user, transaction
 from .devices import DeviceInfo
+from .emails import normalize_email
 from .mailer import Mailer
-from .models import PasswordResetToken, User, UserSession
+from .models import PasswordResetToken, User, UserSession, new_security_stamp
 from .passwords import PasswordHasher
 from .tokens import TokenCodec, TokenPair, new_jti
 
 if TYPE_CHECKING:
     from .lockout import LoginLockout
+
+__all__ = ["AuthContext", "LoginResult", "UserManager", "normalize_email"]
+
+logger = logging.getLogger("sanic_auth_sessions")
+
+# Changing one of these ends every outstanding single-use token of the account (reset tokens
+# and any later ones), because it rotates ``User.security_stamp``.
+STAMPED_FIELDS = ("email", "hashed_password")
+
+
+def with_new_stamp(fields: dict[str, Any]) -> dict[str, Any]:
+    """``fields`` of a user update, with a new security stamp when they change the email or
+    the password or deactivate the account."""
+    if any(name in fields for name in STAMPED_FIELDS) or fields.get("is_active") is False:
+        return {**fields, "security_stamp": new_security_stamp()}
+    return fields
 
 
 class InvalidResetToken(errors.BadRequest):
@@ -48,10 +68,6 @@ class LoginResult:
     user: User
     session: UserSession
     tokens: TokenPair
-
-
-def normalize_email(email: str) -> str:
-    return email.strip().lower()
 
 
 def utcnow() -> datetime:
@@ -76,6 +92,7 @@ class UserManager:
         self.hasher = hasher
         self.mailer = mailer
         self.lockout = lockout
+        self._background: set[asyncio.Task[None]] = set()
 
     # --- hooks: override in a subclass -------------------------------------------------
 
@@ -187,82 +204,159 @@ class UserManager:
             return False
         return True
 
-    async def update_profile(self, user: User, changes: dict[str, Any]) -> User:
+    async def make_superuser(self, email: str, password: str | None = None) -> bool:
+        """The operator's way in: create ``email`` as a superuser, or promote and reactivate
+        that account (with ``password`` as its new password, if given). True when created.
+        """
+        user = await User.get_or_none(email=normalize_email(email))
+        if user is None:
+            if password is None:
+                raise errors.NotFound("No account has this email: give a password to create it.")
+            created = await self.create_user(email=email, password=password, is_superuser=True)
+            await self.audit("user.superuser_created", user_id=created.id, via="cli")
+            return True
+        changes: dict[str, Any] = {"is_superuser": True, "is_active": True}
+        if password is not None:
+            await self.validate_password(password, user_inputs=(user.email,))
+            changes["hashed_password"] = await self.hasher.hash(password)
+        async with transaction():
+            await self.save_user(user, **changes)
+            if password is not None:
+                await self.revoke_user_sessions(user.id)
+        await self.audit("user.superuser_promoted", user_id=user.id, via="cli")
+        return False
+
+    async def update_profile(
+        self, user: User, changes: dict[str, Any], *, current_password: str | None = None
+    ) -> User:
+        """Change profile fields; a new email needs the account's ``current_password``
+        (checked, and counted by the lockout, before anything reveals whether it is taken).
+
+        ``current_password=None`` skips the check: for callers that have already proven
+        their right (a superuser acting on another account).
+        """
+        changes = dict(changes)
         if "email" in changes:
             changes["email"] = normalize_email(changes["email"])
             if changes["email"] == user.email:
                 del changes["email"]
-            elif await User.filter(email=changes["email"]).exists():
-                raise errors.EmailTaken(field="email")
+            else:
+                if current_password is not None:
+                    await self.verify_current_password(user, current_password)
+                if await User.filter(email=changes["email"]).exists():
+                    raise errors.EmailTaken(field="email")
         if not changes:
             return user
-        for key, value in changes.items():
-            setattr(user, key, value)
         try:
-            await user.save(update_fields=[*changes, "updated_at"])
+            await self.save_user(user, **changes)
         except IntegrityError:
             raise errors.EmailTaken(field="email") from None
         await self.on_after_update(user, changes)
         return user
 
+    async def verify_current_password(
+        self, user: User, password: str, *, field: str = "current_password"
+    ) -> None:
+        """Check a credential of a signed-in user; counted by the lockout like a login."""
+        await self.reserve_attempt(user.email, None)
+        if not await self.hasher.verify(password, user.hashed_password):
+            await self.audit("password.check_failed", user_id=user.id)
+            raise errors.WrongPassword(field=field)
+        if self.lockout is not None:
+            await self.lockout.succeeded(user.email)
+
+    async def reserve_attempt(self, email: str, device: DeviceInfo | None) -> None:
+        """Count an attempt with ``email``'s credentials before checking it (lockout)."""
+        if self.lockout is None:
+            return
+        try:
+            await self.lockout.attempt(email)
+        except errors.AccountLocked as locked:
+            if locked.newly_locked:
+                await self.audit("account.locked", email=email)
+                await self.on_account_locked(email, device)
+            raise
+
     async def change_password(
         self, ctx: AuthContext, current_password: str, new_password: str
     ) -> None:
         user = ctx.user
-        if not await self.hasher.verify(current_password, user.hashed_password):
+        try:
+            await self.verify_current_password(user, current_password)
+        except errors.WrongPassword:
             await self.audit("password.change_failed", user_id=user.id, session_id=ctx.session.id)
-            raise errors.WrongPassword(field="current_password")
+            raise
         await self.validate_password(
             new_password,
             user_inputs=(user.email, user.first_name, user.last_name),
             field="new_password",
         )
-        user.hashed_password = await self.hasher.hash(new_password)
+        hashed = await self.hasher.hash(new_password)
         async with transaction():
-            await user.save(update_fields=["hashed_password", "updated_at"])
+            await self.save_user(user, hashed_password=hashed)
             revoked = await self.revoke_user_sessions(user.id, keep_session_id=ctx.session.id)
         await self.audit(
             "password.changed", user_id=user.id, session_id=ctx.session.id, sessions_revoked=revoked
         )
         await self.on_after_password_change(user)
 
+    async def save_user(self, user: User, **fields: Any) -> None:
+        """Save ``fields`` on ``user`` (and on the object), rotating the security stamp when
+        they call for it."""
+        fields = with_new_stamp(fields)
+        for key, value in fields.items():
+            setattr(user, key, value)
+        await user.save(update_fields=[*fields, "updated_at"])
+
     async def deactivate(self, user: User) -> int:
-        """Deactivate ``user`` and revoke every session; returns how many were revoked."""
+        """Deactivate ``user`` and revoke every session; returns how many were revoked.
+
+        Outstanding single-use tokens die with it (a new security stamp), and stay dead if the
+        account is reactivated.
+        """
         async with transaction():
-            await User.filter(id=user.id).update(is_active=False, updated_at=utcnow())
+            await self.save_user(user, is_active=False)
             revoked = await self.revoke_user_sessions(user.id)
-        user.is_active = False
         await self.audit("user.deactivated", user_id=user.id, sessions_revoked=revoked)
         return revoked
+
+    async def deactivate_own_account(self, ctx: AuthContext) -> int:
+        """``DELETE /users/me``: 409 ``LAST_SUPERUSER`` for the only active superuser."""
+        user = ctx.user
+        if user.is_superuser:
+            async with transaction():
+                # Lock the active superusers' rows: two superusers leaving at once cannot
+                # both see the other one still active (PostgreSQL; SQLite writes serialize).
+                superusers = await (
+                    User.filter(is_superuser=True, is_active=True)
+                    .select_for_update()
+                    .values_list("id", flat=True)
+                )
+                if not any(uid != user.id for uid in superusers):
+                    raise errors.LastSuperuser()
+                return await self.deactivate(user)
+        return await self.deactivate(user)
 
     # --- login, tokens, sessions --------------------------------------------------------
 
     async def login(self, email: str, password: str, device: DeviceInfo) -> LoginResult:
         email = normalize_email(email)
-        if self.lockout is not None:
-            await self.lockout.check(email)
+        await self.reserve_attempt(email, device)
         user = await User.get_or_none(email=email)
         valid = await self.hasher.verify(password, user.hashed_password if user else None)
         if user is None or not valid:
-            await self._login_failed(email, device)
+            await self.audit("login.failed", email=email, reason="credentials")
+            await self.on_failed_login(email, device)
             raise errors.InvalidCredentials()
         if not user.is_active:
             await self.audit("login.failed", user_id=user.id, reason="inactive")
             raise errors.AccountInactive()
         if self.lockout is not None:
-            await self.lockout.reset(email)
+            await self.lockout.succeeded(email)
         session, tokens = await self.start_session(user, device)
         await self.audit("login.succeeded", user_id=user.id, session_id=session.id)
         await self.on_after_login(user, session)
         return LoginResult(user, session, tokens)
-
-    async def _login_failed(self, email: str, device: DeviceInfo) -> None:
-        locked = self.lockout is not None and await self.lockout.record_failure(email)
-        await self.audit("login.failed", email=email, reason="credentials")
-        await self.on_failed_login(email, device)
-        if locked:
-            await self.audit("account.locked", email=email)
-            await self.on_account_locked(email, device)
 
     async def start_session(self, user: User, device: DeviceInfo) -> tuple[UserSession, TokenPair]:
         session_id = uuid4()
@@ -299,6 +393,9 @@ class UserManager:
             refresh_token_jti=claims.jti,
             is_active=True,
             expires_at__gt=now,
+            # Defence in depth: deactivation revokes sessions, and an inactive user's
+            # session still never rotates.
+            user_id__in=Subquery(User.filter(id=claims.user_id, is_active=True).values("id")),
         ).update(
             refresh_token_jti=tokens.refresh_jti,
             last_used_at=now,
@@ -397,7 +494,11 @@ class UserManager:
     # --- password reset -----------------------------------------------------------------
 
     async def forgot_password(self, email: str) -> None:
-        """Mail a reset token to an active account; silently nothing for any other email."""
+        """Mail a reset token to an active account; silently nothing for any other email.
+
+        The routes run it after answering (:meth:`run_in_background`), so the answer costs
+        the same for every email.
+        """
         user = await User.get_or_none(email=normalize_email(email), is_active=True)
         if user is None:
             return
@@ -405,6 +506,7 @@ class UserManager:
         await PasswordResetToken.create(
             user=user,
             token_hash=hash_reset_token(token),
+            security_stamp=user.security_stamp,
             expires_at=utcnow() + timedelta(seconds=self.settings.password_reset_ttl_s),
         )
         await self.mailer.send_password_reset(user.email, token)
@@ -420,7 +522,11 @@ class UserManager:
             .select_related("user")
             .first()
         )
-        if reset is None or not reset.user.is_active:
+        if (
+            reset is None
+            or not reset.user.is_active
+            or reset.security_stamp != reset.user.security_stamp
+        ):
             raise InvalidResetToken(field="token")
         user = reset.user
         await self.validate_password(
@@ -433,13 +539,35 @@ class UserManager:
             claimed = await PasswordResetToken.filter(id=reset.id, used_at__isnull=True).update(
                 used_at=now
             )
-            if claimed != 1:  # a concurrent confirm used it first
+            # The stamp must still be the token's: an email or password change, or a
+            # deactivation, since the lookup above ends the token too.
+            changed = await User.filter(
+                id=user.id, is_active=True, security_stamp=reset.security_stamp
+            ).update(**with_new_stamp({"hashed_password": hashed}), updated_at=now)
+            if claimed != 1 or changed != 1:  # a concurrent confirm or change came first
                 raise InvalidResetToken(field="token")
-            await PasswordResetToken.filter(user_id=user.id, used_at__isnull=True).update(
-                used_at=now
-            )
-            await User.filter(id=user.id).update(hashed_password=hashed, updated_at=now)
             revoked = await self.revoke_user_sessions(user.id)
         await self.audit("password.reset", user_id=user.id, sessions_revoked=revoked)
         await self.on_after_reset_password(user)
         return user
+
+    # --- work after the answer ------------------------------------------------------------
+
+    def run_in_background(self, work: Coroutine[Any, Any, None], what: str) -> None:
+        """Run ``work`` after the current request was answered; a failure is logged at ERROR
+        (``what`` names it) and never reaches a client."""
+
+        async def guarded() -> None:
+            try:
+                await work
+            except Exception as exc:
+                logger.error("%s failed: %s", what, type(exc).__name__, exc_info=exc)
+
+        task = asyncio.get_running_loop().create_task(guarded())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def wait_for_background(self, timeout_s: float = 10.0) -> None:
+        """Let work started by :meth:`run_in_background` finish (at shutdown, and in tests)."""
+        if self._background:
+            await asyncio.wait(set(self._background), timeout=timeout_s)

@@ -7,6 +7,7 @@ Tortoise set-up); a host app refers to the user as ``"auth.User"``.
 from __future__ import annotations
 
 import enum
+import secrets
 from uuid import uuid4
 
 from tortoise import fields
@@ -16,6 +17,11 @@ from tortoise.models import Model
 APP_LABEL = "auth"
 EMAIL_MAX_CHARS = 254
 NAME_MAX_CHARS = 100
+SECURITY_STAMP_CHARS = 32
+
+
+def new_security_stamp() -> str:
+    return secrets.token_hex(SECURITY_STAMP_CHARS // 2)
 
 
 class User(Model):
@@ -27,6 +33,12 @@ class User(Model):
     last_name = fields.CharField(max_length=NAME_MAX_CHARS, default="")
     is_active = fields.BooleanField(default=True)
     is_superuser = fields.BooleanField(default=False)
+    # Changes whenever the email or the password changes or the account is deactivated;
+    # single-use tokens carry the stamp of their day and die when it changes.
+    # (The database default only fills rows that existed before the column.)
+    security_stamp = fields.CharField(
+        max_length=SECURITY_STAMP_CHARS, default=new_security_stamp, db_default=""
+    )
     created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
@@ -83,13 +95,15 @@ class UserSession(Model):
 
 
 class PasswordResetToken(Model):
-    """A single-use reset token; only its SHA-256 is stored."""
+    """A single-use reset token; only its SHA-256 is stored. Valid only while its user's
+    ``security_stamp`` is the one it was made with."""
 
     id = fields.UUIDField(primary_key=True, default=uuid4)
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         f"{APP_LABEL}.User", related_name="password_reset_tokens", on_delete=fields.CASCADE
     )
     token_hash = fields.CharField(max_length=64, unique=True)
+    security_stamp = fields.CharField(max_length=SECURITY_STAMP_CHARS, db_default="")
     expires_at = fields.DatetimeField(db_index=True)
     used_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)

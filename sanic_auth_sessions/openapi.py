@@ -198,7 +198,12 @@ class UserStatusOut(SuccessMessage):
 
 
 class BulkActionOut(SuccessMessage):
-    affected_count: int
+    affected_count: int = Field(description="Users this call changed.")
+    failed_count: int = Field(description="Requested users it did not change.")
+    failed_ids: list[UUID] = Field(
+        description="Each requested id (duplicates removed) this call did not change: unknown, "
+        "the caller, already in that state, or the last owner of an organization."
+    )
 
 
 class DatabaseCheck(BaseModel):

@@ -32,7 +32,7 @@ from . import errors, policy
 from .audit import AuditCallback, log_event, new_event
 from .config import AuthSettings
 from .database import transaction
-from .manager import normalize_email
+from .emails import normalize_email
 from .models import Membership, Organization, OrganizationRole, User
 from .pagination import Page, PageQuery, paginate
 

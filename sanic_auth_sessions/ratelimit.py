@@ -43,7 +43,6 @@ from sanic.response import BaseHTTPResponse
 from . import errors
 from .config import AuthSettings, ConfigurationError
 from .devices import client_ip
-from .manager import normalize_email
 
 logger = logging.getLogger("sanic_auth_sessions")
 
@@ -56,7 +55,6 @@ REDIS_SCHEMES = ("redis", "rediss", "redis+unix")
 REDIS_KEY_PREFIX = "sanic_auth_sessions"
 REDIS_TIMEOUT_S = 1.0  # connect and per-command; the URL's query string may override both
 FAILURE_LOG_INTERVAL_S = 10.0
-MAX_EMAIL_KEY_CHARS = 320
 UNKNOWN_CLIENT = "unknown"
 
 
@@ -223,26 +221,6 @@ def ip_key(request: Request) -> str:
     """The client IP (trusted-proxy aware); one shared key when the peer has no IP."""
     settings: AuthSettings = request.app.ctx.auth_settings
     return client_ip(request, settings.trusted_proxies) or UNKNOWN_CLIENT
-
-
-def login_email_key(request: Request) -> str | None:
-    """The normalized login email: ``email`` of a JSON body, ``username`` of a form body.
-
-    ``None`` (the limit is skipped) when the body has no such string or cannot be parsed.
-    """
-    try:
-        content_type = (request.content_type or "").lower()
-        if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-            form = request.form
-            value: object = form.get("username") if form is not None else None
-        else:
-            body = request.json
-            value = body.get("email") if isinstance(body, dict) else None
-    except Exception:
-        return None
-    if not isinstance(value, str):
-        return None
-    return normalize_email(value)[:MAX_EMAIL_KEY_CHARS] or None
 
 
 def _find_request(args: tuple[Any, ...]) -> Request:

@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 import json
+import urllib.parse
 from datetime import datetime, timezone
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar, cast
 from uuid import UUID
 
+from email_validator import EmailNotValidError
+from email_validator import validate_email as check_email_format
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
-    EmailStr,
     Field,
     StringConstraints,
     ValidationError,
+    WithJsonSchema,
 )
 from sanic import Request
 
-from .errors import BadRequest, ErrorDetail, ValidationFailed
+from .emails import normalize_email
+from .errors import BadRequest, ErrorDetail, UnsupportedMediaType, ValidationFailed
 from .models import (
     EMAIL_MAX_CHARS,
     NAME_MAX_CHARS,
@@ -35,6 +40,10 @@ from .tokens import MAX_TOKEN_CHARS
 # Passwords are checked by the policy (length in bytes, strength) so the user learns why;
 # this bound only keeps absurd inputs away from the strength estimator.
 PASSWORD_MAX_CHARS = 1024
+JSON_MEDIA_TYPE = "application/json"
+FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
+MAX_JSON_DEPTH = 32  # the top-level value is level 1
+MAX_FORM_FIELDS = 100
 
 
 def _no_nul(text: str) -> str:
@@ -44,10 +53,29 @@ def _no_nul(text: str) -> str:
     return text
 
 
+def _normalized(value: Any) -> Any:
+    return normalize_email(value) if isinstance(value, str) else value
+
+
+def _email_format(email: str) -> str:
+    try:
+        parts = check_email_format(email, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ValueError(f"value is not a valid email address: {exc}") from None
+    return normalize_email(parts.normalized)
+
+
 # Every free text that is stored or searched.
 NoNul = AfterValidator(_no_nul)
 
-Email = Annotated[EmailStr, StringConstraints(max_length=EMAIL_MAX_CHARS)]
+# Normalized first (NFKC, trimmed, lower-cased); the length and format checks apply to that.
+Email = Annotated[
+    str,
+    BeforeValidator(_normalized),
+    StringConstraints(max_length=EMAIL_MAX_CHARS),
+    AfterValidator(_email_format),
+    WithJsonSchema({"type": "string", "format": "email", "maxLength": EMAIL_MAX_CHARS}),
+]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, max_length=NAME_MAX_CHARS), NoNul]
 Password = Annotated[str, StringConstraints(min_length=1, max_length=PASSWORD_MAX_CHARS)]
 Token = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TOKEN_CHARS)]
@@ -104,6 +132,9 @@ class UpdateMeBody(StrictBody):
     first_name: Name | None = None
     last_name: Name | None = None
     email: Email | None = None
+    current_password: Password | None = Field(
+        None, description="Required, and checked, when `email` changes."
+    )
 
 
 class ChangePasswordBody(RequestBody):
@@ -111,17 +142,24 @@ class ChangePasswordBody(RequestBody):
     new_password: Password
 
 
-def _validation_failed(exc: ValidationError) -> ValidationFailed:
-    details = []
+def _validation_failed(exc: ValidationError, model: type[BaseModel]) -> ValidationFailed:
+    """One entry per field (its first failing check), in the order of the model's fields."""
+    details: dict[str, ErrorDetail] = {}
     for error in exc.errors(include_url=False):
-        field = ".".join(str(part) for part in error["loc"]) or None
+        field = str(error["loc"][0]) if error["loc"] else None
         message = error["msg"]
         if error["type"] == "extra_forbidden":
             message = "This field cannot be set here."
         elif error["type"] == "missing":
             message = "This field is required."
-        details.append(ErrorDetail("VALIDATION_ERROR", message, field))
-    return ValidationFailed(details)
+        details.setdefault(field or "", ErrorDetail("VALIDATION_ERROR", message, field))
+    return ValidationFailed(in_field_order(model, list(details.values())))
+
+
+def in_field_order(model: type[BaseModel], details: list[ErrorDetail]) -> list[ErrorDetail]:
+    """``details`` sorted by the position of their field in ``model`` (others last, stable)."""
+    order = {name: index for index, name in enumerate(model.model_fields)}
+    return sorted(details, key=lambda detail: order.get(detail.field or "", len(order)))
 
 
 def validate(model: type[Body], data: Any) -> Body:
@@ -130,21 +168,118 @@ def validate(model: type[Body], data: Any) -> Body:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise _validation_failed(exc) from None
+        raise _validation_failed(exc, model) from None
+
+
+def _media_type(request: Request) -> tuple[str, dict[str, str]] | None:
+    """The ``Content-Type`` as (lower-cased media type, parameters), or None without one."""
+    header = request.headers.get("content-type", "").strip()
+    if not header:
+        return None
+    media_type, *raw_params = header.split(";")
+    params: dict[str, str] = {}
+    for raw in raw_params:
+        name, _, value = raw.partition("=")
+        params[name.strip().lower()] = value.strip().strip('"')
+    return media_type.strip().lower(), params
+
+
+def require_media_type(request: Request, expected: str) -> None:
+    """415 unless the body is ``expected`` (UTF-8 when a charset is named).
+
+    An empty body without ``Content-Type`` passes: routes whose body is optional accept it,
+    and the others find no object in it (400).
+    """
+    found = _media_type(request)
+    if found is None:
+        if request.body:
+            raise UnsupportedMediaType(f"Send the body with 'Content-Type: {expected}'.")
+        return
+    media_type, params = found
+    charset = params.get("charset")
+    if media_type != expected or (charset is not None and charset.lower() != "utf-8"):
+        raise UnsupportedMediaType(f"Send the body as {expected}, in UTF-8.")
+
+
+def _too_deep(value: dict[str, Any] | list[Any], limit: int) -> bool:
+    """True when objects and arrays nest deeper than ``limit`` (``value`` is level 1)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
+
+
+def _parsed(request: Request) -> dict[Any, Any]:
+    """What this request's body was parsed into: the limiter, the lockout and the handler
+    read the same values."""
+    cache: dict[Any, Any] | None = getattr(request.ctx, "auth_parsed", None)
+    if cache is None:
+        cache = request.ctx.auth_parsed = {}
+    return cache
+
+
+def read_json(request: Request) -> Any:
+    """The request's JSON value, parsed once per request (415, then 400 when unusable)."""
+    cache = _parsed(request)
+    if "json" in cache:
+        return cache["json"]
+    require_media_type(request, JSON_MEDIA_TYPE)
+    try:
+        # Strictly UTF-8: a byte-order mark or another encoding is not JSON of this API.
+        text = (request.body or b"").decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadRequest("The request body is not valid UTF-8.") from None
+    data: Any = None
+    if text.strip():
+        try:
+            data = json.loads(text)
+        except RecursionError:
+            raise BadRequest(f"The JSON is nested deeper than {MAX_JSON_DEPTH} levels.") from None
+        except ValueError:
+            raise BadRequest("The request body is not valid JSON.") from None
+    if isinstance(data, dict | list) and _too_deep(data, MAX_JSON_DEPTH):
+        raise BadRequest(f"The JSON is nested deeper than {MAX_JSON_DEPTH} levels.")
+    cache["json"] = data
+    return data
 
 
 def parse_json(request: Request, model: type[Body]) -> Body:
-    """The JSON body validated against ``model``: 400 if it is not JSON, 422 per bad field."""
-    try:
-        data = json.loads(request.body or b"null")
-    except (ValueError, UnicodeDecodeError):
-        raise BadRequest("The request body is not valid JSON.") from None
-    return validate(model, data)
+    """The JSON body validated against ``model``, once per request: 415 for another media
+    type, 400 if it is not a JSON object, 422 with one entry per bad field."""
+    cache = _parsed(request)
+    parsed = cache.get(model)
+    if parsed is None:
+        parsed = cache[model] = validate(model, read_json(request))
+    return cast(Body, parsed)
+
+
+def read_form(request: Request) -> dict[str, str]:
+    """The form-encoded body (the last value of a repeated field), parsed once per request."""
+    cache = _parsed(request)
+    if "form" not in cache:
+        require_media_type(request, FORM_MEDIA_TYPE)
+        try:
+            text = (request.body or b"").decode("utf-8")
+            pairs = urllib.parse.parse_qsl(
+                text, keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS
+            )
+        except (UnicodeDecodeError, ValueError):
+            raise BadRequest("The request body is not a valid form.") from None
+        cache["form"] = dict(pairs)
+    form: dict[str, str] = cache["form"]
+    return form
 
 
 def parse_form(request: Request, model: type[Body]) -> Body:
-    form = request.get_form(keep_blank_values=True)
-    return validate(model, {key: form.get(key) for key in form} if form else {})
+    cache = _parsed(request)
+    parsed = cache.get(model)
+    if parsed is None:
+        parsed = cache[model] = validate(model, read_form(request))
+    return cast(Body, parsed)
 
 
 def parse_query(request: Request, model: type[Body]) -> Body:

@@ -111,6 +111,19 @@ class RunningApp:
     def url(self, path: str) -> str:
         return f"{self.prefix}{path}"
 
+    async def settled(self) -> None:
+        """Wait for the work the server does after answering (e.g. reset mails)."""
+        await self.app.ctx.auth_manager.wait_for_background()
+
+    async def request_reset(self, email: str) -> str | None:
+        """Request a password reset; the token mailed for ``email``, if any."""
+        response = await self.client.post(
+            self.url("/auth/password-reset/request"), json={"email": email}
+        )
+        assert response.status_code == 200, response.text
+        await self.settled()
+        return self.mailer.last_token_for(email.strip().lower())
+
     async def register(
         self, email: str, password: str = STRONG_PASSWORD, **extra: Any
     ) -> dict[str, Any]:

@@ -129,7 +129,8 @@ EXPECTED: dict[tuple[str, str], list[Case]] = {
             body={"current_password": "{pw}", "new_password": OTHER_STRONG_PASSWORD},
         )
     ],
-    ("DELETE", f"{P}/users/me"): [Case("deactivate_me", USERS_200)],
+    # The only superuser cannot leave (LAST_SUPERUSER); anyone else can.
+    ("DELETE", f"{P}/users/me"): [Case("deactivate_me", (401, 200, 200, 200, 200, 200, 409))],
     ("GET", f"{P}/sessions/me"): [Case("my_sessions", USERS_200)],
     ("DELETE", f"{P}/sessions/me/expired"): [Case("delete_expired", USERS_200)],
     ("DELETE", f"{P}/sessions/<session_id:uuid>"): [
@@ -419,9 +420,11 @@ async def restore(world: World) -> None:
     await Membership.bulk_create(
         [Membership(organization_id=org, user_id=ids[who], role=role) for org, who, role in roles]
     )
+    target = next(row for row in world.users if str(row["id"]) == str(ids["target"]))
     await PasswordResetToken.create(
         user_id=ids["target"],
         token_hash=hash_reset_token(RESET_TOKEN),
+        security_stamp=target["security_stamp"],
         expires_at=utcnow() + timedelta(hours=1),
     )
 

@@ -312,6 +312,7 @@ async def test_a_password_reset_cut_inside_its_transaction_keeps_the_token_usabl
         api.url("/auth/password-reset/request"), json={"email": "eve@example.com"}
     )
     assert requested.status_code == 200
+    await api.settled()
     token = api.mailer.last_token_for("eve@example.com")
     body = {"token": token, "new_password": OTHER_STRONG_PASSWORD}
     response = await cut_during(

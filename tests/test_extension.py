@@ -142,6 +142,7 @@ async def test_hooks_are_called(make_app: Any) -> None:
     await api.client.post(
         api.url("/auth/password-reset/request"), json={"email": "hook@example.com"}
     )
+    await api.settled()
     token = api.mailer.last_token_for("hook@example.com")
     await api.client.post(
         api.url("/auth/password-reset/confirm"),

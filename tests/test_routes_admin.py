@@ -308,28 +308,34 @@ async def test_bulk_actions_count_what_changed(api: RunningApp, root: dict[str, 
     ids = [made[name]["user"]["id"] for name in ("ada", "grace", "alan")]
     url, headers = api.url("/admin/users/bulk-action"), bearer(root)
 
-    async def bulk(action: str, user_ids: list[str]) -> int:
+    async def bulk(action: str, user_ids: list[str]) -> tuple[int, list[str]]:
         response = await api.client.post(
             url, json={"action": action, "user_ids": user_ids}, headers=headers
         )
         assert response.status_code == 200, response.text
-        count: int = response.json()["affected_count"]
-        return count
+        body = response.json()
+        assert body["success"] is True
+        assert body["failed_count"] == len(body["failed_ids"])
+        assert body["affected_count"] + body["failed_count"] == len(dict.fromkeys(user_ids))
+        return body["affected_count"], body["failed_ids"]
 
-    assert await bulk("activate", [*ids, str(uuid4()), root["user"]["id"]]) == 1
-    assert await bulk("deactivate", [*ids, ids[0]]) == 3
+    unknown, me = str(uuid4()), root["user"]["id"]
+    # Only alan was inactive; the unknown id and the caller are reported, not skipped silently.
+    assert await bulk("activate", [*ids, unknown, me]) == (1, [ids[0], ids[1], unknown, me])
+    assert await bulk("deactivate", [*ids, ids[0]]) == (3, [])
     assert_error(await api.client.get(api.url("/users/me"), headers=bearer(made["ada"])), 401)
-    assert await bulk("deactivate", ids) == 0
-    assert await bulk("activate", ids[:2]) == 2
+    assert await bulk("deactivate", ids) == (0, ids)
+    assert await bulk("activate", ids[:2]) == (2, [])
     org = await create_org(api, await api.login("ada@example.com"))
-    assert await bulk("delete", ids) == 2  # ada is the last owner of an organization
+    # ada is the last owner of an organization
+    assert await bulk("delete", ids) == (2, [ids[0]])
     assert await User.filter(id__in=ids).count() == 1
     assert await owners_of(org["id"]) == 1
     for body, field in [
         ({"action": "explode", "user_ids": ids}, "action"),
         ({"action": "delete", "user_ids": [str(uuid4()) for _ in range(101)]}, "user_ids"),
         ({"action": "delete", "user_ids": []}, "user_ids"),
-        ({"action": "delete", "user_ids": ["nope"]}, "user_ids.0"),
+        ({"action": "delete", "user_ids": ["nope"]}, "user_ids"),
     ]:
         response = await api.client.post(url, json=body, headers=headers)
         assert assert_error(response, 422)["errors"][0]["field"] == field

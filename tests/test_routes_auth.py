@@ -318,6 +318,7 @@ async def test_password_reset_flow(api: RunningApp) -> None:
         api.url("/auth/password-reset/request"), json={"email": "OLGA@example.com"}
     )
     assert response.status_code == 200
+    await api.settled()
     token = api.mailer.last_token_for("olga@example.com")
     assert token
     stored = await PasswordResetToken.get(user__email="olga@example.com")
@@ -355,6 +356,7 @@ async def test_password_reset_request_does_not_enumerate(api: RunningApp) -> Non
         assert response.status_code == 200
         answers.append(response.json())
     assert answers[0] == answers[1] == answers[2]
+    await api.settled()
     assert [mail.email for mail in api.mailer.outbox] == ["pia@example.com"]
     bad = await api.client.post(api.url("/auth/password-reset/request"), json={"email": "nope"})
     assert_error(bad, 422)
@@ -367,6 +369,7 @@ async def test_password_reset_token_expires(api: RunningApp) -> None:
     await api.client.post(
         api.url("/auth/password-reset/request"), json={"email": "rae@example.com"}
     )
+    await api.settled()
     token = api.mailer.last_token_for("rae@example.com")
 
     await PasswordResetToken.all().update(
@@ -384,6 +387,7 @@ async def test_password_reset_weak_password_keeps_the_token(api: RunningApp) -> 
     await api.client.post(
         api.url("/auth/password-reset/request"), json={"email": "sam@example.com"}
     )
+    await api.settled()
     token = api.mailer.last_token_for("sam@example.com")
     weak = await api.client.post(
         api.url("/auth/password-reset/confirm"), json={"token": token, "new_password": "short"}
@@ -402,6 +406,7 @@ async def test_concurrent_reset_confirms_use_the_token_once(api: RunningApp) -> 
     await api.client.post(
         api.url("/auth/password-reset/request"), json={"email": "tess@example.com"}
     )
+    await api.settled()
     token = api.mailer.last_token_for("tess@example.com")
     responses = await asyncio.gather(
         *(

@@ -24,7 +24,12 @@ async def test_patch_me_changes_names_and_email(api: RunningApp) -> None:
     tokens = await api.user_with_tokens("ben@example.com")
     response = await api.client.patch(
         api.url("/users/me"),
-        json={"first_name": "Ben", "last_name": "Kenobi", "email": "OBI@example.com"},
+        json={
+            "first_name": "Ben",
+            "last_name": "Kenobi",
+            "email": "OBI@example.com",
+            "current_password": STRONG_PASSWORD,
+        },
         headers=bearer(tokens),
     )
     assert response.status_code == 200, response.text
@@ -54,9 +59,12 @@ async def test_patch_me_email_taken(api: RunningApp) -> None:
     await api.register("dan@example.com")
     tokens = await api.user_with_tokens("eve@example.com")
     response = await api.client.patch(
-        api.url("/users/me"), json={"email": "DAN@example.com"}, headers=bearer(tokens)
+        api.url("/users/me"),
+        json={"email": "DAN@example.com", "current_password": STRONG_PASSWORD},
+        headers=bearer(tokens),
     )
     assert_error(response, 409, "EMAIL_TAKEN")
+    # The account's own email (in any case) is no change: no password needed.
     same = await api.client.patch(
         api.url("/users/me"), json={"email": "EVE@example.com"}, headers=bearer(tokens)
     )

@@ -26,6 +26,7 @@ from ..openapi import (
     UserStatusOut,
 )
 from ..pagination import PageQuery
+from ..ratelimit import rate_limit
 from ..schemas import (
     AddMemberBody,
     AdminCreateOrganizationBody,
@@ -44,6 +45,7 @@ from ..schemas import (
     parse_query,
     user_out,
 )
+from .inputs import add_member_key, parse_json_with_password
 
 doc = RouteDocs("Admin", auth="superuser")
 USER_404 = (404, "Unknown user (NOT_FOUND).")
@@ -93,7 +95,12 @@ def create_admin_blueprint(url_prefix: str) -> Blueprint:
     @require_superuser
     async def create_user(request: Request) -> HTTPResponse:
         """Create a user (the password policy applies)."""
-        body = parse_json(request, AdminCreateUserBody)
+        body = await parse_json_with_password(
+            request,
+            AdminCreateUserBody,
+            password_field="password",
+            input_fields=("email", "first_name", "last_name"),
+        )
         user = await admin_of(request).create_user(current_auth(request).user, **body.model_dump())
         return json(user_out(user), status=201)
 
@@ -103,11 +110,17 @@ def create_admin_blueprint(url_prefix: str) -> Blueprint:
     async def bulk_action(request: Request) -> HTTPResponse:
         """Activate, deactivate or delete up to 100 users (never the caller)."""
         body = parse_json(request, BulkActionBody)
-        affected = await admin_of(request).bulk_action(
+        result = await admin_of(request).bulk_action(
             current_auth(request).user, body.action, body.user_ids
         )
         return json(
-            {"success": True, "message": f"{body.action}: done.", "affected_count": affected}
+            {
+                "success": True,
+                "message": f"{body.action}: done.",
+                "affected_count": len(result.affected),
+                "failed_count": len(result.failed),
+                "failed_ids": [str(uid) for uid in result.failed],
+            }
         )
 
     @bp.get("/users/<user_id:uuid>")
@@ -132,7 +145,13 @@ def create_admin_blueprint(url_prefix: str) -> Blueprint:
     @require_superuser
     async def update_user(request: Request, user_id: UUID) -> HTTPResponse:
         """Change a user; a new password or deactivation revokes their sessions at once."""
-        changes = changes_of(parse_json(request, AdminUpdateUserBody))
+        body = await parse_json_with_password(
+            request,
+            AdminUpdateUserBody,
+            password_field="password",
+            input_fields=("email", "first_name", "last_name"),
+        )
+        changes = changes_of(body)
         user = await admin_of(request).update_user(current_auth(request).user, user_id, changes)
         return json(user_out(user))
 
@@ -248,9 +267,11 @@ def create_admin_blueprint(url_prefix: str) -> Blueprint:
         errors=(
             (404, "Unknown organization, or no user has this email (NOT_FOUND)."),
             (409, "The user is already a member (ALREADY_MEMBER)."),
+            429,
         ),
     )
     @require_superuser
+    @rate_limit(lambda s: s.rate_limit_add_member, scope="add_member", key=add_member_key)
     async def add_member(request: Request, org_id: UUID) -> HTTPResponse:
         """Add a user by email with a role (owner included)."""
         body = parse_json(request, AddMemberBody)

@@ -6,7 +6,7 @@ from ..devices import device_info
 from ..guards import current_auth, manager_of, require_auth
 from ..manager import LoginResult
 from ..openapi import LoginOut, LogoutAllOut, RouteDocs, TokenPairOut, UserOut
-from ..ratelimit import login_email_key, rate_limit
+from ..ratelimit import rate_limit
 from ..schemas import (
     LoginBody,
     LogoutBody,
@@ -20,11 +20,27 @@ from ..schemas import (
     user_out,
 )
 from ..tokens import TokenPair
+from .inputs import parse_json_with_password
 
 doc = RouteDocs("Auth", auth="public")
 LOGIN_401 = (401, "Unknown email or wrong password, same answer (AUTH_INVALID_CREDENTIALS).")
 LOGIN_403 = (403, "The account is inactive (ACCOUNT_INACTIVE).")
 LOGIN_429 = (429, "Too many attempts (RATE_LIMITED), or the account is locked (ACCOUNT_LOCKED).")
+# RFC 6749 §5.1: nothing between the server and the client may keep a token response.
+TOKEN_HEADERS = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def login_email(request: Request) -> str:
+    """The per-email limit's key: the email of the body the handler reads (parsed once)."""
+    return parse_json(request, LoginBody).email
+
+
+def oauth_username(request: Request) -> str:
+    return parse_form(request, OAuthLoginForm).username
+
+
+def token_response(body: dict[str, object]) -> HTTPResponse:
+    return json(body, headers=TOKEN_HEADERS)
 
 
 def token_body(tokens: TokenPair) -> dict[str, object]:
@@ -58,7 +74,12 @@ def create_auth_blueprint(url_prefix: str) -> Blueprint:
     @rate_limit(lambda s: s.rate_limit_register, scope="register")
     async def register(request: Request) -> HTTPResponse:
         """Create an account."""
-        body = parse_json(request, RegisterBody)
+        body = await parse_json_with_password(
+            request,
+            RegisterBody,
+            password_field="password",
+            input_fields=("email", "first_name", "last_name"),
+        )
         settings = request.app.ctx.auth_settings
         user = await manager_of(request).register(
             email=body.email,
@@ -77,13 +98,13 @@ def create_auth_blueprint(url_prefix: str) -> Blueprint:
         errors=(LOGIN_401, LOGIN_403, LOGIN_429),
     )
     @rate_limit(lambda s: s.rate_limit_login, scope="login")
-    @rate_limit(lambda s: s.rate_limit_login_email, scope="login_email", key=login_email_key)
+    @rate_limit(lambda s: s.rate_limit_login_email, scope="login_email", key=login_email)
     async def login(request: Request) -> HTTPResponse:
         """Sign in with email and password; starts a session for this device."""
         body = parse_json(request, LoginBody)
         device = device_info(request, request.app.ctx.auth_settings.trusted_proxies)
         result = await manager_of(request).login(body.email, body.password, device)
-        return json(login_body(result))
+        return token_response(login_body(result))
 
     @bp.post("/login/oauth")
     @doc(
@@ -93,13 +114,13 @@ def create_auth_blueprint(url_prefix: str) -> Blueprint:
         errors=(LOGIN_401, LOGIN_403, LOGIN_429),
     )
     @rate_limit(lambda s: s.rate_limit_login, scope="login")
-    @rate_limit(lambda s: s.rate_limit_login_email, scope="login_email", key=login_email_key)
+    @rate_limit(lambda s: s.rate_limit_login_email, scope="login_email", key=oauth_username)
     async def login_oauth(request: Request) -> HTTPResponse:
         """OAuth2 password flow (form-encoded ``username``/``password``), for Swagger UI."""
         form = parse_form(request, OAuthLoginForm)
         device = device_info(request, request.app.ctx.auth_settings.trusted_proxies)
         result = await manager_of(request).login(form.username, form.password, device)
-        return json(login_body(result))
+        return token_response(login_body(result))
 
     @bp.post("/refresh")
     @doc(
@@ -120,7 +141,7 @@ def create_auth_blueprint(url_prefix: str) -> Blueprint:
         """Rotate a refresh token; reusing an old one revokes its session."""
         body = parse_json(request, RefreshBody)
         tokens = await manager_of(request).refresh(body.refresh_token)
-        return json(token_body(tokens))
+        return token_response(token_body(tokens))
 
     @bp.post("/logout")
     @doc("Log out", auth="user", body=LogoutBody)
@@ -154,9 +175,14 @@ def create_auth_blueprint(url_prefix: str) -> Blueprint:
     )
     @rate_limit(lambda s: s.rate_limit_password_reset_request, scope="password_reset_request")
     async def password_reset_request(request: Request) -> HTTPResponse:
-        """Mail a reset token; the answer is the same whether or not the account exists."""
+        """Mail a reset token; the answer is the same whether or not the account exists.
+
+        The account is looked up, and the token made and mailed, after the answer: every
+        email costs the same before it.
+        """
         body = parse_json(request, PasswordResetRequestBody)
-        await manager_of(request).forgot_password(body.email)
+        manager = manager_of(request)
+        manager.run_in_background(manager.forgot_password(body.email), "A password-reset request")
         return json(
             {
                 "success": True,
@@ -177,7 +203,9 @@ def create_auth_blueprint(url_prefix: str) -> Blueprint:
     @rate_limit(lambda s: s.rate_limit_password_reset_confirm, scope="password_reset_confirm")
     async def password_reset_confirm(request: Request) -> HTTPResponse:
         """Set a new password with a reset token; every session is revoked."""
-        body = parse_json(request, PasswordResetConfirmBody)
+        body = await parse_json_with_password(
+            request, PasswordResetConfirmBody, password_field="new_password"
+        )
         await manager_of(request).reset_password(body.token, body.new_password)
         return json({"success": True, "message": "Password has been reset. Please log in."})
 

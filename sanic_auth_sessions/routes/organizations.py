@@ -12,6 +12,7 @@ from sanic import Blueprint, HTTPResponse, Request, json
 from ..guards import current_auth, organizations_of, require_auth
 from ..openapi import MemberOut, MemberPage, MyOrganizationOut, MyOrganizationPage, RouteDocs
 from ..pagination import PageQuery
+from ..ratelimit import rate_limit
 from ..schemas import (
     AddMemberBody,
     ChangeRoleBody,
@@ -24,6 +25,7 @@ from ..schemas import (
     parse_json,
     parse_query,
 )
+from .inputs import add_member_key
 
 doc = RouteDocs("Organizations")
 ORG_404 = (404, "Unknown organization, or the caller is not a member (NOT_FOUND).")
@@ -127,9 +129,11 @@ def create_organizations_blueprint(url_prefix: str) -> Blueprint:
             (403, "Needs the admin role, and the owner role to add an owner (PERMISSION_DENIED)."),
             (404, "Unknown organization or not a member (NOT_FOUND), or no user has this email."),
             (409, "The user is already a member (ALREADY_MEMBER)."),
+            429,
         ),
     )
     @require_auth
+    @rate_limit(lambda s: s.rate_limit_add_member, scope="add_member", key=add_member_key)
     async def add_member(request: Request, org_id: UUID) -> HTTPResponse:
         """Add an existing user by email (admins add members and admins, owners anyone)."""
         body = parse_json(request, AddMemberBody)
