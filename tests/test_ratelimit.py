@@ -126,22 +126,30 @@ async def test_email_key_limits_one_account_across_ips() -> None:
     )
     async with serve(app) as client:
         first = await client.post(
-            "/login", json={"email": "Victim@Example.com", "password": "x"}, headers={"X-Forwarded-For": "1.1.1.1"}
+            "/login",
+            json={"email": "Victim@Example.com", "password": "x"},
+            headers={"X-Forwarded-For": "1.1.1.1"},
         )
         assert first.status_code == 200
         # The tighter of the two limits is reported.
         assert first.headers["X-RateLimit-Limit"] == "2"
         assert first.headers["X-RateLimit-Remaining"] == "1"
         second = await client.post(
-            "/login", json={"email": " victim@example.com ", "password": "x"}, headers={"X-Forwarded-For": "2.2.2.2"}
+            "/login",
+            json={"email": " victim@example.com ", "password": "x"},
+            headers={"X-Forwarded-For": "2.2.2.2"},
         )
         assert second.status_code == 200
         third = await client.post(
-            "/login", json={"email": "VICTIM@example.com", "password": "x"}, headers={"X-Forwarded-For": "3.3.3.3"}
+            "/login",
+            json={"email": "VICTIM@example.com", "password": "x"},
+            headers={"X-Forwarded-For": "3.3.3.3"},
         )
         assert_rate_limited(third, 2)
         other = await client.post(
-            "/login", json={"email": "other@example.com", "password": "x"}, headers={"X-Forwarded-For": "3.3.3.3"}
+            "/login",
+            json={"email": "other@example.com", "password": "x"},
+            headers={"X-Forwarded-For": "3.3.3.3"},
         )
         assert other.status_code == 200
         # OAuth password flow: the form's username is the same account.
