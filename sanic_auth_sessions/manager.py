@@ -327,12 +327,13 @@ class UserManager:
             async with transaction():
                 # Lock the active superusers' rows: two superusers leaving at once cannot
                 # both see the other one still active (PostgreSQL; SQLite writes serialize).
-                superusers = await (
-                    User.filter(is_superuser=True, is_active=True)
+                # (values_list() would drop FOR UPDATE: read the rows themselves.)
+                superusers = (
+                    await User.filter(is_superuser=True, is_active=True)
                     .select_for_update()
-                    .values_list("id", flat=True)
+                    .only("id")
                 )
-                if not any(uid != user.id for uid in superusers):
+                if not any(other.id != user.id for other in superusers):
                     raise errors.LastSuperuser()
                 return await self.deactivate(user)
         return await self.deactivate(user)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import re
@@ -71,6 +72,26 @@ def _no_secret_is_ever_logged() -> Iterator[None]:
     )
     leaked = [token for token in RESET_TOKENS if token in text]
     assert not leaked, "a password-reset token was logged"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fresh_postgres_schema() -> None:
+    """Tables left by an earlier run may predate a model change: start from none."""
+    if POSTGRES_URL is None:
+        return
+
+    async def drop_everything() -> None:
+        connection = await asyncpg.connect(POSTGRES_URL.replace("postgres://", "postgresql://", 1))
+        try:
+            rows = await connection.fetch(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+            )
+            for row in rows:
+                await connection.execute(f'DROP TABLE IF EXISTS "{row["tablename"]}" CASCADE')
+        finally:
+            await connection.close()
+
+    asyncio.run(drop_everything())
 
 
 @pytest.fixture(params=DATABASES)

@@ -230,3 +230,91 @@ def test_errors_are_clear(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert main(["migrate", "--database-url", fresh, "downgrade"]) == 2
     assert "Nothing to downgrade" in capsys.readouterr().err
     assert main(["migrate", "--database-url", "mysql://x/y", "check"]) == 2
+
+
+def insert_users(url: str, emails: list[str]) -> None:
+    """Rows as an older version stored them (before the security stamp)."""
+    rows = [(str(uuid4()), email) for email in emails]
+    columns = '"id", "email", "hashed_password", "first_name", "last_name", "is_active", '
+    columns += '"is_superuser", "created_at", "updated_at"'
+    if url.startswith("sqlite"):
+        connection = sqlite3.connect(url.removeprefix("sqlite://"))
+        with connection:
+            connection.executemany(
+                f'INSERT INTO "auth_users" ({columns}) VALUES '
+                "(?, ?, 'x', '', '', 1, 0, datetime('now'), datetime('now'))",
+                rows,
+            )
+        connection.close()
+        return
+    values = ", ".join(
+        f"('{uid}', '{email}', 'x', '', '', true, false, now(), now())" for uid, email in rows
+    )
+    run_sql(url, f'INSERT INTO "auth_users" ({columns}) VALUES {values}')
+
+
+def stored_users(url: str) -> list[tuple[str, str]]:
+    if url.startswith("sqlite"):
+        connection = sqlite3.connect(url.removeprefix("sqlite://"))
+        try:
+            return sorted(connection.execute('SELECT "email", "security_stamp" FROM "auth_users"'))
+        finally:
+            connection.close()
+
+    async def fetch() -> list[tuple[str, str]]:
+        connection = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
+        try:
+            rows = await connection.fetch('SELECT "email", "security_stamp" FROM "auth_users"')
+        finally:
+            await connection.close()
+        return sorted((row["email"], row["security_stamp"]) for row in rows)
+
+    return asyncio.run(fetch())
+
+
+def test_stored_emails_are_normalized_and_stamped(empty_database: str) -> None:
+    versions = all_versions(empty_database)
+    asyncio.run(apply(empty_database))
+    asyncio.run(downgrade(empty_database))  # back to before the normalization
+    insert_users(empty_database, [" Ada@Example.COM", "\uff42\uff4f\uff42@example.com", "c@d.io"])
+    assert asyncio.run(apply(empty_database)) == versions[-1:]
+    users = stored_users(empty_database)
+    assert [email for email, _ in users] == ["ada@example.com", "bob@example.com", "c@d.io"]
+    stamps = [stamp for _, stamp in users]
+    assert all(len(stamp) == 32 for stamp in stamps) and len(set(stamps)) == 3
+
+
+def test_colliding_emails_stop_the_migration_and_are_named(
+    empty_database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    asyncio.run(apply(empty_database))
+    asyncio.run(downgrade(empty_database))
+    insert_users(empty_database, ["eve@example.com", "EVE@example.com ", "solo@example.com"])
+    assert main(["migrate", "--database-url", empty_database, "apply"]) == 2
+    error = capsys.readouterr().err
+    assert "'EVE@example.com ' and 'eve@example.com'" in error
+    assert asyncio.run(status(empty_database)).pending == all_versions(empty_database)[-1:]
+    rows = sqlite_or_postgres_emails(empty_database)
+    assert rows == ["EVE@example.com ", "eve@example.com", "solo@example.com"]  # untouched
+
+
+def sqlite_or_postgres_emails(url: str) -> list[str]:
+    if url.startswith("sqlite"):
+        connection = sqlite3.connect(url.removeprefix("sqlite://"))
+        try:
+            return sorted(
+                email for (email,) in connection.execute('SELECT email FROM "auth_users"')
+            )
+        finally:
+            connection.close()
+
+    async def fetch() -> list[str]:
+        connection = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
+        try:
+            return sorted(
+                row["email"] for row in await connection.fetch("SELECT email FROM auth_users")
+            )
+        finally:
+            await connection.close()
+
+    return asyncio.run(fetch())

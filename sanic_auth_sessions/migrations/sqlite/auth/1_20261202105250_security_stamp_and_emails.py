@@ -27,7 +27,7 @@ async def normalize_emails(db: BaseDBAsyncClient) -> None:
     owners: dict[str, list[str]] = {}
     for row in rows:
         owners.setdefault(normalized(row["email"]), []).append(row["email"])
-    collisions = sorted(emails for emails in owners.values() if len(emails) > 1)
+    collisions = sorted(sorted(emails) for emails in owners.values() if len(emails) > 1)
     if collisions:
         listed = "; ".join(" and ".join(repr(e) for e in emails) for emails in collisions)
         raise MigrationError(
