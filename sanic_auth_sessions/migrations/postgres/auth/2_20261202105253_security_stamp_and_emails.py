@@ -9,41 +9,15 @@ Emails become NFKC, trimmed and lower-cased, as the package now stores them. If 
 would then share an address, the migration stops and names them: merge or rename one first.
 """
 
-import unicodedata
-
 from tortoise import BaseDBAsyncClient
 
-from sanic_auth_sessions.migrate import MigrationError
+from sanic_auth_sessions.migration_steps import normalize_stored_emails
 
 RUN_IN_TRANSACTION = True
 
 
-def normalized(email: str) -> str:
-    return unicodedata.normalize("NFKC", email).strip().lower()
-
-
-async def normalize_emails(db: BaseDBAsyncClient) -> None:
-    rows = await db.execute_query_dict('SELECT "id", "email" FROM "auth_users"')
-    owners: dict[str, list[str]] = {}
-    for row in rows:
-        owners.setdefault(normalized(row["email"]), []).append(row["email"])
-    collisions = sorted(sorted(emails) for emails in owners.values() if len(emails) > 1)
-    if collisions:
-        listed = "; ".join(" and ".join(repr(e) for e in emails) for emails in collisions)
-        raise MigrationError(
-            f"These accounts would share an email once normalized: {listed}. "
-            "Change or delete one of each, then run the migration again."
-        )
-    for row in rows:
-        email = normalized(row["email"])
-        if email != row["email"]:
-            await db.execute_query(
-                'UPDATE "auth_users" SET "email" = $1 WHERE "id" = $2', [email, row["id"]]
-            )
-
-
 async def upgrade(db: BaseDBAsyncClient) -> str:
-    await normalize_emails(db)
+    await normalize_stored_emails(db)
     return """
         ALTER TABLE "auth_password_reset_tokens" ADD "security_stamp" VARCHAR(32) NOT NULL DEFAULT '';
         ALTER TABLE "auth_users" ADD "security_stamp" VARCHAR(32) NOT NULL DEFAULT '';
