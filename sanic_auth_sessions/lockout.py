@@ -24,7 +24,8 @@ from sanic import Sanic
 from . import errors
 from .config import AuthSettings
 from .manager import normalize_email
-from .ratelimit import STORAGE_ERRORS, RateLimiter, StorageFailurePolicy, create_storage
+from .ratelimit import RateLimiter, create_storage
+from .storage_guard import StorageGuard, StorageSkipped
 
 LOCKED_CODE = "ACCOUNT_LOCKED"
 
@@ -36,7 +37,12 @@ class LoginLockout:
     ``AUTH_RATE_LIMIT_STORAGE_URL`` and ``close()`` releases it.
     """
 
-    def __init__(self, settings: AuthSettings, storage: Storage | None = None) -> None:
+    def __init__(
+        self,
+        settings: AuthSettings,
+        storage: Storage | None = None,
+        guard: StorageGuard | None = None,
+    ) -> None:
         self.settings = settings
         self.enabled = settings.lockout_enabled
         self.max_failures = settings.lockout_max_failures
@@ -45,7 +51,7 @@ class LoginLockout:
         if storage is None:
             storage, self._close = create_storage(settings.rate_limit_storage_url)
         self.storage: Storage = storage
-        self.failures = StorageFailurePolicy(settings, "Login-lockout")
+        self.guard = guard or StorageGuard(settings, "Login-lockout")
 
     async def check(self, email: str) -> None:
         """Raise ``errors.RateLimited`` (code ``ACCOUNT_LOCKED``) while ``email`` is locked."""
@@ -53,11 +59,10 @@ class LoginLockout:
             return
         lock_key = self._lock_key(email)
         try:
-            if not await self.storage.get(lock_key):
+            if not await self.guard.call(self.storage.get, lock_key):
                 return
-            unlocks_at = await self.storage.get_expiry(lock_key)
-        except STORAGE_ERRORS as exc:
-            self.failures.handle(exc)
+            unlocks_at = await self.guard.call(self.storage.get_expiry, lock_key)
+        except StorageSkipped:
             return
         retry_after_s = max(1, math.ceil(unlocks_at - time.time()))
         minutes = math.ceil(retry_after_s / 60)
@@ -74,14 +79,13 @@ class LoginLockout:
             return False
         failures_key = self._failures_key(email)
         try:
-            failures = await self.storage.incr(failures_key, self.window_s)
+            failures = await self.guard.call(self.storage.incr, failures_key, self.window_s)
             if failures != self.max_failures:
                 return False
-            await self.storage.incr(self._lock_key(email), self.window_s)
+            await self.guard.call(self.storage.incr, self._lock_key(email), self.window_s)
             # A fresh count once the lock expires, so the account can lock again.
-            await self.storage.clear(failures_key)
-        except STORAGE_ERRORS as exc:
-            self.failures.handle(exc)
+            await self.guard.call(self.storage.clear, failures_key)
+        except StorageSkipped:
             return False
         return True
 
@@ -90,10 +94,10 @@ class LoginLockout:
         if not self.enabled:
             return
         try:
-            await self.storage.clear(self._failures_key(email))
-            await self.storage.clear(self._lock_key(email))
-        except STORAGE_ERRORS as exc:
-            self.failures.handle(exc)
+            await self.guard.call(self.storage.clear, self._failures_key(email))
+            await self.guard.call(self.storage.clear, self._lock_key(email))
+        except StorageSkipped:
+            pass
 
     async def close(self) -> None:
         if self._close is not None:
@@ -113,8 +117,9 @@ def install_lockout(app: Sanic[Any, Any], settings: AuthSettings) -> None:
     """Create ``app.ctx.auth_lockout`` per worker at ``before_server_start``.
 
     Sets ``app.ctx.auth_settings`` unless it is already there. Call it after
-    ``install_rate_limiting`` so both share the rate limiter's storage (one Redis pool per
-    worker); called first or alone, the lockout opens its own storage.
+    ``install_rate_limiting`` so both share the rate limiter's storage and its guard (one Redis
+    pool, one time budget and one circuit breaker per worker); called first or alone, the
+    lockout opens its own storage.
     """
     if getattr(app.ctx, "auth_settings", None) is None:
         app.ctx.auth_settings = settings
@@ -122,7 +127,8 @@ def install_lockout(app: Sanic[Any, Any], settings: AuthSettings) -> None:
     async def open_lockout(app: Sanic[Any, Any]) -> None:
         limiter: RateLimiter | None = getattr(app.ctx, "auth_rate_limiter", None)
         storage = limiter.storage if limiter is not None else None
-        app.ctx.auth_lockout = LoginLockout(app.ctx.auth_settings, storage)
+        guard = limiter.guard if limiter is not None else None
+        app.ctx.auth_lockout = LoginLockout(app.ctx.auth_settings, storage, guard)
 
     async def close_lockout(app: Sanic[Any, Any]) -> None:
         lockout: LoginLockout | None = getattr(app.ctx, "auth_lockout", None)
