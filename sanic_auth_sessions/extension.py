@@ -33,6 +33,7 @@ from .routes.organizations import create_organizations_blueprint
 from .routes.sessions import create_sessions_blueprint
 from .routes.users import create_users_blueprint
 from .security_headers import install_security_headers
+from .server_health import install_server_health
 
 logger = logging.getLogger("sanic_auth_sessions")
 
@@ -84,6 +85,7 @@ class AuthSessions(Extension):  # type: ignore[no-untyped-call]
         install_security_headers(app, settings)
         install_rate_limiting(app, settings)
         install_lockout(app, settings)  # after the limiter: shares its storage
+        install_server_health(app)  # readiness (draining) and workers for /health
         for blueprint in (
             create_auth_blueprint(settings.url_prefix),
             create_users_blueprint(settings.url_prefix),

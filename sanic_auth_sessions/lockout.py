@@ -20,6 +20,7 @@ an authenticated route): ``await lockout.attempt(email)`` before checking, then
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -29,7 +30,8 @@ from sanic import Sanic
 from . import errors
 from .config import AuthSettings
 from .emails import normalize_email
-from .ratelimit import STORAGE_ERRORS, RateLimiter, StorageFailurePolicy, create_storage
+from .ratelimit import RateLimiter, create_storage
+from .storage_guard import StorageGuard, StorageSkipped
 
 
 class LoginLockout:
@@ -39,7 +41,12 @@ class LoginLockout:
     ``AUTH_RATE_LIMIT_STORAGE_URL`` and ``close()`` releases it.
     """
 
-    def __init__(self, settings: AuthSettings, storage: Storage | None = None) -> None:
+    def __init__(
+        self,
+        settings: AuthSettings,
+        storage: Storage | None = None,
+        guard: StorageGuard | None = None,
+    ) -> None:
         self.settings = settings
         self.enabled = settings.lockout_enabled
         self.max_failures = settings.lockout_max_failures
@@ -48,7 +55,7 @@ class LoginLockout:
         if storage is None:
             storage, self._close = create_storage(settings.rate_limit_storage_url)
         self.storage: Storage = storage
-        self.failures = StorageFailurePolicy(settings, "Login-lockout")
+        self.guard = guard or StorageGuard(settings, "Login-lockout")
 
     async def attempt(self, email: str) -> None:
         """Count one attempt for ``email`` before its check; raise ``errors.AccountLocked``
@@ -60,17 +67,17 @@ class LoginLockout:
             return
         lock_key, attempts_key = self._lock_key(email), self._attempts_key(email)
         try:
-            already_locked = bool(await self.storage.get(lock_key))
+            already_locked = bool(await self.guard.call(self.storage.get, lock_key))
             if not already_locked:
                 # Never cleared when the lock is set (a concurrent attempt would then find a
                 # fresh count): it expires before the lock does, a window after its first.
-                attempts = await self.storage.incr(attempts_key, self.window_s)
+                attempts = await self.guard.call(self.storage.incr, attempts_key, self.window_s)
                 if attempts <= self.max_failures:
                     return
-            await self.storage.clear(lock_key)  # (re)lock for a whole window from now
-            await self.storage.incr(lock_key, self.window_s)
-        except STORAGE_ERRORS as exc:
-            self.failures.handle(exc)
+            # (Re)lock for a whole window from now.
+            await self.guard.call(self.storage.clear, lock_key)
+            await self.guard.call(self.storage.incr, lock_key, self.window_s)
+        except StorageSkipped:
             return
         raise errors.AccountLocked(self.window_s, newly_locked=not already_locked)
 
@@ -78,10 +85,8 @@ class LoginLockout:
         """The credential was right: forget the attempts of ``email``."""
         if not self.enabled:
             return
-        try:
-            await self.storage.clear(self._attempts_key(email))
-        except STORAGE_ERRORS as exc:
-            self.failures.handle(exc)
+        with contextlib.suppress(StorageSkipped):
+            await self.guard.call(self.storage.clear, self._attempts_key(email))
 
     async def close(self) -> None:
         if self._close is not None:
@@ -101,8 +106,9 @@ def install_lockout(app: Sanic[Any, Any], settings: AuthSettings) -> None:
     """Create ``app.ctx.auth_lockout`` per worker at ``before_server_start``.
 
     Sets ``app.ctx.auth_settings`` unless it is already there. Call it after
-    ``install_rate_limiting`` so both share the rate limiter's storage (one Redis pool per
-    worker); called first or alone, the lockout opens its own storage.
+    ``install_rate_limiting`` so both share the rate limiter's storage and its guard (one Redis
+    pool, one time budget and one circuit breaker per worker); called first or alone, the
+    lockout opens its own storage.
     """
     if getattr(app.ctx, "auth_settings", None) is None:
         app.ctx.auth_settings = settings
@@ -110,7 +116,8 @@ def install_lockout(app: Sanic[Any, Any], settings: AuthSettings) -> None:
     async def open_lockout(app: Sanic[Any, Any]) -> None:
         limiter: RateLimiter | None = getattr(app.ctx, "auth_rate_limiter", None)
         storage = limiter.storage if limiter is not None else None
-        app.ctx.auth_lockout = LoginLockout(app.ctx.auth_settings, storage)
+        guard = limiter.guard if limiter is not None else None
+        app.ctx.auth_lockout = LoginLockout(app.ctx.auth_settings, storage, guard)
 
     async def close_lockout(app: Sanic[Any, Any]) -> None:
         lockout: LoginLockout | None = getattr(app.ctx, "auth_lockout", None)

@@ -212,8 +212,23 @@ class DatabaseCheck(BaseModel):
     error: str | None = None
 
 
+class ServerCheck(BaseModel):
+    status: Literal["healthy", "unhealthy"]
+    state: Literal["serving", "draining"]
+
+
+class WorkersCheck(BaseModel):
+    status: Literal["healthy", "unhealthy"]
+    workers_alive: int
+    workers_expected: int
+
+
 class HealthChecks(BaseModel):
     database: DatabaseCheck
+    server: ServerCheck
+    workers: WorkersCheck | None = Field(
+        None, description="Only under Sanic's worker manager (several worker processes)."
+    )
 
 
 class HealthOut(BaseModel):

@@ -5,7 +5,9 @@
 the client IP (or any key) and answers ``429`` with ``Retry-After`` past the limit.
 
 Storage comes from ``AUTH_RATE_LIMIT_STORAGE_URL``: ``memory://`` counts per worker process,
-``redis://host:port/db`` shares counts between workers and hosts.
+``redis://host:port/db`` shares counts between workers and hosts. Every storage call goes
+through a :class:`~sanic_auth_sessions.storage_guard.StorageGuard`: one time budget per request
+and a circuit breaker, failing open or closed as ``AUTH_RATE_LIMIT_FAIL_OPEN`` says.
 
 Every response to a rate-limited request, successful or ``429``, carries:
 
@@ -35,7 +37,6 @@ from limits import RateLimitItem, parse_many
 from limits.aio.storage import RedisStorage, Storage
 from limits.aio.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
 from limits.aio.strategies import RateLimiter as Strategy
-from limits.errors import StorageError
 from limits.storage import storage_from_string
 from sanic import Request, Sanic
 from sanic.response import BaseHTTPResponse
@@ -43,6 +44,7 @@ from sanic.response import BaseHTTPResponse
 from . import errors
 from .config import AuthSettings, ConfigurationError
 from .devices import client_ip
+from .storage_guard import StorageGuard, StorageSkipped
 
 logger = logging.getLogger("sanic_auth_sessions")
 
@@ -50,11 +52,9 @@ Handler = TypeVar("Handler", bound=Callable[..., Awaitable[Any]])
 LimitSpec = str | Callable[[AuthSettings], str]
 KeyFunc = Callable[[Request], str | None]
 
-STORAGE_ERRORS: tuple[type[Exception], ...] = (StorageError, OSError)  # OSError: timeouts too
 REDIS_SCHEMES = ("redis", "rediss", "redis+unix")
 REDIS_KEY_PREFIX = "sanic_auth_sessions"
-REDIS_TIMEOUT_S = 1.0  # connect and per-command; the URL's query string may override both
-FAILURE_LOG_INTERVAL_S = 10.0
+REDIS_TIMEOUT_S = 1.0  # connect and per-command, a backstop: StorageGuard's budget is shorter
 UNKNOWN_CLIENT = "unknown"
 
 
@@ -102,54 +102,6 @@ def create_storage(url: str) -> tuple[Storage, Callable[[], Awaitable[None]] | N
     return storage, None
 
 
-def redacted_url(url: str) -> str:
-    """``url`` without its password, for logs."""
-    parts = urllib.parse.urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.rsplit("@", 1)[1]
-    return urllib.parse.urlunsplit(parts._replace(netloc=f"***@{netloc}"))
-
-
-class StorageFailurePolicy:
-    """What to do when the counter storage does not answer (``AUTH_RATE_LIMIT_FAIL_OPEN``).
-
-    Failing open lets the request through without a limit; failing closed answers ``503``.
-    Either way the failure is logged at ERROR, at most once every few seconds per worker.
-    """
-
-    def __init__(self, settings: AuthSettings, what: str) -> None:
-        self.fail_open = settings.rate_limit_fail_open
-        self.what = what
-        self.url = redacted_url(settings.rate_limit_storage_url)
-        self._last_logged = -math.inf
-        self._suppressed = 0
-
-    def handle(self, exc: Exception) -> None:
-        """Return when failing open; raise ``errors.ServiceUnavailable`` otherwise."""
-        now = time.monotonic()
-        if now - self._last_logged >= FAILURE_LOG_INTERVAL_S:
-            consequence = (
-                "FAILING OPEN: requests are NOT limited"
-                if self.fail_open
-                else "failing closed: answering 503"
-            )
-            logger.error(
-                "%s storage %s is unavailable (%s); %s (%d similar errors not logged).",
-                self.what,
-                self.url,
-                _describe(exc),
-                consequence,
-                self._suppressed,
-            )
-            self._last_logged = now
-            self._suppressed = 0
-        else:
-            self._suppressed += 1
-        if not self.fail_open:
-            raise errors.ServiceUnavailable() from exc
-
-
 class RateLimiter:
     """Counts hits per ``(scope, key)`` with the strategy from ``AUTH_RATE_LIMIT_STRATEGY``.
 
@@ -168,7 +120,7 @@ class RateLimiter:
             if settings.rate_limit_strategy == "fixed-window"
             else MovingWindowRateLimiter(storage)
         )
-        self.failures = StorageFailurePolicy(settings, "Rate-limit")
+        self.guard = StorageGuard(settings, "Rate-limit")
         self._items: dict[str, list[RateLimitItem]] = {}
 
     async def hit(self, request: Request, scope: str, limit: str, key: str) -> None:
@@ -183,10 +135,9 @@ class RateLimiter:
         identifiers = ("auth", scope, key)
         for item in self._parsed(limit):
             try:
-                allowed = await self.strategy.hit(item, *identifiers)
-                stats = await self.strategy.get_window_stats(item, *identifiers)
-            except STORAGE_ERRORS as exc:
-                self.failures.handle(exc)
+                allowed = await self.guard.call(self.strategy.hit, item, *identifiers)
+                stats = await self.guard.call(self.strategy.get_window_stats, item, *identifiers)
+            except StorageSkipped:
                 return
             reset_after_s = max(1, math.ceil(stats.reset_time - time.time()))
             remaining = stats.remaining if allowed else 0
@@ -210,11 +161,6 @@ def _record(request: Request, info: RateLimitInfo) -> None:
     current: RateLimitInfo | None = getattr(request.ctx, "auth_rate_limit", None)
     if current is None or info.remaining < current.remaining:
         request.ctx.auth_rate_limit = info
-
-
-def _describe(exc: BaseException) -> str:
-    inner = exc.storage_error if isinstance(exc, StorageError) else exc
-    return f"{type(inner).__name__}: {inner}"
 
 
 def ip_key(request: Request) -> str:

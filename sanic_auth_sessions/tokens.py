@@ -43,15 +43,20 @@ def new_jti() -> str:
 class TokenCodec:
     """Issues and verifies tokens with the keys of ``settings``.
 
+    Times allow ``AUTH_CLOCK_SKEW_S`` of leeway, for tokens minted on a host whose clock
+    differs: a token is accepted until ``exp`` plus the leeway, and refused when its ``iat`` or
+    ``nbf`` is further in the future than the leeway.
+
     Verified access tokens are remembered (up to ``AUTH_ACCESS_TOKEN_CACHE_SIZE``, oldest
     dropped first), so a client's next request with the same token skips the signature and
-    claim checks; a remembered token is still refused once its ``exp`` has passed. Only
-    verification is remembered: the session and the user are checked in the database on every
-    request, so revocation stays immediate. Refresh tokens are single-use and never cached.
+    claim checks; a remembered token is still refused once ``exp`` plus the leeway has passed.
+    Only verification is remembered: the session and the user are checked in the database on
+    every request, so revocation stays immediate. Refresh tokens are single-use and never cached.
     """
 
     def __init__(self, settings: AuthSettings) -> None:
         self._settings = settings
+        self._leeway = timedelta(seconds=settings.clock_skew_s)
         self._verified_access: dict[str, TokenClaims] = {}
         # Parse the keys once: re-parsing a PEM key costs tens of milliseconds per token.
         algorithm = jwt.get_algorithm_by_name(settings.algorithm)
@@ -100,7 +105,7 @@ class TokenCodec:
         if expected_type == "access":
             claims = self._verified_access.get(token)
             if claims is not None:
-                if claims.expires_at > datetime.now(timezone.utc):
+                if claims.expires_at + self._leeway > datetime.now(timezone.utc):
                     return claims
                 del self._verified_access[token]
         claims = self._verify(token, expected_type)
@@ -122,9 +127,11 @@ class TokenCodec:
                 algorithms=[s.algorithm],
                 audience=s.audience,
                 issuer=s.issuer,
-                options={"require": list(REQUIRED_CLAIMS)},
+                # ``iat`` is checked below: PyJWT's own check depends on its version.
+                options={"require": list(REQUIRED_CLAIMS), "verify_iat": False},
+                leeway=self._leeway,
             )
-            if payload["type"] != expected_type:
+            if payload["type"] != expected_type or self._issued_in_the_future(payload["iat"]):
                 raise InvalidToken()
             return TokenClaims(
                 user_id=UUID(str(payload["sub"])),
@@ -136,3 +143,12 @@ class TokenCodec:
         except (jwt.PyJWTError, ValueError, TypeError, KeyError, OverflowError, OSError):
             # OverflowError/OSError: an ``exp`` too far in the future for a datetime.
             raise InvalidToken() from None
+
+    def _issued_in_the_future(self, iat: Any) -> bool:
+        """``iat`` beyond now plus the leeway (or not a number: ``ValueError``/``TypeError``).
+
+        PyJWT 2.6 and later 2.x versions check this too; earlier ones did not, and dropping the
+        check by default is discussed for PyJWT 3 (jpadilla/pyjwt#939), so it is done here.
+        """
+        now = datetime.now(timezone.utc).timestamp()
+        return int(iat) > now + self._leeway.total_seconds()

@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from sanic_auth_sessions import User, UserSession
+from sanic_auth_sessions.config import DEFAULTS
 
 from .conftest import (
     DATABASES,
@@ -190,6 +191,7 @@ def attacker_jwk(keys: Keys) -> dict[str, Any]:
 
 
 NOW = int(time.time())
+SKEW_S = DEFAULTS["CLOCK_SKEW_S"]  # AUTH_CLOCK_SKEW_S: leeway on iat, nbf and exp
 Forge = Callable[[Keys, dict[str, Any], str], str | None]
 """(keys, claims of the genuine token, the genuine token) -> a forged token, or None when
 the attack does not apply to the configured algorithm."""
@@ -224,13 +226,16 @@ ATTACKS: dict[str, Forge] = {
         else None
     ),
     "expired": lambda k, c, t: sign(k, changed(c, iat=NOW - 7200, exp=NOW - 3600)),
-    "expired_a_second_ago": lambda k, c, t: sign(k, changed(c, iat=NOW - 600, exp=NOW - 1)),
+    "expired_a_second_past_the_leeway": lambda k, c, t: sign(
+        k, changed(c, iat=NOW - 600, exp=NOW - SKEW_S - 1)
+    ),
     "not_yet_valid_nbf": lambda k, c, t: sign(k, changed(c, nbf=NOW + 3600)),
-    # PyJWT (leeway 0) refuses an ``iat`` in the future; a day ahead is no clock skew.
+    # An ``iat`` further ahead than the leeway is refused; a day ahead is no clock skew.
     "issued_in_the_future": lambda k, c, t: sign(
         k, changed(c, iat=NOW + 86400, exp=NOW + 2 * 86400)
     ),
     "exp_not_a_number": lambda k, c, t: sign(k, changed(c, exp="tomorrow")),
+    "iat_not_a_number": lambda k, c, t: sign(k, changed(c, iat="yesterday")),
     "exp_past_year_9999": lambda k, c, t: sign(k, changed(c, exp=10**12)),
     "wrong_issuer": lambda k, c, t: sign(k, changed(c, iss="https://evil.example.com")),
     "wrong_audience": lambda k, c, t: sign(k, changed(c, aud="another-service")),

@@ -133,7 +133,12 @@ def test_a_verified_access_token_is_remembered() -> None:
 
 
 def test_a_remembered_access_token_is_refused_once_expired() -> None:
-    codec = TokenCodec(SETTINGS)
+    # Without leeway (AUTH_CLOCK_SKEW_S=0); with it, see test_clock_skew.py.
+    codec = TokenCodec(
+        AuthSettings.from_defaults(
+            environment="test", secret_key=SETTINGS.secret_key, clock_skew_s=0
+        )
+    )
     exp = int(time.time()) + 2
     token = sign(claims(exp=exp))
     assert codec.decode(token, "access").expires_at.timestamp() == exp
