@@ -332,19 +332,25 @@ LOGINS = 30
 async def burst_then_sigterm(server: Server) -> tuple[list[int], list[int]]:
     """30 concurrent logins (bcrypt, 12 rounds), SIGTERM while they queue on the hashing
     threads, then load-balancer checks until the server stops answering."""
-    email = "drain@example.com"
-    credentials = {"email": email, "password": STRONG_PASSWORD}
+    # Five logins per account: the lockout lets that many checks through at once.
+    accounts = [
+        {"email": f"drain{index}@example.com", "password": STRONG_PASSWORD}
+        for index in range(LOGINS // 5)
+    ]
     async with httpx.AsyncClient(base_url=server.base_url, timeout=60) as client:
-        registered = await client.post("/api/v1/auth/register", json=credentials)
-        assert registered.status_code == 201, registered.text
+        for credentials in accounts:
+            registered = await client.post("/api/v1/auth/register", json=credentials)
+            assert registered.status_code == 201, registered.text
     clients = [
         httpx.AsyncClient(base_url=server.base_url, timeout=120, trust_env=False)
         for _ in range(LOGINS)
     ]
     try:
         logins = [
-            asyncio.create_task(client.post("/api/v1/auth/login", json=credentials))
-            for client in clients
+            asyncio.create_task(
+                client.post("/api/v1/auth/login", json=accounts[index % len(accounts)])
+            )
+            for index, client in enumerate(clients)
         ]
         await asyncio.sleep(0.5)  # every login sent, most waiting for a hashing thread
         assert not all(login.done() for login in logins), "the burst ended before SIGTERM"
