@@ -21,12 +21,20 @@ from .database import transaction
 from .manager import UserManager, normalize_email, utcnow
 from .models import Membership, Organization, PasswordResetToken, User, UserSession
 from .organizations import OrganizationService, OrganizationView
-from .pagination import Keyset, KeysetPageQuery, Page, PageQuery, paginate, paginate_keyset
+from .pagination import (
+    CursorSigner,
+    Keyset,
+    KeysetPageQuery,
+    Page,
+    PageQuery,
+    paginate,
+    paginate_keyset,
+)
 
 BulkAction = Literal["activate", "deactivate", "delete"]
 SortOrder = Literal["asc", "desc"]
 
-SESSION_ORDER = Keyset(("last_used_at", "id"), descending=True)
+SESSION_ORDER = Keyset("admin.sessions", ("last_used_at", "id"), descending=True)
 MAX_SEARCH_TERMS = 5
 
 
@@ -51,6 +59,11 @@ class AdminService:
         self.manager = manager
         self.organizations = organizations
 
+    @property
+    def cursor_signer(self) -> CursorSigner:
+        """Signs the cursors of the keyset lists (a key derived from ``AUTH_SECRET_KEY``)."""
+        return CursorSigner.from_secret(self.manager.settings.secret_key)
+
     # --- users --------------------------------------------------------------------------
 
     async def list_users(
@@ -70,8 +83,8 @@ class AdminService:
             query = query.filter(is_active=is_active)
         if is_superuser is not None:
             query = query.filter(is_superuser=is_superuser)
-        order = Keyset((sort_by, "id"), descending=sort_order == "desc")
-        return await paginate_keyset(query, params, keyset=order)
+        order = Keyset("admin.users", (sort_by, "id"), descending=sort_order == "desc")
+        return await paginate_keyset(query, params, keyset=order, signer=self.cursor_signer)
 
     async def create_user(self, admin: User, **fields: Any) -> User:
         """``UserManager.create_user`` (same fields and rules), recorded as an admin action."""
@@ -268,7 +281,9 @@ class AdminService:
         def with_user(q: QuerySet[UserSession]) -> QuerySet[UserSession]:
             return q.select_related("user")
 
-        return await paginate_keyset(query, params, keyset=SESSION_ORDER, select=with_user)
+        return await paginate_keyset(
+            query, params, keyset=SESSION_ORDER, signer=self.cursor_signer, select=with_user
+        )
 
     async def revoke_session(self, session_id: UUID, *, admin: User | None = None) -> None:
         """Revoke any user's session; its access token fails on the next request."""
