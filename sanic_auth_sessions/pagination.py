@@ -8,18 +8,34 @@ its offset plus its rows is the total, and no count query runs.
 
 Lists that grow without bound (``/admin/users``, ``/admin/sessions``) are keyset lists
 (:func:`paginate_keyset`): they also take ``cursor`` and answer ``next_cursor`` (``null`` on the
-last page) and ``total_is_estimate``. A cursor is opaque to clients: URL-safe base64 of JSON
-``{"o": ordering, "k": [sort values of the last row..., id], "p": next page number}``; it pages
-with ``WHERE (sort, id) < (last sort, last id)`` on an index, at any depth, instead of
-``OFFSET``. A cursor made for another ordering is 422. When both are sent, ``cursor`` wins
-over ``page``.
+last page) and ``total_is_estimate``. A :class:`Keyset` is one list's ordering: its name, sort
+fields ending with the id, and direction. A cursor pages with ``WHERE (sort, id) < (last
+sort, last id)`` on an index, at any depth, instead of ``OFFSET``; when both are sent,
+``cursor`` wins over ``page``.
 
-Totals of keyset lists are exact up to :data:`EXACT_TOTAL_LIMIT` matches: ``COUNT(*)`` over the
-query limited to that many rows plus one, so counting never reads more. Beyond it, on
-PostgreSQL, the total is the planner's row estimate for the same query (``EXPLAIN (FORMAT
-JSON)``, "Plan Rows"; for an unfiltered list that is the table's ``reltuples`` scaled to its
-current size) and ``total_is_estimate`` is true. SQLite has no such estimate and serves small
-deployments: there the total is always the exact ``COUNT(*)``.
+Cursors are opaque to clients and signed: ``<payload>.<signature>``, the payload URL-safe
+base64 of the JSON ``[next page, sort values of the last row..., id]``, the signature
+HMAC-SHA256 over the list's name, its ordering and the payload, with a key derived from
+``AUTH_SECRET_KEY`` by HKDF-SHA256 and its own label (:class:`CursorSigner`; never the token
+key). A cursor that was altered, is not ours (the unsigned ones of earlier versions
+included) or belongs to another list or ordering is 422 ``INVALID_CURSOR`` before anything
+is parsed. So is one whose values are out of range, even correctly signed (defence in depth):
+page outside 1..:data:`MAX_PAGE`; a timestamp without offset or not representable in UTC
+(once converted, every sort value is in Python's and so PostgreSQL's range); text longer
+than its column, with NUL or a lone surrogate; an invalid UUID. Filters are not part of the
+cursor. No cursor is issued past page :data:`MAX_PAGE`.
+
+Totals of keyset lists are exact up to :data:`EXACT_TOTAL_LIMIT` (1,000) matches: ``COUNT(*)``
+over the query limited to that many rows plus one, so counting never reads more. Beyond it,
+on PostgreSQL, the total is the larger of the planner's row estimate for the same query
+(``EXPLAIN (FORMAT JSON)``, "Plan Rows") and 1,001, and ``total_is_estimate`` is true: an
+estimate never claims fewer matches than were counted, and an empty result is an exact 0.
+SQLite has no such estimate and serves small deployments: there the total is always the
+exact ``COUNT(*)``.
+
+On PostgreSQL the page, the count and the estimate run in one read transaction with
+``plan_cache_mode = force_custom_plan`` (see :func:`_planned_with_values`): the package's
+prepared statements would otherwise switch to generic plans that ignore a search's term.
 """
 
 from __future__ import annotations
