@@ -30,6 +30,7 @@ from .pagination import (
     paginate,
     paginate_keyset,
 )
+from .search import with_short_words_indexed
 
 BulkAction = Literal["activate", "deactivate", "delete"]
 SortOrder = Literal["asc", "desc"]
@@ -38,14 +39,19 @@ SESSION_ORDER = Keyset("admin.sessions", ("last_used_at", "id"), descending=True
 MAX_SEARCH_TERMS = 5
 
 
+def search_words(search: str) -> list[str]:
+    return search.lower().split()[:MAX_SEARCH_TERMS]
+
+
 def user_search(search: str) -> Q:
     """Every word must appear (case-insensitively) in the email, first or last name.
 
     Emails are stored lower-cased, so the email part is a plain ``LIKE`` on the lower-cased
     term (which the trigram index on PostgreSQL serves); names keep their case and are
-    compared with ``icontains``.
+    compared with ``icontains`` (served by the names' trigram indexes). Words of 1 or 2
+    characters also get the condition of :mod:`.search` on PostgreSQL.
     """
-    terms = search.lower().split()[:MAX_SEARCH_TERMS]
+    terms = search_words(search)
     return Q(
         *(
             Q(email__contains=term) | Q(first_name__icontains=term) | Q(last_name__icontains=term)
@@ -78,7 +84,9 @@ class AdminService:
     ) -> Page[User]:
         query = User.all()
         if search:
-            query = query.filter(user_search(search))
+            query = with_short_words_indexed(
+                query.filter(user_search(search)), search_words(search)
+            )
         if is_active is not None:
             query = query.filter(is_active=is_active)
         if is_superuser is not None:

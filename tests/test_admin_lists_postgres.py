@@ -11,9 +11,10 @@ import pytest_asyncio
 from tortoise.transactions import in_transaction
 
 from sanic_auth_sessions import InMemoryMailer, User
-from sanic_auth_sessions.admin import user_search
+from sanic_auth_sessions.admin import search_words, user_search
 from sanic_auth_sessions.database import connection
 from sanic_auth_sessions.pagination import _planned_with_values
+from sanic_auth_sessions.search import with_short_words_indexed
 
 from .conftest import (
     POSTGRES_URL,
@@ -132,3 +133,48 @@ async def test_user_search_is_served_by_the_trigram_indexes(migrated: RunningApp
 
     expected = {f"person-{i:03d}@example.com" for i in range(200) if matches(i)}
     assert expected and {user.email for user in await query} == expected
+
+
+# Names where upper- and lower-casing do not round-trip: the index's condition must never
+# drop a user that the search's own conditions keep.
+TRICKY_NAMES = [
+    ("\u039f\u0394\u039f\u03a3", "\u03a3\u03af\u03c3\u03c5\u03c6\u03bf\u03c2"),  # final sigma
+    ("Ian", "I\u0131\u0130i"),  # dotless and dotted i
+    ("Stra\u00dfe", "STRASSE"),
+    ("Kelvin", "\u212a"),  # KELVIN SIGN
+    ("\u01c5emal", "\u01c6"),  # a title-case digraph
+    ("Zo\u00eb", "No\u00ebl"),
+]
+# Words beyond the characters of the names: the other member of each case pair, and pairs.
+EXTRA_WORDS = ["\u03c2", "\u03c3", "\u0131", "i\u0307", "\u00df", "ss", "k", "\u01c6", "77"]
+EXTRA_WORDS += ["1a", "zq", "12", "a1", "-0", "@e"]
+
+
+async def test_short_words_use_the_characters_index_and_lose_no_user(
+    migrated: RunningApp,
+) -> None:
+    await people(200)
+    await User.bulk_create(
+        [
+            User(email=f"tricky-{n}@example.com", hashed_password="x", first_name=a, last_name=b)
+            for n, (a, b) in enumerate(TRICKY_NAMES)
+        ]
+    )
+    await connection().execute_script("ANALYZE auth_users")
+    users = await User.all().only("email", "first_name", "last_name")
+    characters = {c.lower() for u in users for c in f"{u.email}{u.first_name}{u.last_name}"}
+    for word in [*sorted(characters), *EXTRA_WORDS]:
+        plain = User.filter(user_search(word))
+        indexed = with_short_words_indexed(plain, search_words(word))
+        assert {u.id for u in await indexed} == {u.id for u in await plain}, word
+
+    # The condition is answered by the index.
+    query = with_short_words_indexed(User.filter(user_search("zq")), ["zq"])
+    query._choose_db_if_not_chosen()
+    query._make_query()
+    sql, params = query.query.get_parameterized_sql()
+    async with in_transaction() as tx:
+        await tx.execute_script("SET LOCAL enable_seqscan = off")
+        rows = await tx.execute_query_dict(f"EXPLAIN {sql}", list(params))
+    plan = "\n".join(row["QUERY PLAN"] for row in rows)
+    assert "idx_auth_users_search_chars" in plan, plan
