@@ -284,3 +284,16 @@ def count_sessions(database_url: str) -> int:
             await conn.close()
 
     return asyncio.run(query())
+
+
+def count_users(database_url: str) -> int:
+    async def query() -> int:
+        import asyncpg
+
+        conn = await asyncpg.connect(database_url)
+        try:
+            return int(await conn.fetchval("SELECT count(*) FROM auth_users"))
+        finally:
+            await conn.close()
+
+    return asyncio.run(query())

@@ -23,13 +23,27 @@ from .emails import normalize_email
 from .manager import UserManager, utcnow
 from .models import Membership, Organization, PasswordResetToken, User, UserSession
 from .organizations import OrganizationService, OrganizationView
-from .pagination import Keyset, KeysetPageQuery, Page, PageQuery, paginate, paginate_keyset
+from .pagination import (
+    CursorSigner,
+    Keyset,
+    KeysetPageQuery,
+    Page,
+    PageQuery,
+    paginate,
+    paginate_keyset,
+)
+from .search import with_short_words_indexed
 
 BulkAction = Literal["activate", "deactivate", "delete"]
 SortOrder = Literal["asc", "desc"]
 
-SESSION_ORDER = Keyset(("last_used_at", "id"), descending=True)
+SESSION_ORDER = Keyset("admin.sessions", ("last_used_at", "id"), descending=True)
 MAX_SEARCH_TERMS = 5
+
+
+def search_words(search: str) -> list[str]:
+    """The words of a search, normalized as emails are (NFKC, lower-cased)."""
+    return normalize_email(search).split()[:MAX_SEARCH_TERMS]
 
 
 def user_search(search: str) -> Q:
@@ -37,9 +51,10 @@ def user_search(search: str) -> Q:
 
     Emails are stored lower-cased, so the email part is a plain ``LIKE`` on the lower-cased
     term (which the trigram index on PostgreSQL serves); names keep their case and are
-    compared with ``icontains``.
+    compared with ``icontains`` (served by the names' trigram indexes). Words of 1 or 2
+    characters also get the condition of :mod:`.search` on PostgreSQL.
     """
-    terms = normalize_email(search).split()[:MAX_SEARCH_TERMS]
+    terms = search_words(search)
     return Q(
         *(
             Q(email__contains=term) | Q(first_name__icontains=term) | Q(last_name__icontains=term)
@@ -59,6 +74,11 @@ class AdminService:
         self.manager = manager
         self.organizations = organizations
 
+    @property
+    def cursor_signer(self) -> CursorSigner:
+        """Signs the cursors of the keyset lists (a key derived from ``AUTH_SECRET_KEY``)."""
+        return CursorSigner.from_secret(self.manager.settings.secret_key)
+
     # --- users --------------------------------------------------------------------------
 
     async def list_users(
@@ -73,13 +93,15 @@ class AdminService:
     ) -> Page[User]:
         query = User.all()
         if search:
-            query = query.filter(user_search(search))
+            query = with_short_words_indexed(
+                query.filter(user_search(search)), search_words(search)
+            )
         if is_active is not None:
             query = query.filter(is_active=is_active)
         if is_superuser is not None:
             query = query.filter(is_superuser=is_superuser)
-        order = Keyset((sort_by, "id"), descending=sort_order == "desc")
-        return await paginate_keyset(query, params, keyset=order)
+        order = Keyset("admin.users", (sort_by, "id"), descending=sort_order == "desc")
+        return await paginate_keyset(query, params, keyset=order, signer=self.cursor_signer)
 
     async def create_user(self, admin: User, **fields: Any) -> User:
         """``UserManager.create_user`` (same fields and rules), recorded as an admin action."""
@@ -292,7 +314,9 @@ class AdminService:
         def with_user(q: QuerySet[UserSession]) -> QuerySet[UserSession]:
             return q.select_related("user")
 
-        return await paginate_keyset(query, params, keyset=SESSION_ORDER, select=with_user)
+        return await paginate_keyset(
+            query, params, keyset=SESSION_ORDER, signer=self.cursor_signer, select=with_user
+        )
 
     async def revoke_session(self, session_id: UUID, *, admin: User | None = None) -> None:
         """Revoke any user's session; its access token fails on the next request."""

@@ -23,6 +23,7 @@ from sanic_auth_sessions.migrate import (
     downgrade,
     generate,
     status,
+    version_number,
 )
 
 from .conftest import DATABASES, POSTGRES_URL, requires_postgres
@@ -34,6 +35,25 @@ TRIGRAM_INDEX = (
     "auth_users",
     "idx_auth_users_email_trgm",
     "CREATE INDEX idx_auth_users_email_trgm ON public.auth_users USING gin (email gin_trgm_ops)",
+)
+TRIGRAM_INDEXES = {TRIGRAM_INDEX} | {
+    (
+        "index",
+        "auth_users",
+        f"idx_auth_users_{name}_trgm",
+        f"CREATE INDEX idx_auth_users_{name}_trgm ON public.auth_users "
+        f"USING gin (upper(({name})::text) gin_trgm_ops)",
+    )
+    for name in ("first_name", "last_name")
+}
+# Also only in the PostgreSQL migrations, without pg_trgm: the characters of the users' text.
+CHARACTERS_INDEX = (
+    "index",
+    "auth_users",
+    "idx_auth_users_search_chars",
+    "CREATE INDEX idx_auth_users_search_chars ON public.auth_users USING gin "
+    "(string_to_array(upper((((((email)::text || ' '::text) || (first_name)::text) || "
+    "' '::text) || (last_name)::text)), NULL::text))",
 )
 
 
@@ -156,7 +176,9 @@ def test_apply_gives_exactly_the_models_schema(empty_database: str, tmp_path: Pa
         assert migrated == generated_schema(reference_url)
     else:
         with new_postgres_database() as reference_url:
-            assert migrated == generated_schema(reference_url) | {TRIGRAM_INDEX}
+            assert migrated == generated_schema(reference_url) | TRIGRAM_INDEXES | {
+                CHARACTERS_INDEX
+            }
 
 
 def test_downgrade_undoes_newest_first_and_reapplies(empty_database: str) -> None:
@@ -172,7 +194,7 @@ def test_downgrade_undoes_newest_first_and_reapplies(empty_database: str) -> Non
     # Everything after version 0, newest first; version 0 stays.
     assert asyncio.run(downgrade(empty_database, to_version=0)) == versions[:0:-1]
     assert any(row[1] == "auth_users" for row in schema_of(empty_database))
-    assert TRIGRAM_INDEX not in schema_of(empty_database)
+    assert not (TRIGRAM_INDEXES | {CHARACTERS_INDEX}) & schema_of(empty_database)
     assert asyncio.run(downgrade(empty_database, to_version=0)) == []
     assert asyncio.run(downgrade(empty_database, to_version=-1)) == versions[:1]
     assert not any(row[1] == "auth_users" for row in schema_of(empty_database))
@@ -194,7 +216,7 @@ def test_migrations_apply_without_the_right_to_create_extensions() -> None:
             role_url = f"{scheme}://{role}@{rest.split('@', 1)[1]}"
             assert asyncio.run(apply(role_url)) == all_versions(role_url)
             schema = schema_of(role_url)
-            assert TRIGRAM_INDEX not in schema
+            assert not TRIGRAM_INDEXES & schema and CHARACTERS_INDEX in schema
             assert any(row[:2] == ("column", "auth_sessions") for row in schema)
             run_sql(owner_url, f'DROP OWNED BY "{role}"')
     finally:
@@ -272,12 +294,19 @@ def stored_users(url: str) -> list[tuple[str, str]]:
     return asyncio.run(fetch())
 
 
+def before_normalization(url: str) -> list[str]:
+    """Migrate ``url`` to just before the email normalization; the versions from there."""
+    versions = all_versions(url)
+    first = next(v for v in versions if "security_stamp_and_emails" in v)
+    asyncio.run(apply(url))
+    asyncio.run(downgrade(url, to_version=version_number(first) - 1))
+    return versions[versions.index(first) :]
+
+
 def test_stored_emails_are_normalized_and_stamped(empty_database: str) -> None:
-    versions = all_versions(empty_database)
-    asyncio.run(apply(empty_database))
-    asyncio.run(downgrade(empty_database))  # back to before the normalization
+    pending = before_normalization(empty_database)
     insert_users(empty_database, [" Ada@Example.COM", "\uff42\uff4f\uff42@example.com", "c@d.io"])
-    assert asyncio.run(apply(empty_database)) == versions[-1:]
+    assert asyncio.run(apply(empty_database)) == pending
     users = stored_users(empty_database)
     assert [email for email, _ in users] == ["ada@example.com", "bob@example.com", "c@d.io"]
     stamps = [stamp for _, stamp in users]
@@ -287,13 +316,12 @@ def test_stored_emails_are_normalized_and_stamped(empty_database: str) -> None:
 def test_colliding_emails_stop_the_migration_and_are_named(
     empty_database: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    asyncio.run(apply(empty_database))
-    asyncio.run(downgrade(empty_database))
+    pending = before_normalization(empty_database)
     insert_users(empty_database, ["eve@example.com", "EVE@example.com ", "solo@example.com"])
     assert main(["migrate", "--database-url", empty_database, "apply"]) == 2
     error = capsys.readouterr().err
     assert "'EVE@example.com ' and 'eve@example.com'" in error
-    assert asyncio.run(status(empty_database)).pending == all_versions(empty_database)[-1:]
+    assert asyncio.run(status(empty_database)).pending == pending
     rows = sqlite_or_postgres_emails(empty_database)
     assert rows == ["EVE@example.com ", "eve@example.com", "solo@example.com"]  # untouched
 
