@@ -16,7 +16,9 @@ an exception it was raised from or while handling, is one of:
   between clients by a pooler in transaction mode with named statements): a 500;
 - asyncpg's client-side protocol state errors (``InternalClientError``, "cannot switch to
   state …"), left by a connection lost in the middle of an exchange;
-- an asyncpg ``InterfaceError`` raised by its pool (closing or closed);
+- asyncpg's own ``InterfaceError`` (not its subclasses such as ``DataError``): the state of
+  the client's connection forbids the call, as when the connection is closed, was taken back
+  by the pool once lost (a transaction's later statements), or the pool is closing;
 - SQLite: the file cannot be opened, or a disk I/O error (by ``sqlite_errorcode``,
   Python 3.11+).
 
@@ -46,7 +48,6 @@ SQLITE_UNAVAILABLE = (
     getattr(sqlite3, "SQLITE_CANTOPEN", 14),
     getattr(sqlite3, "SQLITE_IOERR", 10),
 )
-ASYNCPG_POOL_MODULE = "asyncpg.pool"
 
 
 def causes(exc: BaseException) -> Iterator[BaseException]:
@@ -59,17 +60,6 @@ def causes(exc: BaseException) -> Iterator[BaseException]:
         current = current.__cause__ or current.__context__
 
 
-def raised_in(exc: BaseException) -> str | None:
-    """The module whose code raised ``exc`` (its innermost traceback frame)."""
-    tb = exc.__traceback__
-    if tb is None:
-        return None
-    while tb.tb_next is not None:
-        tb = tb.tb_next
-    module: str | None = tb.tb_frame.f_globals.get("__name__")
-    return module
-
-
 def is_outage(exc: BaseException) -> bool:
     """Whether ``exc`` itself (not its causes) means the database is unavailable."""
     if isinstance(exc, pg.ProtocolViolationError):
@@ -78,8 +68,8 @@ def is_outage(exc: BaseException) -> bool:
         return True
     if isinstance(exc, OSError):
         return not isinstance(exc, FileNotFoundError)
-    if type(exc) is pg.InterfaceError:
-        return raised_in(exc) == ASYNCPG_POOL_MODULE
+    if type(exc) is pg.InterfaceError:  # not its subclasses (bad arguments, configuration)
+        return True
     if isinstance(exc, sqlite3.Error):
         code = getattr(exc, "sqlite_errorcode", None)
         return code is not None and code & 0xFF in SQLITE_UNAVAILABLE
