@@ -4,9 +4,10 @@ advisory locks, and the hand-written authentication query.
 Poolers: behind PgBouncer in transaction mode (``AUTH_DATABASE_POOLER=pgbouncer-transaction``)
 consecutive transactions of one client connection may run on different server connections, so
 nothing may rely on state kept in a server session. asyncpg's statement cache (named prepared
-statements) is then turned off, which makes every query, the ORM's and the authentication
-query alike, a single unnamed Parse/Bind/Execute/Sync exchange; and locks are only ever taken
-for one transaction (``pg_advisory_xact_lock``), never for a session.
+statements) is then turned off: every query, the ORM's and the authentication query alike,
+runs as an unnamed statement that asyncpg parses again in the same exchange as its Bind and
+Execute, so a pooler cannot separate them. Locks are only ever taken for one transaction
+(``pg_advisory_xact_lock``), never for a session.
 """
 
 from __future__ import annotations
