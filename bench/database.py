@@ -9,6 +9,7 @@ import os
 import pwd
 import random
 import shutil
+import socket
 import subprocess
 import time
 import uuid
@@ -140,6 +141,43 @@ def postgres_server(workdir: Path) -> Iterator[str]:
     else:
         with throwaway_cluster(workdir) as url:
             yield url
+
+
+@contextlib.contextmanager
+def pgbouncer(server_url: str, workdir: Path) -> Iterator[str]:
+    """A throwaway PgBouncer in transaction mode in front of ``server_url`` (any database
+    name), on 127.0.0.1; stopped at the end. Yields its server URL (no database name)."""
+    binary = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
+    if not Path(binary).exists():
+        raise RuntimeError("pgbouncer not found: `sudo apt-get install -y pgbouncer`")
+    target = urlsplit(server_url)
+    root = workdir / "pgbouncer"
+    root.mkdir()
+    port = free_port()
+    (root / "users.txt").write_text(f'"{target.username or PG_USER}" ""\n')
+    ini = root / "pgbouncer.ini"
+    ini.write_text(
+        f"[databases]\n* = host={target.hostname} port={target.port}\n[pgbouncer]\n"
+        f"listen_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\n"
+        f"auth_type = trust\nauth_file = {root / 'users.txt'}\npool_mode = transaction\n"
+        "max_client_conn = 1000\ndefault_pool_size = 20\n"
+        f"logfile = {root / 'log'}\npidfile = {root / 'pid'}\n"
+    )
+    if os.geteuid() == 0:  # PgBouncer refuses to run as root
+        user = pwd.getpwnam(PG_USER)
+        workdir.chmod(0o755)
+        for path in (root, *root.iterdir()):
+            os.chown(path, user.pw_uid, user.pw_gid)
+    subprocess.run(_as_postgres([binary, "-d", str(ini)]), check=True, timeout=30)
+    try:
+        for _ in range(100):
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port)):
+                break
+            time.sleep(0.05)
+        yield f"postgres://{target.username or PG_USER}@127.0.0.1:{port}"
+    finally:
+        with contextlib.suppress(OSError, ValueError):
+            os.kill(int((root / "pid").read_text()), 15)
 
 
 # --- seeding for the admin sessions phase ---------------------------------------------------

@@ -61,6 +61,7 @@ class Suite:
     app: Server | None = None
     ceiling: Server | None = None
     env: dict[str, str] = field(default_factory=dict)  # of both servers
+    pooler: str = "none"  # "pgbouncer": PostgreSQL through PgBouncer in transaction mode
 
     @property
     def hashing_threads(self) -> int:
@@ -400,6 +401,8 @@ def run_suite(suite: Suite) -> None:
         "FIRST_SUPERUSER_PASSWORD": SUPERUSER_PASSWORD,
         "RATE_LIMIT_ENABLED": "false",
     }
+    if suite.pooler == "pgbouncer":  # read by the extension through Sanic's SANIC_ prefix
+        env["SANIC_AUTH_DATABASE_POOLER"] = "pgbouncer-transaction"
     suite.env = env
     suite.app = example_app(env, suite.workdir, suite.workers)
     suite.ceiling = ceiling_app(env, suite.workdir, suite.workers)
@@ -440,16 +443,30 @@ def run_suite(suite: Suite) -> None:
 
 
 @contextlib.contextmanager
-def databases(kind: str, workdir: Path, info: dict[str, str]) -> Iterator[Callable[[str], str]]:
-    """Yields ``new_database(name) -> url`` for ``kind``; everything is removed at the end."""
+def databases(
+    kind: str, workdir: Path, info: dict[str, str], pooler: str = "none"
+) -> Iterator[Callable[[str], str]]:
+    """Yields ``new_database(name) -> url`` for ``kind``; everything is removed at the end.
+
+    With ``pooler="pgbouncer"`` the PostgreSQL URLs go through a throwaway PgBouncer in
+    transaction mode, without named prepared statements (``statement_cache_size=0``, which
+    the ceiling app's Tortoise reads from the URL too)."""
     if kind == "sqlite":
         yield lambda name: f"sqlite://{workdir / (name + '.sqlite3')}"
         return
     with database.postgres_server(workdir) as server_url, contextlib.ExitStack() as stack:
         info["PostgreSQL"] = database.postgres_version(server_url)
+        pooled_url = (
+            stack.enter_context(database.pgbouncer(server_url, workdir))
+            if pooler == "pgbouncer"
+            else None
+        )
 
         def new_database(name: str) -> str:
-            return stack.enter_context(database.postgres_database(server_url, name))
+            url = stack.enter_context(database.postgres_database(server_url, name))
+            if pooled_url is None:
+                return url
+            return f"{pooled_url}/{name}?statement_cache_size=0"
 
         yield new_database
 
@@ -475,6 +492,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--phases",
         default=",".join(PHASES),
         help=f"comma-separated phases to run (default all: {','.join(PHASES)})",
+    )
+    parser.add_argument(
+        "--pooler",
+        choices=("none", "pgbouncer"),
+        default="none",
+        help="pgbouncer: PostgreSQL through a throwaway PgBouncer in transaction mode "
+        "(AUTH_DATABASE_POOLER=pgbouncer-transaction; no admin phase)",
     )
     parser.add_argument("--output", type=Path, help="also write the markdown report here")
     parser.add_argument("--keep", action="store_true", help="keep the work dir (server logs)")
@@ -509,17 +533,22 @@ def main(argv: list[str] | None = None) -> int:
     suites: list[Suite] = []
     try:
         for kind in kinds:
-            with databases(kind, workdir, info) as new_database:
+            pooler = args.pooler if kind == "postgres" else "none"
+            with databases(kind, workdir, info, pooler) as new_database:
                 for index, count in enumerate(workers):
+                    via = " via PgBouncer" if pooler == "pgbouncer" else ""
                     suite = Suite(
-                        label=f"{kind}, {count} worker{'s' if count > 1 else ''}",
+                        label=f"{kind}{via}, {count} worker{'s' if count > 1 else ''}",
                         kind=kind,
                         database_url=new_database(f"bench_{kind}_w{count}"),
                         workers=count,
                         profile=profile,
                         workdir=workdir,
                         # the admin phase (PostgreSQL) runs in the first worker count only
-                        phases=phases if kind == "postgres" and index == 0 else phases - {"admin"},
+                        phases=phases
+                        if kind == "postgres" and index == 0 and pooler == "none"
+                        else phases - {"admin"},
+                        pooler=pooler,
                     )
                     suites.append(suite)
                     run_suite(suite)

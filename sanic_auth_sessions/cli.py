@@ -9,6 +9,9 @@ import os
 import sys
 from collections.abc import Sequence
 
+from asyncpg import exceptions as pg
+from tortoise.exceptions import BaseORMException
+
 from .cleanup import delete_stale_rows
 from .config import DEFAULTS, AuthSettings
 from .database import close_database, init_database
@@ -19,28 +22,46 @@ from .manager import UserManager
 from .migrate import MigrationError, all_versions, apply, downgrade, generate, status
 from .passwords import PasswordHasher
 
+# Reported as "Error: …" with exit status 2 rather than a traceback.
+COMMAND_ERRORS = (
+    MigrationError,
+    OSError,
+    BaseORMException,
+    pg.PostgresError,
+    pg.InterfaceError,
+    pg.InternalClientError,
+)
 
-def database_url(given: str | None) -> str:
-    url = given or os.environ.get("AUTH_DATABASE_URL") or os.environ.get("DATABASE_URL")
+
+def database_url(given: str | None, *, schema_work: bool = False) -> str:
+    """``given``, else the environment's URL; for schema work the direct migrations URL first."""
+    names = ["AUTH_DATABASE_URL", "DATABASE_URL"]
+    if schema_work:
+        names.insert(0, "AUTH_MIGRATIONS_DATABASE_URL")
+    url = given or next((os.environ[name] for name in names if os.environ.get(name)), None)
     if not url:
         raise SystemExit("No database: pass --database-url or set AUTH_DATABASE_URL.")
     return url
 
 
-async def cleanup_sessions(url: str, audit_window_s: int) -> str:
-    await init_database(url, generate_schemas=False)
+async def cleanup_sessions(url: str, audit_window_s: int, batch_size: int) -> str:
+    # No named prepared statements: right through a transaction-mode pooler too.
+    await init_database(url, generate_schemas=False, named_statements=False)
     try:
-        result = await delete_stale_rows(audit_window_s)
+        result = await delete_stale_rows(audit_window_s, batch_size=batch_size)
     finally:
         await close_database()
-    return (
+    done = (
         f"Deleted {result.sessions_deleted} sessions and "
         f"{result.reset_tokens_deleted} password reset tokens."
     )
+    if result.skipped:
+        done += " Stopped: another worker or host is cleaning up."
+    return done
 
 
 async def run_migrate(args: argparse.Namespace) -> int:
-    url = database_url(args.database_url)
+    url = database_url(args.database_url, schema_work=True)
     if args.action in ("generate", "auto"):
         created = await generate(url, args.message)
         print(f"Created {created}." if created else "No model changes: nothing generated.")
@@ -90,6 +111,13 @@ async def create_superuser(url: str, email: str, password: str | None) -> str:
     return f"{done} the superuser {normalize_email(email)}."
 
 
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m sanic_auth_sessions")
     verbs = parser.add_subparsers(dest="verb", required=True)
@@ -106,6 +134,12 @@ def build_parser() -> argparse.ArgumentParser:
         ),
         help="keep revoked/expired sessions this many seconds (default: 30 days)",
     )
+    cleanup.add_argument(
+        "--batch-size",
+        type=positive_int,
+        default=int(os.environ.get("AUTH_CLEANUP_BATCH_SIZE", DEFAULTS["CLEANUP_BATCH_SIZE"])),
+        help="rows deleted per transaction (default: $AUTH_CLEANUP_BATCH_SIZE or 5000)",
+    )
     superuser = verbs.add_parser(
         "create-superuser",
         help="create a superuser, or promote and reactivate an existing account",
@@ -118,7 +152,10 @@ def build_parser() -> argparse.ArgumentParser:
         "its password: press Enter)",
     )
     migrate = verbs.add_parser("migrate", help="migrations of the extension's tables (aerich)")
-    migrate.add_argument("--database-url", help="default: $AUTH_DATABASE_URL or $DATABASE_URL")
+    migrate.add_argument(
+        "--database-url",
+        help="default: $AUTH_MIGRATIONS_DATABASE_URL, $AUTH_DATABASE_URL or $DATABASE_URL",
+    )
     actions = migrate.add_subparsers(dest="action", required=True)
     for action, text in (
         ("generate", "write a migration for model changes"),
@@ -152,14 +189,15 @@ def run_create_superuser(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.verb == "cleanup-sessions":
-        print(asyncio.run(cleanup_sessions(database_url(args.database_url), args.audit_window_s)))
-        return 0
     if args.verb == "create-superuser":
         return run_create_superuser(args)
     try:
+        if args.verb == "cleanup-sessions":
+            url = database_url(args.database_url)
+            print(asyncio.run(cleanup_sessions(url, args.audit_window_s, args.batch_size)))
+            return 0
         return asyncio.run(run_migrate(args))
-    except (MigrationError, OSError) as exc:
+    except COMMAND_ERRORS as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 2
 

@@ -8,10 +8,11 @@ from typing import Any
 
 from sanic import HTTPResponse, Request, Sanic, json
 from sanic.exceptions import PayloadTooLarge, SanicException
-from tortoise.exceptions import DBConnectionError, IntegrityError, OperationalError
+from tortoise.exceptions import IntegrityError
 
 from . import errors
 from .config import AuthSettings
+from .database_errors import is_database_unavailable
 
 logger = logging.getLogger("sanic_auth_sessions")
 
@@ -67,27 +68,6 @@ def error_response(error: errors.AuthSessionsError, status: int | None = None) -
     if isinstance(error, errors.RateLimited):
         response.headers["Retry-After"] = str(error.retry_after_s)
     return response
-
-
-def is_database_unavailable(exc: BaseException) -> bool:
-    """True when ``exc`` (or what caused it) means the database did not answer."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, DBConnectionError | ConnectionError | TimeoutError):
-            return True
-        if isinstance(current, OSError) and not isinstance(current, FileNotFoundError):
-            return True
-        name = type(current).__name__
-        if name in ("ConnectionDoesNotExistError", "CannotConnectNowError", "InterfaceError"):
-            return True
-        if isinstance(current, OperationalError) and not isinstance(current, IntegrityError):
-            text = str(current).lower()
-            if "connect" in text or "closed" in text or "unable to open" in text:
-                return True
-        current = current.__cause__ or current.__context__
-    return False
 
 
 # Sanic's stand-in for a request whose head could not be read (too large, malformed).

@@ -16,7 +16,14 @@ from .audit import install_request_context
 from .cleanup import run_periodically
 from .config import AuthSettings
 from .cors import configure_cors
-from .database import close_database, connection, init_database, ping, session_with_user_sql
+from .database import (
+    check_pooler,
+    close_database,
+    connection,
+    init_database,
+    ping,
+    session_with_user_sql,
+)
 from .error_handler import install_error_handler
 from .lockout import install_lockout
 from .mailer import ConsoleMailer, Mailer
@@ -39,14 +46,19 @@ logger = logging.getLogger("sanic_auth_sessions")
 
 
 async def prepare_schema(settings: AuthSettings) -> None:
-    """Apply the shipped migrations and/or create missing tables, as configured."""
-    assert settings.database_url is not None
+    """Apply the shipped migrations and/or create missing tables, as configured.
+
+    Through ``AUTH_MIGRATIONS_DATABASE_URL`` when set (a direct URL, not the pooler's). Safe
+    when several hosts start at once: migrations are applied under an advisory lock.
+    """
+    url = settings.migrations_database_url or settings.database_url
+    assert url is not None
     if settings.migrate_on_start:
-        applied = await apply_migrations(settings.database_url)
+        applied = await apply_migrations(url)
         if applied:
             logger.info("Applied migrations: %s", ", ".join(applied))
     if settings.generate_schemas:
-        await init_database(settings.database_url, generate_schemas=True)
+        await init_database(url, generate_schemas=True, named_statements=False)
         await close_database()
 
 
@@ -120,8 +132,13 @@ class AuthSessions(Extension):  # type: ignore[no-untyped-call]
                 # the schema work happens here.
                 if schema_work and getattr(app.shared_ctx, "auth_schema_ready", None) is None:
                     await prepare_schema(settings)
-                await init_database(settings.database_url, generate_schemas=False)
+                await init_database(
+                    settings.database_url,
+                    generate_schemas=False,
+                    named_statements=settings.database_pooler == "none",
+                )
             session_with_user_sql(type(connection()))  # the backend is one we support
+            check_pooler(settings.database_pooler)  # and set up for the pooler, if any
             try:
                 # Connect now: a lazy first connect cancelled by a client that hung up
                 # can leave a connection unusable for the worker's lifetime (SQLite).
@@ -144,7 +161,11 @@ class AuthSessions(Extension):  # type: ignore[no-untyped-call]
         async def start_cleanup(app: Sanic[Any, Any]) -> None:
             if settings.cleanup_interval_s > 0:
                 app.ctx.auth_cleanup_task = asyncio.create_task(
-                    run_periodically(settings.cleanup_interval_s, settings.session_audit_window_s)
+                    run_periodically(
+                        settings.cleanup_interval_s,
+                        settings.session_audit_window_s,
+                        settings.cleanup_batch_size,
+                    )
                 )
 
         @app.before_server_stop

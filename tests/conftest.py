@@ -1,5 +1,8 @@
 """Shared fixtures: a real Sanic server per test on SQLite and, when
-``TEST_DATABASE_URL`` is set, on PostgreSQL too; an httpx client talking HTTP to it."""
+``TEST_DATABASE_URL`` is set, on PostgreSQL too; an httpx client talking HTTP to it.
+
+When ``TEST_PGBOUNCER_URL`` is set (a database through PgBouncer in transaction mode), the
+modules in ``BEHIND_PGBOUNCER`` also run against it, with ``AUTH_DATABASE_POOLER`` set."""
 
 from __future__ import annotations
 
@@ -29,6 +32,28 @@ OTHER_STRONG_PASSWORD = "Tr0ub4dor&3-zebra-quilt"
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL") or None  # tox sets it empty for SQLite
 
 DATABASES = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
+PGBOUNCER_URL = os.environ.get("TEST_PGBOUNCER_URL") or None
+BEHIND_PGBOUNCER = {
+    "tests.test_routes_auth",
+    "tests.test_routes_sessions",
+    "tests.test_cleanup",
+    "tests.test_pooler",
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The ``pgbouncer`` database only for the modules in ``BEHIND_PGBOUNCER``."""
+    elsewhere = [
+        item
+        for item in items
+        if getattr(item, "callspec", None) is not None
+        and item.callspec.params.get("database_url") == "pgbouncer"
+        and item.module is not None
+        and item.module.__name__ not in BEHIND_PGBOUNCER
+    ]
+    if elsewhere:
+        config.hook.pytest_deselected(items=elsewhere)
+        items[:] = [item for item in items if item not in elsewhere]
 
 
 def requires_postgres(why: str) -> pytest.MarkDecorator:
@@ -94,17 +119,22 @@ def _fresh_postgres_schema() -> None:
     asyncio.run(drop_everything())
 
 
-@pytest.fixture(params=DATABASES)
+@pytest.fixture(params=DATABASES + (["pgbouncer"] if PGBOUNCER_URL else []))
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "postgres":
         assert POSTGRES_URL is not None
         return POSTGRES_URL
+    if request.param == "pgbouncer":
+        assert PGBOUNCER_URL is not None
+        return PGBOUNCER_URL
     return f"sqlite://{tmp_path / 'test.sqlite3'}"
 
 
 async def empty_postgres(url: str) -> None:
     """Start a test from empty tables: the PostgreSQL database is shared by all tests."""
-    connection = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
+    connection = await asyncpg.connect(
+        url.replace("postgres://", "postgresql://", 1), statement_cache_size=0
+    )
     try:
         rows = await connection.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
         if rows:
@@ -195,6 +225,9 @@ def build_app(
             "AUTH_RATE_LIMIT_ENABLED": False,
             "AUTH_LOCKOUT_ENABLED": False,
             "AUTH_CLEANUP_INTERVAL_S": 0,
+            "AUTH_DATABASE_POOLER": "pgbouncer-transaction"
+            if database_url is not None and database_url == PGBOUNCER_URL
+            else "none",
             **{f"AUTH_{key.upper()}": value for key, value in config.items()},
         }
     )
@@ -247,7 +280,7 @@ async def make_app(database_url: str) -> AsyncIterator[Callable[..., Any]]:
     started: list[tuple[RunningApp, Any]] = []
     # Tortoise caches compiled SQL per connection name; tests switch SQLite/PostgreSQL.
     EXECUTOR_CACHE.clear()
-    if database_url == POSTGRES_URL:
+    if database_url in (POSTGRES_URL, PGBOUNCER_URL):
         await empty_postgres(database_url)
 
     async def factory(**kwargs: Any) -> RunningApp:

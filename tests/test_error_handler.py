@@ -1,34 +1,10 @@
 from __future__ import annotations
 
-import sqlite3
-
 from sanic.exceptions import MethodNotAllowed, PayloadTooLarge, ServiceUnavailable
-from tortoise.exceptions import DBConnectionError, IntegrityError, OperationalError
+from tortoise.exceptions import DBConnectionError, IntegrityError
 
 from sanic_auth_sessions import errors
-from sanic_auth_sessions.error_handler import is_database_unavailable, to_domain_error
-
-
-def caused_by(cause: BaseException) -> Exception:
-    try:
-        try:
-            raise cause
-        except BaseException as inner:
-            raise OperationalError("query failed") from inner
-    except OperationalError as outer:
-        return outer
-
-
-def test_database_outages_are_recognised() -> None:
-    assert is_database_unavailable(DBConnectionError("down"))
-    assert is_database_unavailable(ConnectionRefusedError())
-    assert is_database_unavailable(TimeoutError())
-    assert is_database_unavailable(caused_by(ConnectionResetError()))
-    assert is_database_unavailable(OperationalError("unable to open database file"))
-    assert not is_database_unavailable(OperationalError("syntax error"))
-    assert not is_database_unavailable(IntegrityError("duplicate key"))
-    assert not is_database_unavailable(ValueError("x"))
-    assert not is_database_unavailable(sqlite3.IntegrityError("x"))
+from sanic_auth_sessions.error_handler import to_domain_error
 
 
 def test_mapping_to_statuses() -> None:

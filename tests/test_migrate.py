@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 from uuid import uuid4
 
 import asyncpg
@@ -14,9 +17,11 @@ import pytest
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from sanic_auth_sessions.cli import main
-from sanic_auth_sessions.database import close_database, init_database
+from sanic_auth_sessions.database import close_database, held_lock, init_database, lock_key
 from sanic_auth_sessions.migrate import (
+    LOCK_NAME,
     MigrationError,
+    aerich_config,
     all_versions,
     apply,
     dialect_of,
@@ -26,7 +31,10 @@ from sanic_auth_sessions.migrate import (
     version_number,
 )
 
-from .conftest import DATABASES, POSTGRES_URL, requires_postgres
+from .conftest import DATABASES, PGBOUNCER_URL, POSTGRES_URL, requires_postgres
+from .serving import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
 
 AERICH_TABLE = "aerich"
 # Only in the PostgreSQL migrations: the models cannot describe a GIN trigram index.
@@ -57,13 +65,22 @@ CHARACTERS_INDEX = (
 )
 
 
+def dsn(url: str) -> str:
+    """asyncpg's DSN for ``url``; without named statements, so right through PgBouncer too."""
+    return url.replace("postgres://", "postgresql://", 1)
+
+
+async def connect(url: str) -> asyncpg.Connection:
+    return await asyncpg.connect(dsn(url), statement_cache_size=0)
+
+
 def admin_url(url: str) -> str:
     return url.replace("postgres://", "postgresql://", 1).rsplit("/", 1)[0] + "/postgres"
 
 
 def run_sql(url: str, *statements: str) -> None:
     async def run() -> None:
-        connection = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
+        connection = await connect(url)
         try:
             for sql in statements:
                 await connection.execute(sql)
@@ -85,15 +102,22 @@ def new_postgres_database() -> Iterator[str]:
         run_sql(admin_url(POSTGRES_URL), f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture(params=DATABASES)
+def through_pgbouncer(url: str) -> str:
+    """``url``'s database through PgBouncer in transaction mode (``TEST_PGBOUNCER_URL``)."""
+    assert PGBOUNCER_URL is not None
+    return PGBOUNCER_URL.rsplit("/", 1)[0] + "/" + url.rsplit("/", 1)[1]
+
+
+@pytest.fixture(params=DATABASES + (["pgbouncer"] if PGBOUNCER_URL else []))
 def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A URL to a brand-new, empty database (its own PostgreSQL database per test)."""
+    """A URL to a brand-new, empty database (its own PostgreSQL database per test), also
+    through PgBouncer in transaction mode when ``TEST_PGBOUNCER_URL`` is set."""
     EXECUTOR_CACHE.clear()
     if request.param == "sqlite":
         yield f"sqlite://{tmp_path / 'migrate.sqlite3'}"
         return
     with new_postgres_database() as url:
-        yield url
+        yield through_pgbouncer(url) if request.param == "pgbouncer" else url
 
 
 def schema_of(url: str) -> set[tuple[str, ...]]:
@@ -125,7 +149,7 @@ def schema_of(url: str) -> set[tuple[str, ...]]:
             connection.close()
 
     async def postgres() -> set[tuple[str, ...]]:
-        connection = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
+        connection = await connect(url)
         try:
             columns = await connection.fetch(
                 "SELECT table_name, column_name, data_type, is_nullable, "
@@ -346,3 +370,175 @@ def sqlite_or_postgres_emails(url: str) -> list[str]:
             await connection.close()
 
     return asyncio.run(fetch())
+
+
+def direct(url: str) -> str:
+    """``url``'s database on the PostgreSQL server itself, not through PgBouncer."""
+    assert POSTGRES_URL is not None
+    return POSTGRES_URL.rsplit("/", 1)[0] + "/" + url.rsplit("/", 1)[1]
+
+
+async def waiting_for_locks(url: str) -> int:
+    """How many sessions wait for an advisory lock in ``url``'s database."""
+    connection = await connect(direct(url))
+    try:
+        waiting: int = await connection.fetchval(
+            "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database "
+            "WHERE l.locktype = 'advisory' AND NOT l.granted AND d.datname = $1",
+            url.rsplit("/", 1)[1],
+        )
+        return waiting
+    finally:
+        await connection.close()
+
+
+async def until(condition: Any, timeout_s: float = 60) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while not await condition():
+        assert asyncio.get_running_loop().time() < deadline, "timed out"
+        await asyncio.sleep(0.05)
+
+
+async def recorded(url: str) -> dict[str, int]:
+    connection = await connect(direct(url))
+    try:
+        rows = await connection.fetch(
+            "SELECT version, count(*) AS n FROM aerich WHERE app = 'auth' GROUP BY version"
+        )
+        return {row["version"]: row["n"] for row in rows}
+    finally:
+        await connection.close()
+
+
+def test_concurrent_applies_record_each_migration_once(empty_database: str) -> None:
+    """Three hosts run ``migrate apply`` at once on an empty database: one applies, the
+    others wait for the lock, then find nothing to do. The test holds the lock until all
+    three processes wait for it, so they truly run at the same time."""
+    if empty_database.startswith("sqlite"):
+        pytest.skip("the lock is PostgreSQL's (SQLite has one writer at a time anyway)")
+
+    async def run() -> list[tuple[int, str, str]]:
+        holder = await connect(direct(empty_database))
+        await holder.execute("SELECT pg_advisory_lock($1)", lock_key(LOCK_NAME))
+        processes = [
+            await asyncio.create_subprocess_exec(
+                sys.executable,
+                *("-m", "sanic_auth_sessions", "migrate", "--database-url", empty_database),
+                "apply",
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                env={**os.environ, "PYTHONPATH": str(ROOT)},
+            )
+            for _ in range(3)
+        ]
+        try:
+            await until(lambda: _all_waiting(empty_database, 3))
+        finally:
+            await holder.execute("SELECT pg_advisory_unlock($1)", lock_key(LOCK_NAME))
+            await holder.close()
+        results = []
+        for process in processes:
+            out, err = await process.communicate()
+            results.append((process.returncode or 0, out.decode(), err.decode()))
+        return results
+
+    results = asyncio.run(run())
+    assert [code for code, _, _ in results] == [0, 0, 0], results
+    outputs = sorted(out.strip() for _, out, _ in results)
+    versions = all_versions(empty_database)
+    assert outputs == sorted(
+        [f"Applied {', '.join(versions)}.", "Already up to date.", "Already up to date."]
+    )
+    assert asyncio.run(recorded(empty_database)) == dict.fromkeys(versions, 1)
+
+
+async def _all_waiting(url: str, count: int) -> bool:
+    return await waiting_for_locks(url) >= count
+
+
+def test_apply_waiting_for_the_lock_can_be_cancelled(empty_database: str) -> None:
+    if empty_database.startswith("sqlite"):
+        pytest.skip("the lock is PostgreSQL's")
+
+    async def run() -> None:
+        holder = await connect(direct(empty_database))
+        await holder.execute("SELECT pg_advisory_lock($1)", lock_key(LOCK_NAME))
+        try:
+            waiting = asyncio.create_task(apply(empty_database))
+            await until(lambda: _all_waiting(empty_database, 1))
+            waiting.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await waiting
+            # It stopped waiting on the server too.
+            await until(lambda: _no_one_waiting(empty_database))
+        finally:
+            await holder.close()
+        EXECUTOR_CACHE.clear()
+        assert not (await status(empty_database)).applied
+        assert await apply(empty_database) == all_versions(empty_database)
+
+    asyncio.run(run())
+
+
+async def _no_one_waiting(url: str) -> bool:
+    return await waiting_for_locks(url) == 0
+
+
+@requires_postgres("roles are PostgreSQL's")
+def test_an_unreadable_aerich_table_is_an_error_not_a_fresh_database(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Only a missing table means "nothing applied": any other error is reported (exit 2),
+    never answered with "No migration applied" or a second run of every migration."""
+    role = f"mig_reader_{uuid4().hex[:8]}"
+    run_sql(admin_url(POSTGRES_URL or ""), f'CREATE ROLE "{role}" LOGIN')
+    try:
+        with new_postgres_database() as owner_url:
+            versions = all_versions(owner_url)
+            assert asyncio.run(apply(owner_url)) == versions
+            scheme, rest = owner_url.split("://", 1)
+            role_url = f"{scheme}://{role}@{rest.split('@', 1)[1]}"  # may not read aerich
+            for action in ("current", "check", "list", "apply"):
+                EXECUTOR_CACHE.clear()
+                assert main(["migrate", "--database-url", role_url, action]) == 2, action
+                captured = capsys.readouterr()
+                assert "permission denied" in captured.err, (action, captured)
+                assert "No migration applied" not in captured.out
+            assert asyncio.run(recorded(owner_url)) == dict.fromkeys(versions, 1)
+            run_sql(owner_url, f'DROP OWNED BY "{role}"')
+    finally:
+        run_sql(admin_url(POSTGRES_URL or ""), f'DROP ROLE IF EXISTS "{role}"')
+
+
+@requires_postgres("the lock is PostgreSQL's")
+async def test_a_lock_on_an_unreachable_database_raises() -> None:
+    EXECUTOR_CACHE.clear()
+    await init_database(f"postgres://postgres@127.0.0.1:{free_port()}/x", generate_schemas=False)
+    try:
+        with pytest.raises(OSError):
+            async with held_lock(LOCK_NAME):
+                pass  # pragma: no cover
+    finally:
+        await close_database()
+
+
+def test_the_migrations_url_is_used_for_schema_work(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``AUTH_MIGRATIONS_DATABASE_URL`` before ``AUTH_DATABASE_URL`` for migrate commands."""
+    direct_url = f"sqlite://{tmp_path / 'direct.sqlite3'}"
+    monkeypatch.setenv("AUTH_DATABASE_URL", f"sqlite://{tmp_path / 'missing' / 'x.sqlite3'}")
+    monkeypatch.setenv("AUTH_MIGRATIONS_DATABASE_URL", direct_url)
+    assert main(["migrate", "apply"]) == 0
+    assert "Applied" in capsys.readouterr().out
+    assert asyncio.run(status(direct_url)).up_to_date
+
+
+def test_migration_commands_run_without_named_statements() -> None:
+    """Right through a pooler in transaction mode; and with a second connection for the
+    lock's transaction, whatever pool size the URL asks for."""
+    url = "postgres://app@db.example/auth?maxsize=1&statement_cache_size=100"
+    credentials = aerich_config(url)["connections"]["default"]["credentials"]
+    assert (credentials["statement_cache_size"], credentials["maxsize"]) == (0, 2)
+    sqlite_url = "sqlite:///tmp/x.sqlite3"
+    assert aerich_config(sqlite_url)["connections"]["default"] == sqlite_url
