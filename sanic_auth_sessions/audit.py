@@ -1,30 +1,20 @@
 """Security events and the request they belong to.
 
-A request middleware records the request id (``X-Request-ID``, or a new one) and the client IP
-in a context variable, so the services can attach them to events without knowing HTTP.
-Events are logged on ``sanic_auth_sessions.audit`` and passed to ``UserManager.on_audit_event``.
-Tokens, passwords and hashes never go into an event.
+A request middleware (``http/middleware/request_context.py``) records the request id
+(``X-Request-ID``, or a new one) and the client IP in a context variable, so the services can
+attach them to events without knowing HTTP. Events are logged on ``sanic_auth_sessions.audit``
+and passed to ``UserManager.on_audit_event``. Tokens, passwords and hashes never go into an event.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
-from uuid import UUID, uuid4
-
-from sanic import Request, Sanic
-from sanic.response import BaseHTTPResponse
-
-from .config import AuthSettings
-from .devices import client_ip
-
-REQUEST_ID_HEADER = "X-Request-ID"
-VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+from uuid import UUID
 
 audit_logger = logging.getLogger("sanic_auth_sessions.audit")
 
@@ -90,21 +80,3 @@ class RequestIdFilter(logging.Filter):
             context = current_request.get()
             record.request_id = context.request_id if context else None
         return True
-
-
-def install_request_context(app: Sanic[Any, Any], settings: AuthSettings) -> None:
-    async def remember_request(request: Request) -> None:
-        given = request.headers.get(REQUEST_ID_HEADER, "")
-        request_id = given if VALID_REQUEST_ID.match(given) else uuid4().hex
-        request.ctx.request_id = request_id
-        ip_address = client_ip(request, settings.trusted_proxies)
-        current_request.set(RequestContext(request_id, ip_address))
-
-    async def echo_request_id(request: Request, response: BaseHTTPResponse) -> None:
-        request_id = getattr(request.ctx, "request_id", None)
-        if request_id and REQUEST_ID_HEADER not in response.headers:
-            response.headers[REQUEST_ID_HEADER] = request_id
-
-    # Highest priority: every other middleware and the handler see the request id.
-    app.register_middleware(remember_request, "request", priority=1000)
-    app.register_middleware(echo_request_id, "response", priority=1000)

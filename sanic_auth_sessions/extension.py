@@ -12,7 +12,6 @@ from sanic import Sanic
 from sanic_ext import Extend
 from sanic_ext.extensions.base import Extension
 
-from .audit import install_request_context
 from .cleanup import run_periodically
 from .config import AuthSettings
 from .cors import configure_cors
@@ -32,6 +31,7 @@ from .migrate import apply as apply_migrations
 from .openapi import install_openapi
 from .passwords import PasswordHasher
 from .ratelimit import install_rate_limiting
+from .request_context import install_request_context
 from .request_limits import apply_request_limits
 from .routes.admin import create_admin_blueprint
 from .routes.auth import create_auth_blueprint

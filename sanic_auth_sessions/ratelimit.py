@@ -42,8 +42,8 @@ from sanic import Request, Sanic
 from sanic.response import BaseHTTPResponse
 
 from . import errors
+from .client import client_ip
 from .config import AuthSettings, ConfigurationError
-from .devices import client_ip
 from .storage_guard import StorageGuard, StorageSkipped
 
 logger = logging.getLogger("sanic_auth_sessions")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from sanic import Blueprint, HTTPResponse, Request, json
 
-from ..devices import device_info
+from ..client import device_info
 from ..guards import current_auth, manager_of, require_auth
 from ..manager import LoginResult
 from ..openapi import LoginOut, LogoutAllOut, RouteDocs, TokenPairOut, UserOut
