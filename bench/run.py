@@ -24,7 +24,7 @@ from bench import database, report
 from bench.hashing import bcrypt_rate
 from bench.servers import Server, ceiling_app, example_app, http_json
 from bench.wrk import INSTALL_HINT, WrkResult, finish_wrk, run_wrk, start_wrk, wrk_path
-from sanic_auth_sessions.config import DEFAULTS
+from sanic_auth_sessions.core.config import DEFAULTS
 
 API = "/api/v1"
 SUPERUSER_EMAIL = "bench-admin@bench.example"

@@ -1,17 +1,29 @@
 """Accounts, JWT sessions with rotation, organizations and an admin API for Sanic apps."""
 
-from ._version import __version__
-from .audit import AuditEvent
-from .config import AuthSettings, ConfigurationError
-from .devices import DeviceInfo
-from .errors import AuthSessionsError
-from .extension import AuthSessions
-from .guards import current_auth, require_auth, require_org_role, require_superuser
-from .logs import logging_config
-from .mailer import ConsoleMailer, InMemoryMailer, Mailer
-from .manager import AuthContext, UserManager
-from .models import Membership, Organization, OrganizationRole, User, UserSession
-from .ratelimit import rate_limit
+from sanic_auth_sessions._version import __version__
+from sanic_auth_sessions.core import errors
+from sanic_auth_sessions.core.audit import AuditEvent
+from sanic_auth_sessions.core.config import AuthSettings, ConfigurationError
+from sanic_auth_sessions.core.devices import DeviceInfo
+from sanic_auth_sessions.core.errors import AuthSessionsError
+from sanic_auth_sessions.core.logs import logging_config
+from sanic_auth_sessions.core.models import (
+    Membership,
+    Organization,
+    OrganizationRole,
+    User,
+    UserSession,
+)
+from sanic_auth_sessions.extension import AuthSessions
+from sanic_auth_sessions.http.guards import (
+    current_auth,
+    require_auth,
+    require_org_role,
+    require_superuser,
+)
+from sanic_auth_sessions.services.mailer import ConsoleMailer, InMemoryMailer, Mailer
+from sanic_auth_sessions.services.manager import AuthContext, UserManager
+from sanic_auth_sessions.throttle.ratelimit import rate_limit
 
 __all__ = [
     "AuditEvent",
@@ -32,6 +44,7 @@ __all__ = [
     "UserSession",
     "__version__",
     "current_auth",
+    "errors",
     "logging_config",
     "rate_limit",
     "require_auth",

@@ -1,5 +1,5 @@
 import sys
 
-from .cli import main
+from sanic_auth_sessions.cli import main
 
 sys.exit(main())

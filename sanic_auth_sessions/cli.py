@@ -12,15 +12,22 @@ from collections.abc import Sequence
 from asyncpg import exceptions as pg
 from tortoise.exceptions import BaseORMException
 
-from .cleanup import delete_stale_rows
-from .config import DEFAULTS, AuthSettings
-from .database import close_database, init_database
-from .emails import normalize_email
-from .errors import AuthSessionsError
-from .mailer import ConsoleMailer
-from .manager import UserManager
-from .migrate import MigrationError, all_versions, apply, downgrade, generate, status
-from .passwords import PasswordHasher
+from sanic_auth_sessions.core.config import DEFAULTS, AuthSettings
+from sanic_auth_sessions.core.emails import normalize_email
+from sanic_auth_sessions.core.errors import AuthSessionsError
+from sanic_auth_sessions.core.passwords import PasswordHasher
+from sanic_auth_sessions.db.cleanup import delete_stale_rows
+from sanic_auth_sessions.db.connection import close_database, init_database
+from sanic_auth_sessions.db.migrate import (
+    MigrationError,
+    all_versions,
+    apply,
+    downgrade,
+    generate,
+    status,
+)
+from sanic_auth_sessions.services.mailer import ConsoleMailer
+from sanic_auth_sessions.services.manager import UserManager
 
 # Reported as "Error: …" with exit status 2 rather than a traceback.
 COMMAND_ERRORS = (

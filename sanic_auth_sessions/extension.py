@@ -12,10 +12,10 @@ from sanic import Sanic
 from sanic_ext import Extend
 from sanic_ext.extensions.base import Extension
 
-from .cleanup import run_periodically
-from .config import AuthSettings
-from .cors import configure_cors
-from .database import (
+from sanic_auth_sessions.core.config import AuthSettings
+from sanic_auth_sessions.core.passwords import PasswordHasher
+from sanic_auth_sessions.db.cleanup import run_periodically
+from sanic_auth_sessions.db.connection import (
     check_pooler,
     close_database,
     connection,
@@ -23,24 +23,24 @@ from .database import (
     ping,
     session_with_user_sql,
 )
-from .error_handler import install_error_handler
-from .lockout import install_lockout
-from .mailer import ConsoleMailer, Mailer
-from .manager import UserManager
-from .migrate import apply as apply_migrations
-from .openapi import install_openapi
-from .passwords import PasswordHasher
-from .ratelimit import install_rate_limiting
-from .request_context import install_request_context
-from .request_limits import apply_request_limits
-from .routes.admin import create_admin_blueprint
-from .routes.auth import create_auth_blueprint
-from .routes.health import create_health_blueprint
-from .routes.organizations import create_organizations_blueprint
-from .routes.sessions import create_sessions_blueprint
-from .routes.users import create_users_blueprint
-from .security_headers import install_security_headers
-from .server_health import install_server_health
+from sanic_auth_sessions.db.migrate import apply as apply_migrations
+from sanic_auth_sessions.http.error_handler import install_error_handler
+from sanic_auth_sessions.http.middleware.cors import configure_cors
+from sanic_auth_sessions.http.middleware.request_context import install_request_context
+from sanic_auth_sessions.http.middleware.request_limits import apply_request_limits
+from sanic_auth_sessions.http.middleware.security_headers import install_security_headers
+from sanic_auth_sessions.http.openapi import install_openapi
+from sanic_auth_sessions.http.routes.admin import create_admin_blueprint
+from sanic_auth_sessions.http.routes.auth import create_auth_blueprint
+from sanic_auth_sessions.http.routes.health import create_health_blueprint
+from sanic_auth_sessions.http.routes.organizations import create_organizations_blueprint
+from sanic_auth_sessions.http.routes.sessions import create_sessions_blueprint
+from sanic_auth_sessions.http.routes.users import create_users_blueprint
+from sanic_auth_sessions.http.server_health import install_server_health
+from sanic_auth_sessions.services.mailer import ConsoleMailer, Mailer
+from sanic_auth_sessions.services.manager import UserManager
+from sanic_auth_sessions.throttle.lockout import install_lockout
+from sanic_auth_sessions.throttle.ratelimit import install_rate_limiting
 
 logger = logging.getLogger("sanic_auth_sessions")
 

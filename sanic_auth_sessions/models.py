@@ -1,164 +1,23 @@
-"""Tortoise models of the extension.
+"""The models module a host lists under its Tortoise ``auth`` label: ``sanic_auth_sessions.models``.
 
-Register this module under the app label ``auth`` (the extension does so when it owns the
-Tortoise set-up); a host app refers to the user as ``"auth.User"``.
+The models live in :mod:`sanic_auth_sessions.core.models`; this is the stable name Tortoise and
+aerich load them by.
 """
 
-from __future__ import annotations
+from sanic_auth_sessions.core.models import (
+    Membership,
+    Organization,
+    OrganizationRole,
+    PasswordResetToken,
+    User,
+    UserSession,
+)
 
-import enum
-import secrets
-from uuid import uuid4
-
-from tortoise import fields
-from tortoise.indexes import Index
-from tortoise.models import Model
-
-APP_LABEL = "auth"
-EMAIL_MAX_CHARS = 254
-NAME_MAX_CHARS = 100
-SECURITY_STAMP_CHARS = 32
-
-
-def new_security_stamp() -> str:
-    return secrets.token_hex(SECURITY_STAMP_CHARS // 2)
-
-
-class User(Model):
-    id = fields.UUIDField(primary_key=True, default=uuid4)
-    # Stored lower-cased: uniqueness is case-insensitive on every database.
-    email = fields.CharField(max_length=EMAIL_MAX_CHARS, unique=True)
-    hashed_password = fields.CharField(max_length=128)
-    first_name = fields.CharField(max_length=NAME_MAX_CHARS, default="")
-    last_name = fields.CharField(max_length=NAME_MAX_CHARS, default="")
-    is_active = fields.BooleanField(default=True)
-    is_superuser = fields.BooleanField(default=False)
-    # Changes whenever the email or the password changes or the account is deactivated;
-    # single-use tokens carry the stamp of their day and die when it changes.
-    # (The database default only fills rows that existed before the column.)
-    security_stamp = fields.CharField(
-        max_length=SECURITY_STAMP_CHARS, default=new_security_stamp, db_default=""
-    )
-    created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
-    updated_at = fields.DatetimeField(auto_now=True)
-
-    sessions: fields.ReverseRelation[UserSession]
-    memberships: fields.ReverseRelation[Membership]
-
-    class Meta:
-        table = "auth_users"
-        app = APP_LABEL
-
-    @property
-    def full_name(self) -> str:
-        return " ".join(part for part in (self.first_name, self.last_name) if part)
-
-    def __str__(self) -> str:
-        return self.email
-
-
-class UserSession(Model):
-    """One signed-in device. The refresh token's ``jti`` is the rotation compare-and-swap key."""
-
-    id = fields.UUIDField(primary_key=True, default=uuid4)
-    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
-        f"{APP_LABEL}.User", related_name="sessions", on_delete=fields.CASCADE
-    )
-    refresh_token_jti = fields.CharField(max_length=64, unique=True)
-    device_name = fields.CharField(max_length=255, default="Unknown device")
-    device_id = fields.CharField(max_length=255, null=True)
-    ip_address = fields.CharField(max_length=45, null=True)
-    user_agent = fields.CharField(max_length=500, null=True)
-    location_city = fields.CharField(max_length=100, null=True)
-    location_country = fields.CharField(max_length=100, null=True)
-    last_used_at = fields.DatetimeField()
-    expires_at = fields.DatetimeField()
-    is_active = fields.BooleanField(default=True)
-    created_at = fields.DatetimeField(auto_now_add=True)
-    updated_at = fields.DatetimeField(auto_now=True)
-
-    user_id: str
-
-    class Meta:
-        table = "auth_sessions"
-        app = APP_LABEL
-        indexes = (
-            # A user's sessions, most recently used first (GET /sessions/me, logout-all).
-            Index(fields=("user_id", "is_active", "last_used_at")),
-            # The admin list, most recently used first, filtered by state; the id makes the
-            # keyset (last_used_at, id) of its cursor an index range.
-            Index(fields=("is_active", "last_used_at", "id")),
-            Index(fields=("last_used_at", "id")),
-            # Cleanup of expired sessions.
-            Index(fields=("expires_at",)),
-        )
-
-
-class PasswordResetToken(Model):
-    """A single-use reset token; only its SHA-256 is stored. Valid only while its user's
-    ``security_stamp`` is the one it was made with."""
-
-    id = fields.UUIDField(primary_key=True, default=uuid4)
-    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
-        f"{APP_LABEL}.User", related_name="password_reset_tokens", on_delete=fields.CASCADE
-    )
-    token_hash = fields.CharField(max_length=64, unique=True)
-    security_stamp = fields.CharField(max_length=SECURITY_STAMP_CHARS, db_default="")
-    expires_at = fields.DatetimeField(db_index=True)
-    used_at = fields.DatetimeField(null=True)
-    created_at = fields.DatetimeField(auto_now_add=True)
-
-    user_id: str
-
-    class Meta:
-        table = "auth_password_reset_tokens"
-        app = APP_LABEL
-
-
-class OrganizationRole(str, enum.Enum):
-    OWNER = "owner"
-    ADMIN = "admin"
-    MEMBER = "member"
-
-
-class Organization(Model):
-    id = fields.UUIDField(primary_key=True, default=uuid4)
-    name = fields.CharField(max_length=NAME_MAX_CHARS)
-    slug = fields.CharField(max_length=NAME_MAX_CHARS, unique=True)
-    description = fields.TextField(null=True)
-    is_active = fields.BooleanField(default=True)
-    created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
-    updated_at = fields.DatetimeField(auto_now=True)
-
-    memberships: fields.ReverseRelation[Membership]
-
-    class Meta:
-        table = "auth_organizations"
-        app = APP_LABEL
-
-
-class Membership(Model):
-    id = fields.UUIDField(primary_key=True, default=uuid4)
-    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
-        f"{APP_LABEL}.User", related_name="memberships", on_delete=fields.CASCADE
-    )
-    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
-        f"{APP_LABEL}.Organization", related_name="memberships", on_delete=fields.CASCADE
-    )
-    role = fields.CharEnumField(OrganizationRole, max_length=16, default=OrganizationRole.MEMBER)
-    joined_at = fields.DatetimeField(auto_now_add=True)
-
-    user_id: str
-    organization_id: str
-
-    class Meta:
-        table = "auth_memberships"
-        app = APP_LABEL
-        unique_together = (("user", "organization"),)
-        indexes = (
-            # Owners of an organization (the last-owner rule).
-            Index(fields=("organization_id", "role")),
-            # Members of an organization, first joined first (member lists).
-            Index(fields=("organization_id", "joined_at")),
-            # The unique (user, organization) pair serves "organizations of a user".
-        )
+__all__ = [
+    "Membership",
+    "Organization",
+    "OrganizationRole",
+    "PasswordResetToken",
+    "User",
+    "UserSession",
+]

@@ -22,7 +22,7 @@ from sanic_auth_sessions import (
     UserSession,
     require_org_role,
 )
-from sanic_auth_sessions.models import PasswordResetToken
+from sanic_auth_sessions.core.models import PasswordResetToken
 
 from .conftest import (
     STRONG_PASSWORD,

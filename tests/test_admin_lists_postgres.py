@@ -11,10 +11,10 @@ import pytest_asyncio
 from tortoise.transactions import in_transaction
 
 from sanic_auth_sessions import InMemoryMailer, User
-from sanic_auth_sessions.admin import search_words, user_search
-from sanic_auth_sessions.database import connection
-from sanic_auth_sessions.pagination import _planned_with_values
-from sanic_auth_sessions.search import with_short_words_indexed
+from sanic_auth_sessions.db.connection import connection
+from sanic_auth_sessions.db.pagination import _planned_with_values
+from sanic_auth_sessions.db.search import with_short_words_indexed
+from sanic_auth_sessions.services.admin import search_words, user_search
 
 from .conftest import (
     POSTGRES_URL,

@@ -36,8 +36,8 @@ from sanic_auth_sessions import (
     require_auth,
     require_org_role,
 )
-from sanic_auth_sessions.manager import hash_reset_token, utcnow
-from sanic_auth_sessions.models import PasswordResetToken
+from sanic_auth_sessions.core.models import PasswordResetToken
+from sanic_auth_sessions.services.manager import hash_reset_token, utcnow
 
 from .conftest import (
     DATABASES,

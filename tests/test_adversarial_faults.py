@@ -22,7 +22,7 @@ import pytest
 import pytest_asyncio
 
 from sanic_auth_sessions import User, UserManager, UserSession
-from sanic_auth_sessions.devices import DeviceInfo
+from sanic_auth_sessions.core.devices import DeviceInfo
 
 from .conftest import (
     OTHER_STRONG_PASSWORD,

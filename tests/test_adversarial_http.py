@@ -16,7 +16,7 @@ from uuid import uuid4
 import pytest
 
 from sanic_auth_sessions import InMemoryMailer
-from sanic_auth_sessions.models import User, UserSession
+from sanic_auth_sessions.core.models import User, UserSession
 
 from .conftest import OTHER_STRONG_PASSWORD, STRONG_PASSWORD, RunningApp, bearer
 from .helpers import assert_error, session_id

@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from sanic_auth_sessions import User, UserSession
-from sanic_auth_sessions.config import DEFAULTS
+from sanic_auth_sessions.core.config import DEFAULTS
 
 from .conftest import (
     DATABASES,

@@ -17,8 +17,8 @@ import pytest
 import pytest_asyncio
 
 from sanic_auth_sessions import Membership, Organization, OrganizationRole, User, UserSession
-from sanic_auth_sessions.manager import utcnow
-from sanic_auth_sessions.models import PasswordResetToken
+from sanic_auth_sessions.core.models import PasswordResetToken
+from sanic_auth_sessions.services.manager import utcnow
 
 from .conftest import DATABASES, STRONG_PASSWORD, RunningApp, bearer
 from .helpers import ROOT_EMAIL, assert_error, fill

@@ -14,16 +14,16 @@ import asyncpg
 import pytest
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
-from sanic_auth_sessions.cleanup import (
+from sanic_auth_sessions.cli import main
+from sanic_auth_sessions.core.models import PasswordResetToken, User, UserSession
+from sanic_auth_sessions.db.cleanup import (
     LOCK_NAME,
     CleanupResult,
     delete_stale_rows,
     next_delay,
     run_periodically,
 )
-from sanic_auth_sessions.cli import main
-from sanic_auth_sessions.database import close_database, connection, init_database, lock_key
-from sanic_auth_sessions.models import PasswordResetToken, User, UserSession
+from sanic_auth_sessions.db.connection import close_database, connection, init_database, lock_key
 
 from .conftest import POSTGRES_URL, RunningApp, requires_postgres
 from .redis_server import captured_errors

@@ -14,9 +14,9 @@ from uuid import UUID, uuid4
 import jwt
 import pytest
 
-from sanic_auth_sessions.config import AuthSettings
-from sanic_auth_sessions.errors import InvalidToken
-from sanic_auth_sessions.tokens import TokenCodec, TokenType, new_jti
+from sanic_auth_sessions.core.config import AuthSettings
+from sanic_auth_sessions.core.errors import InvalidToken
+from sanic_auth_sessions.core.tokens import TokenCodec, TokenType, new_jti
 
 from .conftest import RunningApp, bearer
 

@@ -11,8 +11,12 @@ from sanic import HTTPResponse, Request, Sanic, json
 from sanic_ext import Extend
 from sanic_ext.extensions.base import Extension
 
-from sanic_auth_sessions.config import AuthSettings, ConfigurationError
-from sanic_auth_sessions.cors import ALLOWED_HEADERS, EXPOSED_HEADERS, configure_cors
+from sanic_auth_sessions.core.config import AuthSettings, ConfigurationError
+from sanic_auth_sessions.http.middleware.cors import (
+    ALLOWED_HEADERS,
+    EXPOSED_HEADERS,
+    configure_cors,
+)
 
 from .serving import serve
 

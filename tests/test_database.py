@@ -6,8 +6,8 @@ import pytest
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.backends.sqlite.client import SqliteClient
 
-from sanic_auth_sessions.config import ConfigurationError
-from sanic_auth_sessions.database import session_with_user_sql
+from sanic_auth_sessions.core.config import ConfigurationError
+from sanic_auth_sessions.db.connection import session_with_user_sql
 
 
 def test_placeholders_follow_the_backend() -> None:

@@ -24,8 +24,8 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.exceptions import DBConnectionError
 from tortoise.transactions import in_transaction
 
-from sanic_auth_sessions.database import close_database, connection, init_database
-from sanic_auth_sessions.database_errors import is_database_unavailable
+from sanic_auth_sessions.db.connection import close_database, connection, init_database
+from sanic_auth_sessions.db.errors import is_database_unavailable
 
 from .conftest import (
     POSTGRES_URL,

@@ -24,7 +24,7 @@ import pytest_asyncio
 from asyncpg import exceptions as pg
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
-from sanic_auth_sessions.database_errors import is_database_unavailable
+from sanic_auth_sessions.db.errors import is_database_unavailable
 
 from .conftest import (
     STRONG_PASSWORD,

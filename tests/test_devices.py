@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from sanic_auth_sessions.client import client_ip, device_info
-from sanic_auth_sessions.devices import device_name
+from sanic_auth_sessions.core.devices import device_name
+from sanic_auth_sessions.http.client import client_ip, device_info
 
 PROXIES = (ipaddress.ip_network("10.0.0.0/8"),)
 

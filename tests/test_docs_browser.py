@@ -30,9 +30,9 @@ from sanic import Blueprint, HTTPResponse, Request, Sanic, json
 from sanic_ext import Extend
 from sanic_ext.config import Config as ExtConfig
 
-from sanic_auth_sessions.config import AuthSettings
-from sanic_auth_sessions.error_handler import install_error_handler
-from sanic_auth_sessions.security_headers import install_security_headers
+from sanic_auth_sessions.core.config import AuthSettings
+from sanic_auth_sessions.http.error_handler import install_error_handler
+from sanic_auth_sessions.http.middleware.security_headers import install_security_headers
 
 from .serving import serve_url
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 from sanic.exceptions import MethodNotAllowed, PayloadTooLarge, ServiceUnavailable
 from tortoise.exceptions import DBConnectionError, IntegrityError
 
-from sanic_auth_sessions import errors
-from sanic_auth_sessions.error_handler import to_domain_error
+from sanic_auth_sessions.core import errors
+from sanic_auth_sessions.http.error_handler import to_domain_error
 
 
 def test_mapping_to_statuses() -> None:

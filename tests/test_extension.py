@@ -17,8 +17,8 @@ from sanic_auth_sessions import (
     require_auth,
     require_superuser,
 )
-from sanic_auth_sessions.database import tortoise_config
-from sanic_auth_sessions.models import PasswordResetToken
+from sanic_auth_sessions.core.models import PasswordResetToken
+from sanic_auth_sessions.db.connection import tortoise_config
 
 from .conftest import STRONG_PASSWORD, RunningApp, bearer
 from .helpers import assert_error

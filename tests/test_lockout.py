@@ -10,11 +10,11 @@ import pytest
 from sanic import Request, Sanic, json
 from sanic.response import HTTPResponse
 
-from sanic_auth_sessions import errors
-from sanic_auth_sessions.config import AuthSettings
-from sanic_auth_sessions.error_handler import install_error_handler
-from sanic_auth_sessions.lockout import LoginLockout, install_lockout
-from sanic_auth_sessions.ratelimit import install_rate_limiting
+from sanic_auth_sessions.core import errors
+from sanic_auth_sessions.core.config import AuthSettings
+from sanic_auth_sessions.http.error_handler import install_error_handler
+from sanic_auth_sessions.throttle.lockout import LoginLockout, install_lockout
+from sanic_auth_sessions.throttle.ratelimit import install_rate_limiting
 
 from .redis_server import captured_errors, closed_port_url
 from .serving import serve

@@ -17,8 +17,8 @@ import pytest
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from sanic_auth_sessions.cli import main
-from sanic_auth_sessions.database import close_database, held_lock, init_database, lock_key
-from sanic_auth_sessions.migrate import (
+from sanic_auth_sessions.db.connection import close_database, held_lock, init_database, lock_key
+from sanic_auth_sessions.db.migrate import (
     LOCK_NAME,
     MigrationError,
     aerich_config,

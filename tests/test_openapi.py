@@ -15,9 +15,9 @@ from sanic import Sanic, json
 from sanic_ext.extensions.openapi.builders import SpecificationBuilder
 
 from sanic_auth_sessions import __version__
-from sanic_auth_sessions.openapi import BEARER_SCHEME, OAUTH2_SCHEME
-from sanic_auth_sessions.pagination import PageQuery
-from sanic_auth_sessions.schemas import (
+from sanic_auth_sessions.db.pagination import PageQuery
+from sanic_auth_sessions.http.openapi import BEARER_SCHEME, OAUTH2_SCHEME
+from sanic_auth_sessions.http.schemas import (
     AddMemberBody,
     AdminCreateOrganizationBody,
     AdminCreateUserBody,

@@ -21,15 +21,17 @@ from hypothesis import strategies as st
 from tortoise.expressions import Q
 from tortoise.models import Model
 
-from sanic_auth_sessions import User, UserSession, errors, pagination
-from sanic_auth_sessions.pagination import (
+from sanic_auth_sessions import User, UserSession
+from sanic_auth_sessions.core import errors
+from sanic_auth_sessions.db import pagination
+from sanic_auth_sessions.db.pagination import (
     CursorSigner,
     Keyset,
     KeysetPageQuery,
     Page,
     decode_cursor,
 )
-from sanic_auth_sessions.schemas import validate
+from sanic_auth_sessions.http.schemas import validate
 
 from .conftest import DATABASES, RunningApp, bearer
 from .helpers import ROOT_EMAIL, assert_error

@@ -5,8 +5,8 @@ import time
 
 import pytest
 
-from sanic_auth_sessions.errors import WeakPassword
-from sanic_auth_sessions.passwords import PasswordHasher, check_password_policy, personal_words
+from sanic_auth_sessions.core.errors import WeakPassword
+from sanic_auth_sessions.core.passwords import PasswordHasher, check_password_policy, personal_words
 
 
 @pytest.fixture

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from sanic_auth_sessions import errors, policy
-from sanic_auth_sessions.models import OrganizationRole
+from sanic_auth_sessions.core import errors, policy
+from sanic_auth_sessions.core.models import OrganizationRole
 
 OWNER, ADMIN, MEMBER = OrganizationRole.OWNER, OrganizationRole.ADMIN, OrganizationRole.MEMBER
 ALLOW, DENY = "allow", "deny"

@@ -22,14 +22,14 @@ from tortoise.backends.asyncpg.client import AsyncpgDBClient
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.contrib.sanic import register_tortoise
 
-from sanic_auth_sessions.config import ConfigurationError
-from sanic_auth_sessions.database import (
+from sanic_auth_sessions.core.config import ConfigurationError
+from sanic_auth_sessions.db.connection import (
     connection,
     connection_config,
     session_with_user_sql,
     tortoise_config,
 )
-from sanic_auth_sessions.migrate import all_versions
+from sanic_auth_sessions.db.migrate import all_versions
 
 from .conftest import (
     POSTGRES_URL,

@@ -12,11 +12,11 @@ from sanic import Request, Sanic, json
 from sanic.response import HTTPResponse
 from sanic.views import HTTPMethodView
 
-from sanic_auth_sessions.config import AuthSettings
-from sanic_auth_sessions.error_handler import install_error_handler
-from sanic_auth_sessions.errors import RateLimited
-from sanic_auth_sessions.ratelimit import RateLimiter, install_rate_limiting, rate_limit
-from sanic_auth_sessions.routes.auth import login_email, oauth_username
+from sanic_auth_sessions.core.config import AuthSettings
+from sanic_auth_sessions.core.errors import RateLimited
+from sanic_auth_sessions.http.error_handler import install_error_handler
+from sanic_auth_sessions.http.routes.auth import login_email, oauth_username
+from sanic_auth_sessions.throttle.ratelimit import RateLimiter, install_rate_limiting, rate_limit
 
 from .redis_server import captured_errors, closed_port_url
 from .serving import serve

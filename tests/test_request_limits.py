@@ -8,10 +8,10 @@ from uuid import uuid4
 
 from sanic import HTTPResponse, Request, Sanic, json
 
-from sanic_auth_sessions.config import AuthSettings
-from sanic_auth_sessions.error_handler import install_error_handler
-from sanic_auth_sessions.request_limits import apply_request_limits
-from sanic_auth_sessions.security_headers import install_security_headers
+from sanic_auth_sessions.core.config import AuthSettings
+from sanic_auth_sessions.http.error_handler import install_error_handler
+from sanic_auth_sessions.http.middleware.request_limits import apply_request_limits
+from sanic_auth_sessions.http.middleware.security_headers import install_security_headers
 
 from .helpers import assert_error
 from .serving import serve

@@ -11,7 +11,7 @@ import pytest
 import pytest_asyncio
 
 from sanic_auth_sessions import Membership, Organization, OrganizationRole, User, UserSession
-from sanic_auth_sessions.manager import utcnow
+from sanic_auth_sessions.services.manager import utcnow
 
 from .conftest import DATABASES, OTHER_STRONG_PASSWORD, STRONG_PASSWORD, RunningApp, bearer
 from .helpers import ROOT_EMAIL, SESSION_FIELDS, USER_FIELDS, assert_error, session_id

@@ -7,7 +7,7 @@ from typing import Any
 import jwt
 import pytest
 
-from sanic_auth_sessions.models import PasswordResetToken, User, UserSession
+from sanic_auth_sessions.core.models import PasswordResetToken, User, UserSession
 
 from .conftest import OTHER_STRONG_PASSWORD, STRONG_PASSWORD, RunningApp, bearer
 from .helpers import USER_FIELDS, assert_error

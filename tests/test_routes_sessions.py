@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from uuid import uuid4
 
-from sanic_auth_sessions.models import UserSession
+from sanic_auth_sessions.core.models import UserSession
 
 from .conftest import RunningApp, bearer
 from .helpers import SESSION_FIELDS, assert_error, session_id

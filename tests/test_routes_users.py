@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sanic_auth_sessions.models import User, UserSession
+from sanic_auth_sessions.core.models import User, UserSession
 
 from .conftest import OTHER_STRONG_PASSWORD, STRONG_PASSWORD, RunningApp, bearer
 from .helpers import USER_FIELDS, assert_error

@@ -12,9 +12,9 @@ import httpx
 from sanic import HTTPResponse, Request, Sanic, json, text
 from sanic_ext import Extend
 
-from sanic_auth_sessions.config import AuthSettings
-from sanic_auth_sessions.error_handler import install_error_handler
-from sanic_auth_sessions.security_headers import (
+from sanic_auth_sessions.core.config import AuthSettings
+from sanic_auth_sessions.http.error_handler import install_error_handler
+from sanic_auth_sessions.http.middleware.security_headers import (
     HSTS_VALUE,
     RELAXED_CSP,
     STRICT_CSP,

@@ -29,7 +29,7 @@ from sanic import Request, Sanic, json
 from sanic.response import HTTPResponse
 from sanic.worker.multiplexer import WorkerMultiplexer
 
-from sanic_auth_sessions.server_health import ServerHealth
+from sanic_auth_sessions.http.server_health import ServerHealth
 
 from .conftest import STRONG_PASSWORD, RecordingMailer, build_app, start_app, stop_app
 from .example_process import ROOT, TWO_WORKERS

@@ -23,10 +23,10 @@ from uuid import uuid4
 
 import pytest
 
-from sanic_auth_sessions import errors
-from sanic_auth_sessions.config import AuthSettings
-from sanic_auth_sessions.lockout import LoginLockout
-from sanic_auth_sessions.storage_guard import StorageGuard, redacted_url
+from sanic_auth_sessions.core import errors
+from sanic_auth_sessions.core.config import AuthSettings
+from sanic_auth_sessions.throttle.lockout import LoginLockout
+from sanic_auth_sessions.throttle.storage_guard import StorageGuard, redacted_url
 
 from .conftest import STRONG_PASSWORD, RunningApp
 from .redis_server import REDIS_START_TIMEOUT_S, _answers_ping

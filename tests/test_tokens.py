@@ -11,9 +11,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from sanic_auth_sessions.config import AuthSettings, ConfigurationError
-from sanic_auth_sessions.errors import InvalidToken
-from sanic_auth_sessions.tokens import TokenCodec, new_jti
+from sanic_auth_sessions.core.config import AuthSettings, ConfigurationError
+from sanic_auth_sessions.core.errors import InvalidToken
+from sanic_auth_sessions.core.tokens import TokenCodec, new_jti
 
 SETTINGS = AuthSettings.from_defaults(environment="test", secret_key="k" * 40)
 CODEC = TokenCodec(SETTINGS)

@@ -1,0 +1,212 @@
+"""Domain exceptions raised by the services.
+
+Services know nothing about HTTP: they raise these, and one error handler
+(``sanic_auth_sessions.http.error_handler``) turns them into the contract's error body and
+status. Every exception carries a stable UPPER_SNAKE ``code``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ErrorDetail:
+    code: str
+    message: str
+    field: str | None = None
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {"code": self.code, "message": self.message, "field": self.field}
+
+
+class AuthSessionsError(Exception):
+    """Base of every domain error; ``code`` and ``message`` reach the client."""
+
+    code = "ERROR"
+    message = "The request could not be completed."
+
+    def __init__(self, message: str | None = None, *, field: str | None = None) -> None:
+        self.message = message or self.message
+        self.field = field
+        super().__init__(self.message)
+
+    @property
+    def details(self) -> list[ErrorDetail]:
+        return [ErrorDetail(self.code, self.message, self.field)]
+
+
+# 400
+class BadRequest(AuthSessionsError):
+    code = "BAD_REQUEST"
+    message = "The request is malformed."
+
+
+# 401
+class Unauthenticated(AuthSessionsError):
+    code = "AUTH_REQUIRED"
+    message = "Authentication is required."
+
+
+class InvalidCredentials(Unauthenticated):
+    code = "AUTH_INVALID_CREDENTIALS"
+    message = "Incorrect email or password."
+
+
+class InvalidToken(Unauthenticated):
+    code = "AUTH_INVALID_TOKEN"
+    message = "The token is invalid, expired or revoked."
+
+
+class TokenReused(Unauthenticated):
+    code = "AUTH_TOKEN_REUSED"
+    message = "This refresh token was already used; the session has been revoked."
+
+
+# 403
+class PermissionDenied(AuthSessionsError):
+    code = "PERMISSION_DENIED"
+    message = "You are not allowed to do this."
+
+
+class AccountInactive(PermissionDenied):
+    code = "ACCOUNT_INACTIVE"
+    message = "This account is inactive."
+
+
+class OrganizationCreationClosed(PermissionDenied):
+    code = "ORGANIZATION_CREATION_DISABLED"
+    message = "Creating organizations is disabled."
+
+
+class CannotTargetSelf(PermissionDenied):
+    code = "CANNOT_TARGET_SELF"
+    message = "You cannot do this to your own account."
+
+
+class RegistrationClosed(PermissionDenied):
+    code = "REGISTRATION_DISABLED"
+    message = "Registration is disabled."
+
+
+class WrongPassword(PermissionDenied):
+    code = "AUTH_WRONG_PASSWORD"
+    message = "The current password is incorrect."
+
+
+# 404
+class NotFound(AuthSessionsError):
+    code = "NOT_FOUND"
+    message = "The resource was not found."
+
+
+# 409
+class Conflict(AuthSessionsError):
+    code = "CONFLICT"
+    message = "The request conflicts with the current state."
+
+
+class EmailTaken(Conflict):
+    code = "EMAIL_TAKEN"
+    message = "An account with this email already exists."
+
+
+class SlugTaken(Conflict):
+    code = "SLUG_TAKEN"
+    message = "An organization with this slug already exists."
+
+
+class AlreadyMember(Conflict):
+    code = "ALREADY_MEMBER"
+    message = "This user is already a member of the organization."
+
+
+class LastOwner(Conflict):
+    code = "LAST_OWNER"
+    message = "An organization must keep at least one owner."
+
+
+class LastSuperuser(Conflict):
+    code = "LAST_SUPERUSER"
+    message = "You are the only active superuser: promote another account first."
+
+
+# 413
+class PayloadTooLarge(AuthSessionsError):
+    code = "PAYLOAD_TOO_LARGE"
+    message = "The request body is too large."
+
+
+# 415
+class UnsupportedMediaType(AuthSessionsError):
+    code = "UNSUPPORTED_MEDIA_TYPE"
+    message = "Send the body as application/json (UTF-8)."
+
+
+# 422
+class ValidationFailed(AuthSessionsError):
+    """One or more invalid input fields; ``errors`` holds one entry per bad field."""
+
+    code = "VALIDATION_ERROR"
+    message = "The input is invalid."
+
+    def __init__(self, errors: list[ErrorDetail]) -> None:
+        super().__init__(errors[0].message if errors else None)
+        self.errors = errors
+
+    @property
+    def details(self) -> list[ErrorDetail]:
+        return self.errors
+
+
+class WeakPassword(ValidationFailed):
+    code = "PASSWORD_TOO_WEAK"
+
+    def __init__(self, message: str, *, field: str = "password", code: str | None = None) -> None:
+        super().__init__([ErrorDetail(code or self.code, message, field)])
+
+
+# 431
+class HeadersTooLarge(AuthSessionsError):
+    code = "HEADERS_TOO_LARGE"
+    message = "The request headers are too large."
+
+
+# 429
+class RateLimited(AuthSessionsError):
+    code = "RATE_LIMITED"
+    message = "Too many requests. Try again later."
+
+    def __init__(
+        self, retry_after_s: int, message: str | None = None, *, code: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.retry_after_s = max(1, retry_after_s)
+        if code:
+            self.code = code
+
+
+class AccountLocked(RateLimited):
+    """Too many attempts with one account's credentials (see ``lockout.py``)."""
+
+    code = "ACCOUNT_LOCKED"
+
+    def __init__(self, retry_after_s: int, *, newly_locked: bool = False) -> None:
+        minutes = max(1, -(-retry_after_s // 60))
+        super().__init__(
+            retry_after_s,
+            "Too many failed sign-in attempts: this account is locked. "
+            f"Try again in {minutes} minute{'s' if minutes != 1 else ''}.",
+        )
+        self.newly_locked = newly_locked  # this attempt set the lock (not one already set)
+
+
+# 503
+class ServiceUnavailable(AuthSessionsError):
+    code = "SERVICE_UNAVAILABLE"
+    message = "The service is temporarily unavailable. Try again shortly."
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    code = "DATABASE_UNAVAILABLE"
+    message = "The database is unreachable. Nothing was changed; try again shortly."

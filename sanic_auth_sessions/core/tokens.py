@@ -1,0 +1,154 @@
+"""JWT access and refresh tokens: issue and verify, nothing else."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, Literal
+from uuid import UUID
+
+import jwt
+
+from sanic_auth_sessions.core.config import AuthSettings, ConfigurationError
+from sanic_auth_sessions.core.errors import InvalidToken
+
+TokenType = Literal["access", "refresh"]
+REQUIRED_CLAIMS = ("sub", "sid", "jti", "type", "iat", "exp", "iss", "aud")
+MAX_TOKEN_CHARS = 4096
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    user_id: UUID
+    session_id: UUID
+    jti: str
+    type: TokenType
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    refresh_jti: str
+    expires_in: int  # access token lifetime, in seconds
+    refresh_expires_at: datetime
+
+
+def new_jti() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class TokenCodec:
+    """Issues and verifies tokens with the keys of ``settings``.
+
+    Times allow ``AUTH_CLOCK_SKEW_S`` of leeway, for tokens minted on a host whose clock
+    differs: a token is accepted until ``exp`` plus the leeway, and refused when its ``iat`` or
+    ``nbf`` is further in the future than the leeway.
+
+    Verified access tokens are remembered (up to ``AUTH_ACCESS_TOKEN_CACHE_SIZE``, oldest
+    dropped first), so a client's next request with the same token skips the signature and
+    claim checks; a remembered token is still refused once ``exp`` plus the leeway has passed.
+    Only verification is remembered: the session and the user are checked in the database on
+    every request, so revocation stays immediate. Refresh tokens are single-use and never cached.
+    """
+
+    def __init__(self, settings: AuthSettings) -> None:
+        self._settings = settings
+        self._leeway = timedelta(seconds=settings.clock_skew_s)
+        self._verified_access: dict[str, TokenClaims] = {}
+        # Parse the keys once: re-parsing a PEM key costs tens of milliseconds per token.
+        algorithm = jwt.get_algorithm_by_name(settings.algorithm)
+        try:
+            self._signing_key: Any = algorithm.prepare_key(settings.secret_key)
+            self._verification_key: Any = algorithm.prepare_key(settings.verification_key)
+        except (jwt.InvalidKeyError, ValueError, TypeError) as exc:
+            message = f"Unusable key for AUTH_ALGORITHM={settings.algorithm}: {exc}"
+            raise ConfigurationError(message) from exc
+
+    def encode(
+        self, *, user_id: UUID, session_id: UUID, jti: str, type: TokenType, now: datetime
+    ) -> str:
+        s = self._settings
+        ttl_s = s.access_token_ttl_s if type == "access" else s.refresh_token_ttl_s
+        payload = {
+            "sub": str(user_id),
+            "sid": str(session_id),
+            "jti": jti,
+            "type": type,
+            "iat": int(now.timestamp()),
+            "exp": int(now.timestamp()) + ttl_s,
+            "iss": s.issuer,
+            "aud": s.audience,
+        }
+        return jwt.encode(payload, self._signing_key, algorithm=s.algorithm)
+
+    def issue_pair(self, *, user_id: UUID, session_id: UUID, refresh_jti: str) -> TokenPair:
+        now = datetime.now(timezone.utc)
+        access = self.encode(
+            user_id=user_id, session_id=session_id, jti=new_jti(), type="access", now=now
+        )
+        refresh = self.encode(
+            user_id=user_id, session_id=session_id, jti=refresh_jti, type="refresh", now=now
+        )
+        return TokenPair(
+            access_token=access,
+            refresh_token=refresh,
+            refresh_jti=refresh_jti,
+            expires_in=self._settings.access_token_ttl_s,
+            refresh_expires_at=now + timedelta(seconds=self._settings.refresh_token_ttl_s),
+        )
+
+    def decode(self, token: str, expected_type: TokenType) -> TokenClaims:
+        """Verify signature, algorithm, ``iss``, ``aud``, times and type; raise InvalidToken."""
+        if expected_type == "access":
+            claims = self._verified_access.get(token)
+            if claims is not None:
+                if claims.expires_at + self._leeway > datetime.now(timezone.utc):
+                    return claims
+                del self._verified_access[token]
+        claims = self._verify(token, expected_type)
+        cache_size = self._settings.access_token_cache_size
+        if expected_type == "access" and cache_size:
+            if len(self._verified_access) >= cache_size:
+                del self._verified_access[next(iter(self._verified_access))]
+            self._verified_access[token] = claims
+        return claims
+
+    def _verify(self, token: str, expected_type: TokenType) -> TokenClaims:
+        s = self._settings
+        if not token or len(token) > MAX_TOKEN_CHARS:
+            raise InvalidToken()
+        try:
+            payload: dict[str, Any] = jwt.decode(
+                token,
+                self._verification_key,
+                algorithms=[s.algorithm],
+                audience=s.audience,
+                issuer=s.issuer,
+                # ``iat`` is checked below: PyJWT's own check depends on its version.
+                options={"require": list(REQUIRED_CLAIMS), "verify_iat": False},
+                leeway=self._leeway,
+            )
+            if payload["type"] != expected_type or self._issued_in_the_future(payload["iat"]):
+                raise InvalidToken()
+            return TokenClaims(
+                user_id=UUID(str(payload["sub"])),
+                session_id=UUID(str(payload["sid"])),
+                jti=str(payload["jti"]),
+                type=expected_type,
+                expires_at=datetime.fromtimestamp(int(payload["exp"]), timezone.utc),
+            )
+        except (jwt.PyJWTError, ValueError, TypeError, KeyError, OverflowError, OSError):
+            # OverflowError/OSError: an ``exp`` too far in the future for a datetime.
+            raise InvalidToken() from None
+
+    def _issued_in_the_future(self, iat: Any) -> bool:
+        """``iat`` beyond now plus the leeway (or not a number: ``ValueError``/``TypeError``).
+
+        PyJWT 2.6 and later 2.x versions check this too; earlier ones did not, and dropping the
+        check by default is discussed for PyJWT 3 (jpadilla/pyjwt#939), so it is done here.
+        """
+        now = datetime.now(timezone.utc).timestamp()
+        return int(iat) > now + self._leeway.total_seconds()

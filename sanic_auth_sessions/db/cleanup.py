@@ -1,0 +1,116 @@
+"""Deleting what no one needs any more: old sessions and spent reset tokens.
+
+Every worker of every host runs the job, but only one cleans up at a time: each batch is a
+transaction that first takes a PostgreSQL advisory lock with ``pg_try_advisory_xact_lock``,
+and a runner that finds it taken ends its round at once, leaving the work to the runner that
+holds it. Nobody waits for a lock, and no transaction deletes more than ``batch_size`` rows,
+so requests touching the same tables never queue behind a long delete. The lock is taken per
+transaction, never per session, which keeps it right behind a pooler in transaction mode. On
+SQLite there is no lock: one process writes at a time anyway.
+
+Rounds are spread out in time with jitter, so the workers of many hosts started together do
+not all wake at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import TypeVar
+
+from tortoise.expressions import Q, Subquery
+from tortoise.models import Model
+from tortoise.queryset import QuerySet
+
+from sanic_auth_sessions.core.models import PasswordResetToken, UserSession
+from sanic_auth_sessions.db.connection import transaction, try_transaction_lock
+
+logger = logging.getLogger("sanic_auth_sessions")
+
+LOCK_NAME = "cleanup"
+DEFAULT_BATCH_SIZE = 5000
+JITTER = 0.1  # each wait is the interval ± 10 %
+
+M = TypeVar("M", bound=Model)
+
+
+@dataclass(frozen=True)
+class CleanupResult:
+    sessions_deleted: int
+    reset_tokens_deleted: int
+    # True when another runner held the lock: this one stopped (after what it counts).
+    skipped: bool = False
+
+
+async def _delete_batch(model: type[M], stale: QuerySet[M], batch_size: int) -> int | None:
+    """Delete up to ``batch_size`` rows of ``stale`` in one transaction, under the cleanup lock;
+    None (nothing deleted) when another runner holds the lock."""
+    async with transaction() as db:
+        if not await try_transaction_lock(db, LOCK_NAME):
+            return None
+        batch = Subquery(stale.limit(batch_size).values("id"))
+        deleted: int = await model.filter(id__in=batch).using_db(db).delete()
+        return deleted
+
+
+async def _delete_all(model: type[M], stale: QuerySet[M], batch_size: int) -> tuple[int, bool]:
+    """Batches until one comes back short; returns (rows deleted, whether the lock was lost)."""
+    total = 0
+    while True:
+        deleted = await _delete_batch(model, stale, batch_size)
+        if deleted is None:
+            return total, True
+        total += deleted
+        if deleted < batch_size:
+            return total, False
+
+
+async def delete_stale_rows(
+    audit_window_s: int,
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    now: datetime | None = None,
+) -> CleanupResult:
+    """One round: delete sessions revoked or expired more than ``audit_window_s`` ago, then
+    reset tokens that are used or expired, ``batch_size`` rows per transaction. Active,
+    unexpired sessions are never touched. ``skipped`` when another runner is cleaning up."""
+    now = now or datetime.now(timezone.utc)
+    horizon = now - timedelta(seconds=audit_window_s)
+    sessions = UserSession.filter(
+        Q(expires_at__lt=horizon) | Q(is_active=False, updated_at__lt=horizon)
+    )
+    sessions_deleted, skipped = await _delete_all(UserSession, sessions, batch_size)
+    if skipped:
+        return CleanupResult(sessions_deleted, 0, skipped=True)
+    tokens = PasswordResetToken.filter(Q(expires_at__lt=now) | Q(used_at__isnull=False))
+    tokens_deleted, skipped = await _delete_all(PasswordResetToken, tokens, batch_size)
+    return CleanupResult(sessions_deleted, tokens_deleted, skipped=skipped)
+
+
+def next_delay(interval_s: float) -> float:
+    """The wait before the next round: ``interval_s`` give or take ``JITTER``."""
+    return interval_s * random.uniform(1 - JITTER, 1 + JITTER)
+
+
+async def run_periodically(
+    interval_s: int, audit_window_s: int, batch_size: int = DEFAULT_BATCH_SIZE
+) -> None:
+    """The background job: a round every ``interval_s`` seconds (with jitter) until cancelled."""
+    while True:
+        await asyncio.sleep(next_delay(interval_s))
+        try:
+            result = await delete_stale_rows(audit_window_s, batch_size=batch_size)
+        except Exception as exc:  # a failed round must not end the job; the next one retries
+            logger.error("Session cleanup failed: %r", exc)
+            continue
+        if result.sessions_deleted or result.reset_tokens_deleted:
+            logger.info(
+                "Cleanup deleted %d sessions and %d reset tokens",
+                result.sessions_deleted,
+                result.reset_tokens_deleted,
+            )
+        if result.skipped:
+            logger.debug("Cleanup: another worker or host is cleaning up; this round stops")

@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+from sanic import Blueprint, HTTPResponse, Request, json
+
+from sanic_auth_sessions.core.errors import ErrorDetail, ValidationFailed
+from sanic_auth_sessions.http.guards import current_auth, manager_of, require_auth
+from sanic_auth_sessions.http.openapi import RouteDocs, UserOut
+from sanic_auth_sessions.http.routes.inputs import parse_json_with_password, user_key
+from sanic_auth_sessions.http.schemas import ChangePasswordBody, UpdateMeBody, parse_json, user_out
+from sanic_auth_sessions.throttle.ratelimit import rate_limit
+
+doc = RouteDocs("Users")
+
+
+def create_users_blueprint(url_prefix: str) -> Blueprint:
+    bp = Blueprint("auth_sessions_users", url_prefix=f"{url_prefix}/users")
+
+    @bp.get("/me")
+    @doc("Get my account", ok=(200, UserOut))
+    @require_auth
+    async def get_me(request: Request) -> HTTPResponse:
+        """The caller's account."""
+        return json(user_out(current_auth(request).user))
+
+    @bp.patch("/me")
+    @doc(
+        "Update my account",
+        ok=(200, UserOut),
+        body=UpdateMeBody,
+        errors=(
+            (403, "A new email with a wrong `current_password` (AUTH_WRONG_PASSWORD)."),
+            (409, "Another account has this email (EMAIL_TAKEN)."),
+            (
+                422,
+                "Invalid input; `is_superuser`, `is_active` and other fields cannot be set here; "
+                "a new email without `current_password`.",
+            ),
+            429,
+        ),
+    )
+    @require_auth
+    @rate_limit(lambda s: s.rate_limit_profile_update, scope="profile_update", key=user_key)
+    async def update_me(request: Request) -> HTTPResponse:
+        """Change the caller's name, or email (with the current password)."""
+        body = parse_json(request, UpdateMeBody)
+        changes = body.model_dump(exclude_unset=True, exclude_none=True)
+        current_password = changes.pop("current_password", None)
+        user = current_auth(request).user
+        if "email" in changes and changes["email"] != user.email and current_password is None:
+            message = "Your current password is required to change the email."
+            raise ValidationFailed([ErrorDetail("VALIDATION_ERROR", message, "current_password")])
+        user = await manager_of(request).update_profile(
+            user, changes, current_password=current_password or ""
+        )
+        return json(user_out(user))
+
+    @bp.patch("/me/password")
+    @doc(
+        "Change my password",
+        body=ChangePasswordBody,
+        errors=(
+            (403, "The current password is wrong (AUTH_WRONG_PASSWORD)."),
+            (422, "Invalid input, or a weak new password (PASSWORD_TOO_WEAK, ...)."),
+            (429, "Too many attempts (RATE_LIMITED), or the account is locked (ACCOUNT_LOCKED)."),
+        ),
+    )
+    @require_auth
+    @rate_limit(lambda s: s.rate_limit_password_change, scope="password_change", key=user_key)
+    async def change_password(request: Request) -> HTTPResponse:
+        """Change the password; every other session is revoked, this one is kept."""
+        user = current_auth(request).user
+        body = await parse_json_with_password(
+            request,
+            ChangePasswordBody,
+            password_field="new_password",
+            user_inputs=(user.email, user.first_name, user.last_name),
+        )
+        await manager_of(request).change_password(
+            current_auth(request), body.current_password, body.new_password
+        )
+        return json({"success": True, "message": "Password changed."})
+
+    @bp.delete("/me")
+    @doc(
+        "Deactivate my account",
+        errors=((409, "The caller is the only active superuser (LAST_SUPERUSER)."),),
+    )
+    @require_auth
+    async def delete_me(request: Request) -> HTTPResponse:
+        """Deactivate the caller's account and revoke its sessions."""
+        await manager_of(request).deactivate_own_account(current_auth(request))
+        return json({"success": True, "message": "Account deactivated."})
+
+    return bp

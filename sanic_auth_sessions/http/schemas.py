@@ -1,0 +1,476 @@
+"""Request bodies (pydantic) and response bodies (plain dicts) of the HTTP contract."""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+from datetime import datetime, timezone
+from typing import Annotated, Any, Literal, TypeVar, cast
+from uuid import UUID
+
+from email_validator import EmailNotValidError
+from email_validator import validate_email as check_email_format
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    WithJsonSchema,
+)
+from sanic import Request
+
+from sanic_auth_sessions.core.emails import normalize_email
+from sanic_auth_sessions.core.errors import (
+    BadRequest,
+    ErrorDetail,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
+from sanic_auth_sessions.core.models import (
+    EMAIL_MAX_CHARS,
+    NAME_MAX_CHARS,
+    Membership,
+    Organization,
+    OrganizationRole,
+    User,
+    UserSession,
+)
+from sanic_auth_sessions.core.tokens import MAX_TOKEN_CHARS
+from sanic_auth_sessions.db.pagination import KeysetPageQuery, PageQuery
+from sanic_auth_sessions.services.organizations import (
+    SLUG_MAX_CHARS,
+    SLUG_PATTERN,
+    OrganizationView,
+)
+
+# Passwords are checked by the policy (length in bytes, strength) so the user learns why;
+# this bound only keeps absurd inputs away from the strength estimator.
+PASSWORD_MAX_CHARS = 1024
+JSON_MEDIA_TYPE = "application/json"
+FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
+MAX_JSON_DEPTH = 32  # the top-level value is level 1
+MAX_FORM_FIELDS = 100
+
+
+def _no_nul(text: str) -> str:
+    # PostgreSQL cannot store NUL in text: refuse it here (422), not in the database (500).
+    if "\x00" in text:
+        raise ValueError("must not contain NUL characters")
+    return text
+
+
+def _normalized(value: Any) -> Any:
+    return normalize_email(value) if isinstance(value, str) else value
+
+
+def _email_format(email: str) -> str:
+    try:
+        parts = check_email_format(email, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ValueError(f"value is not a valid email address: {exc}") from None
+    return normalize_email(parts.normalized)
+
+
+# Every free text that is stored or searched.
+NoNul = AfterValidator(_no_nul)
+
+# Normalized first (NFKC, trimmed, lower-cased); the length and format checks apply to that.
+Email = Annotated[
+    str,
+    BeforeValidator(_normalized),
+    StringConstraints(max_length=EMAIL_MAX_CHARS),
+    AfterValidator(_email_format),
+    WithJsonSchema({"type": "string", "format": "email", "maxLength": EMAIL_MAX_CHARS}),
+]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, max_length=NAME_MAX_CHARS), NoNul]
+Password = Annotated[str, StringConstraints(min_length=1, max_length=PASSWORD_MAX_CHARS)]
+Token = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TOKEN_CHARS)]
+
+Body = TypeVar("Body", bound=BaseModel)
+
+
+class RequestBody(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=False, frozen=True)
+
+
+class StrictBody(RequestBody):
+    """A body whose unknown fields are errors (e.g. ``is_superuser`` on PATCH /users/me)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RegisterBody(RequestBody):
+    email: Email
+    password: Password
+    first_name: Name = ""
+    last_name: Name = ""
+
+
+class LoginBody(RequestBody):
+    email: Email
+    password: Password
+
+
+class OAuthLoginForm(RequestBody):
+    username: Email
+    password: Password
+
+
+class RefreshBody(RequestBody):
+    refresh_token: Token
+
+
+class LogoutBody(RequestBody):
+    # Any string: an unknown, malformed, empty or oversized token changes nothing (200).
+    refresh_token: str
+
+
+class PasswordResetRequestBody(RequestBody):
+    email: Email
+
+
+class PasswordResetConfirmBody(RequestBody):
+    token: Token
+    new_password: Password
+
+
+class UpdateMeBody(StrictBody):
+    first_name: Name | None = None
+    last_name: Name | None = None
+    email: Email | None = None
+    current_password: Password | None = Field(
+        None, description="Required, and checked, when `email` changes."
+    )
+
+
+class ChangePasswordBody(RequestBody):
+    current_password: Password
+    new_password: Password
+
+
+def _validation_failed(exc: ValidationError, model: type[BaseModel]) -> ValidationFailed:
+    """One entry per field (its first failing check), in the order of the model's fields."""
+    details: dict[str, ErrorDetail] = {}
+    for error in exc.errors(include_url=False):
+        field = str(error["loc"][0]) if error["loc"] else None
+        message = error["msg"]
+        if error["type"] == "extra_forbidden":
+            message = "This field cannot be set here."
+        elif error["type"] == "missing":
+            message = "This field is required."
+        details.setdefault(field or "", ErrorDetail("VALIDATION_ERROR", message, field))
+    return ValidationFailed(in_field_order(model, list(details.values())))
+
+
+def in_field_order(model: type[BaseModel], details: list[ErrorDetail]) -> list[ErrorDetail]:
+    """``details`` sorted by the position of their field in ``model`` (others last, stable)."""
+    order = {name: index for index, name in enumerate(model.model_fields)}
+    return sorted(details, key=lambda detail: order.get(detail.field or "", len(order)))
+
+
+def validate(model: type[Body], data: Any) -> Body:
+    if not isinstance(data, dict):
+        raise BadRequest("The request body must be a JSON object.")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise _validation_failed(exc, model) from None
+
+
+def _media_type(request: Request) -> tuple[str, dict[str, str]] | None:
+    """The ``Content-Type`` as (lower-cased media type, parameters), or None without one."""
+    header = request.headers.get("content-type", "").strip()
+    if not header:
+        return None
+    media_type, *raw_params = header.split(";")
+    params: dict[str, str] = {}
+    for raw in raw_params:
+        name, _, value = raw.partition("=")
+        params[name.strip().lower()] = value.strip().strip('"')
+    return media_type.strip().lower(), params
+
+
+def require_media_type(request: Request, expected: str) -> None:
+    """415 unless the body is ``expected`` (UTF-8 when a charset is named).
+
+    An empty body without ``Content-Type`` passes: routes whose body is optional accept it,
+    and the others find no object in it (400).
+    """
+    found = _media_type(request)
+    if found is None:
+        if request.body:
+            raise UnsupportedMediaType(f"Send the body with 'Content-Type: {expected}'.")
+        return
+    media_type, params = found
+    charset = params.get("charset")
+    if media_type != expected or (charset is not None and charset.lower() != "utf-8"):
+        raise UnsupportedMediaType(f"Send the body as {expected}, in UTF-8.")
+
+
+def _too_deep(value: dict[str, Any] | list[Any], limit: int) -> bool:
+    """True when objects and arrays nest deeper than ``limit`` (``value`` is level 1)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
+
+
+def _parsed(request: Request) -> dict[Any, Any]:
+    """What this request's body was parsed into: the limiter, the lockout and the handler
+    read the same values."""
+    cache: dict[Any, Any] | None = getattr(request.ctx, "auth_parsed", None)
+    if cache is None:
+        cache = request.ctx.auth_parsed = {}
+    return cache
+
+
+def read_json(request: Request) -> Any:
+    """The request's JSON value, parsed once per request (415, then 400 when unusable)."""
+    cache = _parsed(request)
+    if "json" in cache:
+        return cache["json"]
+    require_media_type(request, JSON_MEDIA_TYPE)
+    try:
+        # Strictly UTF-8: a byte-order mark or another encoding is not JSON of this API.
+        text = (request.body or b"").decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadRequest("The request body is not valid UTF-8.") from None
+    data: Any = None
+    if text.strip():
+        try:
+            data = json.loads(text)
+        except RecursionError:
+            raise BadRequest(f"The JSON is nested deeper than {MAX_JSON_DEPTH} levels.") from None
+        except ValueError:
+            raise BadRequest("The request body is not valid JSON.") from None
+    if isinstance(data, dict | list) and _too_deep(data, MAX_JSON_DEPTH):
+        raise BadRequest(f"The JSON is nested deeper than {MAX_JSON_DEPTH} levels.")
+    cache["json"] = data
+    return data
+
+
+def parse_json(request: Request, model: type[Body]) -> Body:
+    """The JSON body validated against ``model``, once per request: 415 for another media
+    type, 400 if it is not a JSON object, 422 with one entry per bad field."""
+    cache = _parsed(request)
+    parsed = cache.get(model)
+    if parsed is None:
+        parsed = cache[model] = validate(model, read_json(request))
+    return cast(Body, parsed)
+
+
+def read_form(request: Request) -> dict[str, str]:
+    """The form-encoded body (the last value of a repeated field), parsed once per request."""
+    cache = _parsed(request)
+    if "form" not in cache:
+        require_media_type(request, FORM_MEDIA_TYPE)
+        try:
+            text = (request.body or b"").decode("utf-8")
+            pairs = urllib.parse.parse_qsl(
+                text, keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS
+            )
+        except (UnicodeDecodeError, ValueError):
+            raise BadRequest("The request body is not a valid form.") from None
+        cache["form"] = dict(pairs)
+    form: dict[str, str] = cache["form"]
+    return form
+
+
+def parse_form(request: Request, model: type[Body]) -> Body:
+    cache = _parsed(request)
+    parsed = cache.get(model)
+    if parsed is None:
+        parsed = cache[model] = validate(model, read_form(request))
+    return cast(Body, parsed)
+
+
+def parse_query(request: Request, model: type[Body]) -> Body:
+    args = request.get_args(keep_blank_values=True)
+    return validate(model, {key: args.get(key) for key in args})
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def user_out(user: User) -> dict[str, Any]:
+    return {
+        "id": str(user.id),
+        "email": user.email,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "is_active": user.is_active,
+        "is_superuser": user.is_superuser,
+        "created_at": iso(user.created_at),
+        "updated_at": iso(user.updated_at),
+    }
+
+
+def session_out(session: UserSession, current_session_id: UUID | None = None) -> dict[str, Any]:
+    return {
+        "id": str(session.id),
+        "device_name": session.device_name,
+        "device_id": session.device_id,
+        "ip_address": session.ip_address,
+        "user_agent": session.user_agent,
+        "location_city": session.location_city,
+        "location_country": session.location_country,
+        "last_used_at": iso(session.last_used_at),
+        "created_at": iso(session.created_at),
+        "expires_at": iso(session.expires_at),
+        "is_current": session.id == current_session_id,
+    }
+
+
+# --- organizations and admin ----------------------------------------------------------------
+
+DESCRIPTION_MAX_CHARS = 2000
+SEARCH_MAX_CHARS = 100
+MAX_BULK_IDS = 100
+
+OrganizationName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX_CHARS), NoNul
+]
+Slug = Annotated[str, StringConstraints(max_length=SLUG_MAX_CHARS, pattern=SLUG_PATTERN)]
+Description = Annotated[str, StringConstraints(max_length=DESCRIPTION_MAX_CHARS), NoNul]
+Search = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=SEARCH_MAX_CHARS), NoNul
+]
+UserSortField = Literal["created_at", "email", "first_name", "last_name", "updated_at"]
+
+
+class CreateOrganizationBody(StrictBody):
+    name: OrganizationName
+    slug: Slug | None = None
+    description: Description | None = None
+
+
+class UpdateOrganizationBody(StrictBody):
+    name: OrganizationName | None = None
+    slug: Slug | None = None
+    description: Description | None = None
+
+
+class AddMemberBody(StrictBody):
+    email: Email
+    role: OrganizationRole = OrganizationRole.MEMBER
+
+
+class ChangeRoleBody(StrictBody):
+    role: OrganizationRole
+
+
+class AdminCreateUserBody(StrictBody):
+    email: Email
+    password: Password
+    first_name: Name = ""
+    last_name: Name = ""
+    is_active: bool = True
+    is_superuser: bool = False
+
+
+class AdminUpdateUserBody(StrictBody):
+    email: Email | None = None
+    first_name: Name | None = None
+    last_name: Name | None = None
+    is_active: bool | None = None
+    is_superuser: bool | None = None
+    password: Password | None = None
+
+
+class BulkActionBody(StrictBody):
+    action: Literal["activate", "deactivate", "delete"]
+    user_ids: list[UUID] = Field(min_length=1, max_length=MAX_BULK_IDS)
+
+
+class AdminCreateOrganizationBody(CreateOrganizationBody):
+    owner_email: Email | None = None
+
+
+class AdminUpdateOrganizationBody(UpdateOrganizationBody):
+    is_active: bool | None = None
+
+
+class AdminUserQuery(KeysetPageQuery):
+    search: Search | None = None
+    is_active: bool | None = None
+    is_superuser: bool | None = None
+    sort_by: UserSortField = "created_at"
+    sort_order: Literal["asc", "desc"] = "desc"
+
+
+class AdminOrganizationQuery(PageQuery):
+    search: Search | None = None
+    is_active: bool | None = None
+
+
+class AdminSessionQuery(KeysetPageQuery):
+    is_active: bool = True
+    user_id: UUID | None = None
+    search: Search | None = None
+
+
+def changes_of(body: BaseModel, *, nullable: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The fields a PATCH body sets; ``null`` is 422 except for ``nullable`` fields."""
+    changes = body.model_dump(exclude_unset=True)
+    nulls = [key for key, value in changes.items() if value is None and key not in nullable]
+    if nulls:
+        raise ValidationFailed(
+            [ErrorDetail("VALIDATION_ERROR", "This field cannot be null.", key) for key in nulls]
+        )
+    return changes
+
+
+def organization_out(organization: Organization, *, member_count: int) -> dict[str, Any]:
+    return {
+        "id": str(organization.id),
+        "name": organization.name,
+        "slug": organization.slug,
+        "description": organization.description,
+        "is_active": organization.is_active,
+        "member_count": member_count,
+        "created_at": iso(organization.created_at),
+        "updated_at": iso(organization.updated_at),
+    }
+
+
+def organization_view_out(view: OrganizationView) -> dict[str, Any]:
+    """An organization as its member sees it: with the caller's ``role``."""
+    body = organization_out(view.organization, member_count=view.member_count)
+    body["role"] = view.role.value if view.role else None
+    return body
+
+
+def member_out(membership: Membership) -> dict[str, Any]:
+    user = membership.user
+    return {
+        "user_id": str(user.id),
+        "email": user.email,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "role": membership.role.value,
+        "joined_at": iso(membership.joined_at),
+    }
+
+
+def admin_session_out(session: UserSession) -> dict[str, Any]:
+    """A session row of ``/admin/sessions``; ``session.user`` must be fetched with it."""
+    body = session_out(session)
+    del body["is_current"]
+    user = session.user
+    body.update(
+        {
+            "is_active": session.is_active and session.expires_at > datetime.now(timezone.utc),
+            "user_id": str(user.id),
+            "user_email": user.email,
+            "user_full_name": user.full_name,
+        }
+    )
+    return body

@@ -1,0 +1,579 @@
+"""Business rules of accounts and sessions. No HTTP here: domain errors and hooks only.
+
+Host apps customise behaviour by subclassing :class:`UserManager` and overriding the
+``on_*`` hook methods, then passing the class to the extension.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import secrets
+from collections.abc import Coroutine
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any
+from uuid import UUID, uuid4
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q, Subquery
+
+from sanic_auth_sessions.core import errors
+from sanic_auth_sessions.core.audit import AuditEvent, log_event, new_event
+from sanic_auth_sessions.core.config import AuthSettings
+from sanic_auth_sessions.core.devices import DeviceInfo
+from sanic_auth_sessions.core.emails import normalize_email
+from sanic_auth_sessions.core.models import (
+    PasswordResetToken,
+    User,
+    UserSession,
+    new_security_stamp,
+)
+from sanic_auth_sessions.core.passwords import PasswordHasher
+from sanic_auth_sessions.core.tokens import TokenCodec, TokenPair, new_jti
+from sanic_auth_sessions.db.connection import active_session_with_user, transaction
+from sanic_auth_sessions.services.mailer import Mailer
+
+if TYPE_CHECKING:
+    from sanic_auth_sessions.throttle.lockout import LoginLockout
+
+__all__ = ["AuthContext", "LoginResult", "UserManager", "normalize_email"]
+
+logger = logging.getLogger("sanic_auth_sessions")
+
+# Changing one of these ends every outstanding single-use token of the account (reset tokens
+# and any later ones), because it rotates ``User.security_stamp``.
+STAMPED_FIELDS = ("email", "hashed_password")
+
+
+def with_new_stamp(fields: dict[str, Any]) -> dict[str, Any]:
+    """``fields`` of a user update, with a new security stamp when they change the email or
+    the password or deactivate the account."""
+    if any(name in fields for name in STAMPED_FIELDS) or fields.get("is_active") is False:
+        return {**fields, "security_stamp": new_security_stamp()}
+    return fields
+
+
+class InvalidResetToken(errors.BadRequest):
+    code = "RESET_TOKEN_INVALID"
+    message = "The reset token is invalid, used or expired."
+
+
+@dataclass(frozen=True)
+class AuthContext:
+    """The caller of an authenticated request."""
+
+    user: User
+    session: UserSession
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    user: User
+    session: UserSession
+    tokens: TokenPair
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def hash_reset_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class UserManager:
+    def __init__(
+        self,
+        settings: AuthSettings,
+        *,
+        hasher: PasswordHasher,
+        mailer: Mailer,
+        lockout: LoginLockout | None = None,
+    ) -> None:
+        self.settings = settings
+        self.codec = TokenCodec(settings)
+        self.hasher = hasher
+        self.mailer = mailer
+        self.lockout = lockout
+        self._background: set[asyncio.Task[None]] = set()
+
+    # --- hooks: override in a subclass -------------------------------------------------
+
+    async def on_audit_event(self, event: AuditEvent) -> None:
+        """Called for every security event (already logged on ``sanic_auth_sessions.audit``)."""
+
+    async def on_after_register(self, user: User, device: DeviceInfo | None) -> None:
+        """Called after a user registered (not for users created by an admin)."""
+
+    async def on_after_login(self, user: User, session: UserSession) -> None:
+        """Called after a successful login created ``session``."""
+
+    async def on_failed_login(self, email: str, device: DeviceInfo | None) -> None:
+        """Called after a login failed for ``email`` (which may not exist)."""
+
+    async def on_account_locked(self, email: str, device: DeviceInfo | None) -> None:
+        """Called when failed logins lock ``email`` out."""
+
+    async def on_refresh_token_reuse(self, session_id: UUID, user_id: UUID) -> None:
+        """Called when an already-rotated refresh token is presented; the session is revoked."""
+
+    async def on_after_forgot_password(self, user: User, token: str) -> None:
+        """Called after a reset token was created and handed to the mailer."""
+
+    async def on_after_reset_password(self, user: User) -> None:
+        """Called after a password reset; every session of the user is revoked."""
+
+    async def on_after_password_change(self, user: User) -> None:
+        """Called after a user changed their password; other sessions are revoked."""
+
+    async def on_after_update(self, user: User, changes: dict[str, Any]) -> None:
+        """Called after a user's profile fields changed."""
+
+    async def audit(
+        self, name: str, *, user_id: object = None, session_id: object = None, **data: Any
+    ) -> None:
+        event = new_event(name, user_id=user_id, session_id=session_id, **data)
+        log_event(event)
+        await self.on_audit_event(event)
+
+    # --- passwords ----------------------------------------------------------------------
+
+    async def validate_password(
+        self, password: str, *, user_inputs: tuple[str, ...] = (), field: str = "password"
+    ) -> None:
+        """Apply the password policy; override to add rules (raise ``errors.WeakPassword``)."""
+        await self.hasher.check_policy(
+            password,
+            min_length=self.settings.password_min_length,
+            min_score=self.settings.password_min_score,
+            user_inputs=user_inputs,
+            field=field,
+        )
+
+    # --- accounts -----------------------------------------------------------------------
+
+    async def create_user(
+        self,
+        *,
+        email: str,
+        password: str,
+        first_name: str = "",
+        last_name: str = "",
+        is_superuser: bool = False,
+        is_active: bool = True,
+    ) -> User:
+        email = normalize_email(email)
+        await self.validate_password(password, user_inputs=(email, first_name, last_name))
+        if await User.filter(email=email).exists():
+            raise errors.EmailTaken(field="email")
+        hashed = await self.hasher.hash(password)
+        try:
+            return await User.create(
+                email=email,
+                hashed_password=hashed,
+                first_name=first_name,
+                last_name=last_name,
+                is_superuser=is_superuser,
+                is_active=is_active,
+            )
+        except IntegrityError:  # a concurrent registration with the same email won
+            raise errors.EmailTaken(field="email") from None
+
+    async def register(
+        self,
+        *,
+        email: str,
+        password: str,
+        first_name: str = "",
+        last_name: str = "",
+        device: DeviceInfo | None = None,
+    ) -> User:
+        if not self.settings.registration_enabled:
+            raise errors.RegistrationClosed()
+        user = await self.create_user(
+            email=email, password=password, first_name=first_name, last_name=last_name
+        )
+        await self.audit("user.registered", user_id=user.id)
+        await self.on_after_register(user, device)
+        return user
+
+    async def ensure_superuser(self, email: str, password: str) -> bool:
+        """Create the first superuser if missing; True when created. Safe to race."""
+        if await User.filter(email=normalize_email(email)).exists():
+            return False
+        try:
+            await self.create_user(email=email, password=password, is_superuser=True)
+        except errors.EmailTaken:
+            return False
+        return True
+
+    async def make_superuser(self, email: str, password: str | None = None) -> bool:
+        """The operator's way in: create ``email`` as a superuser, or promote and reactivate
+        that account (with ``password`` as its new password, if given). True when created.
+        """
+        user = await User.get_or_none(email=normalize_email(email))
+        if user is None:
+            if password is None:
+                raise errors.NotFound("No account has this email: give a password to create it.")
+            created = await self.create_user(email=email, password=password, is_superuser=True)
+            await self.audit("user.superuser_created", user_id=created.id, via="cli")
+            return True
+        changes: dict[str, Any] = {"is_superuser": True, "is_active": True}
+        if password is not None:
+            await self.validate_password(password, user_inputs=(user.email,))
+            changes["hashed_password"] = await self.hasher.hash(password)
+        async with transaction():
+            await self.save_user(user, **changes)
+            if password is not None:
+                await self.revoke_user_sessions(user.id)
+        await self.audit("user.superuser_promoted", user_id=user.id, via="cli")
+        return False
+
+    async def update_profile(
+        self, user: User, changes: dict[str, Any], *, current_password: str | None = None
+    ) -> User:
+        """Change profile fields; a new email needs the account's ``current_password``
+        (checked, and counted by the lockout, before anything reveals whether it is taken).
+
+        ``current_password=None`` skips the check: for callers that have already proven
+        their right (a superuser acting on another account).
+        """
+        changes = dict(changes)
+        if "email" in changes:
+            changes["email"] = normalize_email(changes["email"])
+            if changes["email"] == user.email:
+                del changes["email"]
+            else:
+                if current_password is not None:
+                    await self.verify_current_password(user, current_password)
+                if await User.filter(email=changes["email"]).exists():
+                    raise errors.EmailTaken(field="email")
+        if not changes:
+            return user
+        try:
+            await self.save_user(user, **changes)
+        except IntegrityError:
+            raise errors.EmailTaken(field="email") from None
+        await self.on_after_update(user, changes)
+        return user
+
+    async def verify_current_password(
+        self, user: User, password: str, *, field: str = "current_password"
+    ) -> None:
+        """Check a credential of a signed-in user; counted by the lockout like a login."""
+        await self.reserve_attempt(user.email, None)
+        if not await self.hasher.verify(password, user.hashed_password):
+            await self.audit("password.check_failed", user_id=user.id)
+            raise errors.WrongPassword(field=field)
+        if self.lockout is not None:
+            await self.lockout.succeeded(user.email)
+
+    async def reserve_attempt(self, email: str, device: DeviceInfo | None) -> None:
+        """Count an attempt with ``email``'s credentials before checking it (lockout)."""
+        if self.lockout is None:
+            return
+        try:
+            await self.lockout.attempt(email)
+        except errors.AccountLocked as locked:
+            if locked.newly_locked:
+                await self.audit("account.locked", email=email)
+                await self.on_account_locked(email, device)
+            raise
+
+    async def change_password(
+        self, ctx: AuthContext, current_password: str, new_password: str
+    ) -> None:
+        user = ctx.user
+        try:
+            await self.verify_current_password(user, current_password)
+        except errors.WrongPassword:
+            await self.audit("password.change_failed", user_id=user.id, session_id=ctx.session.id)
+            raise
+        await self.validate_password(
+            new_password,
+            user_inputs=(user.email, user.first_name, user.last_name),
+            field="new_password",
+        )
+        hashed = await self.hasher.hash(new_password)
+        async with transaction():
+            await self.save_user(user, hashed_password=hashed)
+            revoked = await self.revoke_user_sessions(user.id, keep_session_id=ctx.session.id)
+        await self.audit(
+            "password.changed", user_id=user.id, session_id=ctx.session.id, sessions_revoked=revoked
+        )
+        await self.on_after_password_change(user)
+
+    async def save_user(self, user: User, **fields: Any) -> None:
+        """Save ``fields`` on ``user`` (and on the object), rotating the security stamp when
+        they call for it."""
+        fields = with_new_stamp(fields)
+        for key, value in fields.items():
+            setattr(user, key, value)
+        await user.save(update_fields=[*fields, "updated_at"])
+
+    async def deactivate(self, user: User) -> int:
+        """Deactivate ``user`` and revoke every session; returns how many were revoked.
+
+        Outstanding single-use tokens die with it (a new security stamp), and stay dead if the
+        account is reactivated.
+        """
+        async with transaction():
+            await self.save_user(user, is_active=False)
+            revoked = await self.revoke_user_sessions(user.id)
+        await self.audit("user.deactivated", user_id=user.id, sessions_revoked=revoked)
+        return revoked
+
+    async def deactivate_own_account(self, ctx: AuthContext) -> int:
+        """``DELETE /users/me``: 409 ``LAST_SUPERUSER`` for the only active superuser."""
+        user = ctx.user
+        if user.is_superuser:
+            async with transaction():
+                # Lock the active superusers' rows: two superusers leaving at once cannot
+                # both see the other one still active (PostgreSQL; SQLite writes serialize).
+                # (values_list() would drop FOR UPDATE: read the rows themselves.)
+                superusers = (
+                    await User.filter(is_superuser=True, is_active=True)
+                    .select_for_update()
+                    .only("id")
+                )
+                if not any(other.id != user.id for other in superusers):
+                    raise errors.LastSuperuser()
+                return await self.deactivate(user)
+        return await self.deactivate(user)
+
+    # --- login, tokens, sessions --------------------------------------------------------
+
+    async def login(self, email: str, password: str, device: DeviceInfo) -> LoginResult:
+        email = normalize_email(email)
+        await self.reserve_attempt(email, device)
+        user = await User.get_or_none(email=email)
+        valid = await self.hasher.verify(password, user.hashed_password if user else None)
+        if user is None or not valid:
+            await self.audit("login.failed", email=email, reason="credentials")
+            await self.on_failed_login(email, device)
+            raise errors.InvalidCredentials()
+        if not user.is_active:
+            await self.audit("login.failed", user_id=user.id, reason="inactive")
+            raise errors.AccountInactive()
+        if self.lockout is not None:
+            await self.lockout.succeeded(email)
+        session, tokens = await self.start_session(user, device)
+        await self.audit("login.succeeded", user_id=user.id, session_id=session.id)
+        await self.on_after_login(user, session)
+        return LoginResult(user, session, tokens)
+
+    async def start_session(self, user: User, device: DeviceInfo) -> tuple[UserSession, TokenPair]:
+        session_id = uuid4()
+        tokens = self.codec.issue_pair(
+            user_id=user.id, session_id=session_id, refresh_jti=new_jti()
+        )
+        session = await UserSession.create(
+            id=session_id,
+            user=user,
+            refresh_token_jti=tokens.refresh_jti,
+            device_name=device.device_name,
+            device_id=device.device_id,
+            ip_address=device.ip_address,
+            user_agent=device.user_agent,
+            last_used_at=utcnow(),
+            expires_at=tokens.refresh_expires_at,
+        )
+        return session, tokens
+
+    async def refresh(self, refresh_token: str) -> TokenPair:
+        """Rotate the refresh token: an atomic compare-and-swap on the stored ``jti``.
+
+        Of several refreshes with one token exactly one wins. A token that no longer
+        matches an active session's ``jti`` is reuse (RFC 9700 §4.14): the session is revoked.
+        """
+        claims = self.codec.decode(refresh_token, "refresh")
+        tokens = self.codec.issue_pair(
+            user_id=claims.user_id, session_id=claims.session_id, refresh_jti=new_jti()
+        )
+        now = utcnow()
+        swapped = await UserSession.filter(
+            id=claims.session_id,
+            user_id=claims.user_id,
+            refresh_token_jti=claims.jti,
+            is_active=True,
+            expires_at__gt=now,
+            # Defence in depth: deactivation revokes sessions, and an inactive user's
+            # session still never rotates.
+            user_id__in=Subquery(User.filter(id=claims.user_id, is_active=True).values("id")),
+        ).update(
+            refresh_token_jti=tokens.refresh_jti,
+            last_used_at=now,
+            expires_at=tokens.refresh_expires_at,
+            updated_at=now,
+        )
+        if swapped == 1:
+            await self.audit(
+                "token.refreshed", user_id=claims.user_id, session_id=claims.session_id
+            )
+            return tokens
+        revoked = (
+            await UserSession.filter(id=claims.session_id, is_active=True)
+            .exclude(refresh_token_jti=claims.jti)
+            .update(is_active=False, updated_at=now)
+        )
+        if revoked:
+            await self.audit(
+                "token.reuse_detected", user_id=claims.user_id, session_id=claims.session_id
+            )
+            await self.on_refresh_token_reuse(claims.session_id, claims.user_id)
+            raise errors.TokenReused()
+        raise errors.InvalidToken()
+
+    async def authenticate(self, access_token: str) -> AuthContext:
+        """The user and session of an access token, in one indexed query (session JOIN user)."""
+        claims = self.codec.decode(access_token, "access")
+        now = utcnow()
+        session = await active_session_with_user(claims.session_id, claims.user_id)
+        if session is None or session.expires_at <= now:
+            raise errors.InvalidToken()
+        touch_after = session.last_used_at + timedelta(
+            seconds=self.settings.session_touch_interval_s
+        )
+        if now >= touch_after:
+            session.last_used_at = now
+            await UserSession.filter(id=session.id).update(last_used_at=now)
+        return AuthContext(user=session.user, session=session)
+
+    async def logout(self, ctx: AuthContext, refresh_token: str) -> None:
+        """End the session of ``refresh_token`` if it is the caller's; otherwise no change."""
+        try:
+            claims = self.codec.decode(refresh_token, "refresh")
+        except errors.InvalidToken:
+            return
+        if claims.user_id != ctx.user.id:
+            return
+        ended = await UserSession.filter(
+            id=claims.session_id, user_id=ctx.user.id, is_active=True
+        ).update(is_active=False, updated_at=utcnow())
+        if ended:
+            await self.audit(
+                "session.logged_out", user_id=ctx.user.id, session_id=claims.session_id
+            )
+
+    async def logout_all(self, ctx: AuthContext) -> int:
+        revoked = await self.revoke_user_sessions(ctx.user.id)
+        await self.audit(
+            "session.logged_out_all", user_id=ctx.user.id, session_id=ctx.session.id, count=revoked
+        )
+        return revoked
+
+    async def revoke_user_sessions(
+        self, user_id: UUID, *, keep_session_id: UUID | None = None
+    ) -> int:
+        query = UserSession.filter(user_id=user_id, is_active=True)
+        if keep_session_id is not None:
+            query = query.exclude(id=keep_session_id)
+        return await query.update(is_active=False, updated_at=utcnow())
+
+    async def list_sessions(self, user_id: UUID) -> list[UserSession]:
+        return (
+            await UserSession.filter(user_id=user_id, is_active=True, expires_at__gt=utcnow())
+            .order_by("-last_used_at")
+            .limit(1000)
+        )
+
+    async def revoke_session(self, ctx: AuthContext, session_id: UUID) -> None:
+        session = await UserSession.get_or_none(id=session_id)
+        if session is None:
+            raise errors.NotFound("Session not found.")
+        if session.user_id != ctx.user.id:
+            raise errors.PermissionDenied("This session belongs to another user.")
+        await UserSession.filter(id=session_id).update(is_active=False, updated_at=utcnow())
+        await self.audit("session.revoked", user_id=ctx.user.id, session_id=session_id)
+
+    async def delete_expired_sessions(self, ctx: AuthContext) -> int:
+        return (
+            await UserSession.filter(
+                Q(is_active=False) | Q(expires_at__lte=utcnow()), user_id=ctx.user.id
+            )
+            .exclude(id=ctx.session.id)
+            .delete()
+        )
+
+    # --- password reset -----------------------------------------------------------------
+
+    async def forgot_password(self, email: str) -> None:
+        """Mail a reset token to an active account; silently nothing for any other email.
+
+        The routes run it after answering (:meth:`run_in_background`), so the answer costs
+        the same for every email.
+        """
+        user = await User.get_or_none(email=normalize_email(email), is_active=True)
+        if user is None:
+            return
+        token = secrets.token_urlsafe(32)
+        await PasswordResetToken.create(
+            user=user,
+            token_hash=hash_reset_token(token),
+            security_stamp=user.security_stamp,
+            expires_at=utcnow() + timedelta(seconds=self.settings.password_reset_ttl_s),
+        )
+        await self.mailer.send_password_reset(user.email, token)
+        await self.audit("password.reset_requested", user_id=user.id)
+        await self.on_after_forgot_password(user, token)
+
+    async def reset_password(self, token: str, new_password: str) -> User:
+        now = utcnow()
+        reset = (
+            await PasswordResetToken.filter(
+                token_hash=hash_reset_token(token), used_at__isnull=True, expires_at__gt=now
+            )
+            .select_related("user")
+            .first()
+        )
+        if (
+            reset is None
+            or not reset.user.is_active
+            or reset.security_stamp != reset.user.security_stamp
+        ):
+            raise InvalidResetToken(field="token")
+        user = reset.user
+        await self.validate_password(
+            new_password,
+            user_inputs=(user.email, user.first_name, user.last_name),
+            field="new_password",
+        )
+        hashed = await self.hasher.hash(new_password)
+        async with transaction():
+            claimed = await PasswordResetToken.filter(id=reset.id, used_at__isnull=True).update(
+                used_at=now
+            )
+            # The stamp must still be the token's: an email or password change, or a
+            # deactivation, since the lookup above ends the token too.
+            changed = await User.filter(
+                id=user.id, is_active=True, security_stamp=reset.security_stamp
+            ).update(**with_new_stamp({"hashed_password": hashed}), updated_at=now)
+            if claimed != 1 or changed != 1:  # a concurrent confirm or change came first
+                raise InvalidResetToken(field="token")
+            revoked = await self.revoke_user_sessions(user.id)
+        await self.audit("password.reset", user_id=user.id, sessions_revoked=revoked)
+        await self.on_after_reset_password(user)
+        return user
+
+    # --- work after the answer ------------------------------------------------------------
+
+    def run_in_background(self, work: Coroutine[Any, Any, None], what: str) -> None:
+        """Run ``work`` after the current request was answered; a failure is logged at ERROR
+        (``what`` names it) and never reaches a client."""
+
+        async def guarded() -> None:
+            try:
+                await work
+            except Exception as exc:
+                logger.error("%s failed: %s", what, type(exc).__name__, exc_info=exc)
+
+        task = asyncio.get_running_loop().create_task(guarded())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def wait_for_background(self, timeout_s: float = 10.0) -> None:
+        """Let work started by :meth:`run_in_background` finish (at shutdown, and in tests)."""
+        if self._background:
+            await asyncio.wait(set(self._background), timeout=timeout_s)
