@@ -106,7 +106,7 @@ def test_the_folders_are_the_layers() -> None:
     top = {name for name in MODULES if name.count(".") == 1}
     assert top == {
         f"{NAME}.{leaf}"
-        for leaf in ("_version", "__main__", "cli", "extension", "models") + tuple(ALLOWED)
+        for leaf in ("_version", "__main__", "cli", "extension", "models", *tuple(ALLOWED))
     }
 
 
@@ -150,7 +150,7 @@ def test_no_import_cycles() -> None:
         path.append(node)
         for nxt in sorted(inside[node]):
             if state.get(nxt) == 1:
-                cycle = path[path.index(nxt) :] + [nxt]
+                cycle = [*path[path.index(nxt) :], nxt]
                 pytest.fail("import cycle: " + " -> ".join(cycle))
             if nxt not in state:
                 visit(nxt)
