@@ -126,13 +126,22 @@ def positive_int(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    # ``--database-url`` is accepted anywhere: before the verb, between verb and action, after.
+    url_option = argparse.ArgumentParser(add_help=False)
+    url_option.add_argument(
+        "--database-url",
+        default=argparse.SUPPRESS,
+        help="default: $AUTH_DATABASE_URL or $DATABASE_URL (for migrate: "
+        "$AUTH_MIGRATIONS_DATABASE_URL first)",
+    )
     parser = argparse.ArgumentParser(prog="python -m sanic_auth_sessions")
+    parser.add_argument("--database-url", help="the same as after the verb")
     verbs = parser.add_subparsers(dest="verb", required=True)
     cleanup = verbs.add_parser(
         "cleanup-sessions",
+        parents=[url_option],
         help="delete sessions revoked or expired before the audit window, and spent reset tokens",
     )
-    cleanup.add_argument("--database-url", help="default: $AUTH_DATABASE_URL or $DATABASE_URL")
     cleanup.add_argument(
         "--audit-window-s",
         type=int,
@@ -149,31 +158,29 @@ def build_parser() -> argparse.ArgumentParser:
     )
     superuser = verbs.add_parser(
         "create-superuser",
+        parents=[url_option],
         help="create a superuser, or promote and reactivate an existing account",
     )
-    superuser.add_argument("--database-url", help="default: $AUTH_DATABASE_URL or $DATABASE_URL")
     superuser.add_argument("--email", required=True)
     superuser.add_argument(
         "--password",
         help="default: $AUTH_SUPERUSER_PASSWORD, else asked for (an existing account may keep "
         "its password: press Enter)",
     )
-    migrate = verbs.add_parser("migrate", help="migrations of the extension's tables (aerich)")
-    migrate.add_argument(
-        "--database-url",
-        help="default: $AUTH_MIGRATIONS_DATABASE_URL, $AUTH_DATABASE_URL or $DATABASE_URL",
+    migrate = verbs.add_parser(
+        "migrate", parents=[url_option], help="migrations of the extension's tables (aerich)"
     )
     actions = migrate.add_subparsers(dest="action", required=True)
     for action, text in (
         ("generate", "write a migration for model changes"),
         ("auto", "generate, then apply"),
     ):
-        actions.add_parser(action, help=text).add_argument("message")
-    actions.add_parser("apply", help="apply pending migrations")
-    actions.add_parser("current", help="print the last applied migration")
-    actions.add_parser("list", help="list migrations, [x] when applied")
-    actions.add_parser("check", help="exit 1 unless reachable and up to date")
-    back = actions.add_parser("downgrade", help="undo the last migration")
+        actions.add_parser(action, parents=[url_option], help=text).add_argument("message")
+    actions.add_parser("apply", parents=[url_option], help="apply pending migrations")
+    actions.add_parser("current", parents=[url_option], help="print the last applied migration")
+    actions.add_parser("list", parents=[url_option], help="list migrations, [x] when applied")
+    actions.add_parser("check", parents=[url_option], help="exit 1 unless reachable and up to date")
+    back = actions.add_parser("downgrade", parents=[url_option], help="undo the last migration")
     back.add_argument(
         "--to", type=int, help="undo every migration after version N, newest first (-1: all)"
     )

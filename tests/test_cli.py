@@ -72,3 +72,32 @@ def test_needs_a_database(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("DATABASE_URL", raising=False)
     with pytest.raises(SystemExit, match="No database"):
         main(["create-superuser", "--email", "a@x.io"])
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--database-url", "{url}", "migrate", "apply"],
+        ["migrate", "--database-url", "{url}", "apply"],
+        ["migrate", "apply", "--database-url", "{url}"],
+    ],
+    ids=["before-the-verb", "before-the-action", "after-the-action"],
+)
+def test_the_database_url_goes_anywhere(
+    argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite://{tmp_path / 'anywhere.sqlite3'}"
+    assert main([part.format(url=url) for part in argv]) == 0
+    assert capsys.readouterr().out.startswith("Applied ")
+    assert main(["migrate", "check", "--database-url", url]) == 0
+    assert "up to date" in capsys.readouterr().out
+
+
+def test_the_url_after_the_verb_wins_over_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AUTH_MIGRATIONS_DATABASE_URL", f"sqlite://{tmp_path / 'env.sqlite3'}")
+    given = tmp_path / "given.sqlite3"
+    assert main(["migrate", "apply", "--database-url", f"sqlite://{given}"]) == 0
+    assert given.exists()
+    assert not (tmp_path / "env.sqlite3").exists()
