@@ -1,23 +1,35 @@
-"""``python -m example_app``: serve the example app; HOST, PORT and WORKERS come from the env."""
+"""``python -m example_app [--host H] [--port P] [--workers N]``: serve the example app.
 
+The options default to the environment's ``HOST`` (127.0.0.1), ``PORT`` (8000) and ``WORKERS`` (1).
+"""
+
+from __future__ import annotations
+
+import argparse
 import os
+from collections.abc import Sequence
 
 from sanic import Sanic
 from sanic.worker.loader import AppLoader
 
 
-def main() -> None:
-    workers = int(os.environ.get("WORKERS", "1"))
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m example_app", description=__doc__)
+    parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("WORKERS", "1")))
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = parse_args(argv)
     # Worker processes import the app by name: a loader, not this module's globals.
     loader = AppLoader("example_app.server:app")
     app = loader.load()
     app.prepare(
-        host=os.environ.get("HOST", "127.0.0.1"),
-        port=int(os.environ.get("PORT", "8000")),
-        workers=workers,
-        single_process=workers == 1,
+        host=args.host, port=args.port, workers=args.workers, single_process=args.workers == 1
     )
-    if workers == 1:
+    if args.workers == 1:
         Sanic.serve_single(primary=app)
     else:
         Sanic.serve(primary=app, app_loader=loader)
