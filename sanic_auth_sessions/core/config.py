@@ -45,6 +45,7 @@ DEFAULTS: dict[str, Any] = {
     "GENERATE_SCHEMAS": False,
     "MIGRATE_ON_START": False,
     "SESSION_TOUCH_INTERVAL_S": 60,
+    "REFRESH_REUSE_GRACE_S": 0,
     "CLEANUP_INTERVAL_S": 60 * 60,
     "SESSION_AUDIT_WINDOW_S": 30 * 24 * 60 * 60,
     "HASHING_THREADS": None,
@@ -83,6 +84,9 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+MAX_REFRESH_REUSE_GRACE_S = 60
+
+
 class ConfigurationError(ValueError):
     """The host app's settings are unusable; raised at start, never per request."""
 
@@ -111,6 +115,7 @@ class AuthSettings:
     generate_schemas: bool
     migrate_on_start: bool
     session_touch_interval_s: int
+    refresh_reuse_grace_s: int
     cleanup_interval_s: int
     session_audit_window_s: int
     hashing_threads: int | None
@@ -197,6 +202,7 @@ class AuthSettings:
             "password_min_length",
             "password_min_score",
             "session_touch_interval_s",
+            "refresh_reuse_grace_s",
             "cleanup_interval_s",
             "session_audit_window_s",
             "max_body_bytes",
@@ -270,6 +276,10 @@ class AuthSettings:
         ):
             if getattr(self, name) < low:
                 raise ConfigurationError(f"AUTH_{name.upper()} must be at least {low}.")
+        if not 0 <= self.refresh_reuse_grace_s <= MAX_REFRESH_REUSE_GRACE_S:
+            raise ConfigurationError(
+                f"AUTH_REFRESH_REUSE_GRACE_S must be between 0 and {MAX_REFRESH_REUSE_GRACE_S}."
+            )
         if self.rate_limit_strategy not in ("moving-window", "fixed-window"):
             raise ConfigurationError(
                 "AUTH_RATE_LIMIT_STRATEGY must be 'moving-window' or 'fixed-window'."

@@ -65,6 +65,10 @@ class UserSession(Model):
         f"{APP_LABEL}.User", related_name="sessions", on_delete=fields.CASCADE
     )
     refresh_token_jti = fields.CharField(max_length=64, unique=True)
+    # The jti the latest rotation replaced, and when: within AUTH_REFRESH_REUSE_GRACE_S that
+    # token still refreshes (to the current jti) instead of counting as reuse.
+    previous_refresh_jti = fields.CharField(max_length=64, null=True)
+    rotated_at = fields.DatetimeField(null=True)
     device_name = fields.CharField(max_length=255, default="Unknown device")
     device_id = fields.CharField(max_length=255, null=True)
     ip_address = fields.CharField(max_length=45, null=True)

@@ -68,36 +68,61 @@ class TokenCodec:
             raise ConfigurationError(message) from exc
 
     def encode(
-        self, *, user_id: UUID, session_id: UUID, jti: str, type: TokenType, now: datetime
+        self,
+        *,
+        user_id: UUID,
+        session_id: UUID,
+        jti: str,
+        type: TokenType,
+        now: datetime,
+        expires_at: datetime | None = None,
     ) -> str:
         s = self._settings
         ttl_s = s.access_token_ttl_s if type == "access" else s.refresh_token_ttl_s
+        exp = int(expires_at.timestamp()) if expires_at else int(now.timestamp()) + ttl_s
         payload = {
             "sub": str(user_id),
             "sid": str(session_id),
             "jti": jti,
             "type": type,
             "iat": int(now.timestamp()),
-            "exp": int(now.timestamp()) + ttl_s,
+            "exp": exp,
             "iss": s.issuer,
             "aud": s.audience,
         }
         return jwt.encode(payload, self._signing_key, algorithm=s.algorithm)
 
-    def issue_pair(self, *, user_id: UUID, session_id: UUID, refresh_jti: str) -> TokenPair:
+    def issue_pair(
+        self,
+        *,
+        user_id: UUID,
+        session_id: UUID,
+        refresh_jti: str,
+        refresh_expires_at: datetime | None = None,
+    ) -> TokenPair:
+        """A new access token and a refresh token with ``refresh_jti``, which ends
+        ``refresh_expires_at`` (an existing session's end) or a full refresh lifetime from now."""
         now = datetime.now(timezone.utc)
+        refresh_ends = refresh_expires_at or now + timedelta(
+            seconds=self._settings.refresh_token_ttl_s
+        )
         access = self.encode(
             user_id=user_id, session_id=session_id, jti=new_jti(), type="access", now=now
         )
         refresh = self.encode(
-            user_id=user_id, session_id=session_id, jti=refresh_jti, type="refresh", now=now
+            user_id=user_id,
+            session_id=session_id,
+            jti=refresh_jti,
+            type="refresh",
+            now=now,
+            expires_at=refresh_ends,
         )
         return TokenPair(
             access_token=access,
             refresh_token=refresh,
             refresh_jti=refresh_jti,
             expires_in=self._settings.access_token_ttl_s,
-            refresh_expires_at=now + timedelta(seconds=self._settings.refresh_token_ttl_s),
+            refresh_expires_at=refresh_ends,
         )
 
     def decode(self, token: str, expected_type: TokenType) -> TokenClaims:

@@ -31,7 +31,7 @@ from sanic_auth_sessions.core.models import (
     new_security_stamp,
 )
 from sanic_auth_sessions.core.passwords import PasswordHasher
-from sanic_auth_sessions.core.tokens import TokenCodec, TokenPair, new_jti
+from sanic_auth_sessions.core.tokens import TokenClaims, TokenCodec, TokenPair, new_jti
 from sanic_auth_sessions.db.connection import active_session_with_user, transaction
 from sanic_auth_sessions.services.mailer import Mailer
 
@@ -386,7 +386,9 @@ class UserManager:
         """Rotate the refresh token: an atomic compare-and-swap on the stored ``jti``.
 
         Of several refreshes with one token exactly one wins. A token that no longer
-        matches an active session's ``jti`` is reuse (RFC 9700 §4.14): the session is revoked.
+        matches an active session's ``jti`` is reuse (RFC 9700 §4.14): the session is revoked —
+        except, within ``AUTH_REFRESH_REUSE_GRACE_S`` of a rotation, the token that rotation
+        replaced (a retried request, a second tab): it gets the session's current ``jti``.
         """
         claims = self.codec.decode(refresh_token, "refresh")
         tokens = self.codec.issue_pair(
@@ -404,6 +406,8 @@ class UserManager:
             user_id__in=Subquery(User.filter(id=claims.user_id, is_active=True).values("id")),
         ).update(
             refresh_token_jti=tokens.refresh_jti,
+            previous_refresh_jti=claims.jti,
+            rotated_at=now,
             last_used_at=now,
             expires_at=tokens.refresh_expires_at,
             updated_at=now,
@@ -413,6 +417,10 @@ class UserManager:
                 "token.refreshed", user_id=claims.user_id, session_id=claims.session_id
             )
             return tokens
+        if self.settings.refresh_reuse_grace_s:
+            graced = await self._refresh_within_grace(claims, now)
+            if graced is not None:
+                return graced
         revoked = (
             await UserSession.filter(id=claims.session_id, is_active=True)
             .exclude(refresh_token_jti=claims.jti)
@@ -425,6 +433,35 @@ class UserManager:
             await self.on_refresh_token_reuse(claims.session_id, claims.user_id)
             raise errors.TokenReused()
         raise errors.InvalidToken()
+
+    async def _refresh_within_grace(self, claims: TokenClaims, now: datetime) -> TokenPair | None:
+        """Tokens for the session's current ``jti`` when ``claims`` is the token its latest
+        rotation replaced, less than the grace ago; no rotation, ``expires_at`` unchanged."""
+        grace = timedelta(seconds=self.settings.refresh_reuse_grace_s)
+        current = (
+            await UserSession.filter(
+                id=claims.session_id,
+                user_id=claims.user_id,
+                previous_refresh_jti=claims.jti,
+                rotated_at__gte=now - grace,
+                is_active=True,
+                expires_at__gt=now,
+                user_id__in=Subquery(User.filter(id=claims.user_id, is_active=True).values("id")),
+            )
+            .first()
+            .values("refresh_token_jti", "expires_at")
+        )
+        if current is None:
+            return None
+        await self.audit(
+            "token.refresh_grace", user_id=claims.user_id, session_id=claims.session_id
+        )
+        return self.codec.issue_pair(
+            user_id=claims.user_id,
+            session_id=claims.session_id,
+            refresh_jti=current["refresh_token_jti"],
+            refresh_expires_at=current["expires_at"],
+        )
 
     async def authenticate(self, access_token: str) -> AuthContext:
         """The user and session of an access token, in one indexed query (session JOIN user)."""
