@@ -8,6 +8,7 @@ from sanic_auth_sessions.core import errors, policy
 from sanic_auth_sessions.core.models import OrganizationRole
 
 OWNER, ADMIN, MEMBER = OrganizationRole.OWNER, OrganizationRole.ADMIN, OrganizationRole.MEMBER
+GUEST = OrganizationRole.GUEST
 ALLOW, DENY = "allow", "deny"
 
 
@@ -25,6 +26,7 @@ def outcome(check: object, *args: object, **kwargs: object) -> str:
         (OWNER, ALLOW, ALLOW, ALLOW),
         (ADMIN, ALLOW, ALLOW, DENY),
         (MEMBER, ALLOW, DENY, DENY),
+        (GUEST, ALLOW, DENY, DENY),  # reads like a member
         (None, DENY, DENY, DENY),
     ],
 )
@@ -47,6 +49,9 @@ def test_organization_actions(
         (ADMIN, MEMBER, ALLOW),
         (MEMBER, MEMBER, DENY),
         (MEMBER, ADMIN, DENY),
+        (ADMIN, GUEST, ALLOW),
+        (MEMBER, GUEST, DENY),
+        (GUEST, GUEST, DENY),
     ],
 )
 def test_add_member(actor: OrganizationRole, new_role: OrganizationRole, expected: str) -> None:
@@ -84,6 +89,9 @@ def test_change_role(
         (ADMIN, OWNER, False, DENY),
         (MEMBER, MEMBER, False, DENY),
         (MEMBER, MEMBER, True, ALLOW),  # leaving
+        (GUEST, GUEST, True, ALLOW),
+        (GUEST, MEMBER, False, DENY),
+        (ADMIN, GUEST, False, ALLOW),
         (ADMIN, ADMIN, True, ALLOW),
         (OWNER, OWNER, True, ALLOW),  # the owner count is checked separately
     ],
@@ -113,3 +121,9 @@ def test_superusers_act_as_owners_and_non_members_have_no_role() -> None:
     assert policy.effective_role(None, is_superuser=False) is None
     assert not policy.has_role(None, MEMBER)
     assert policy.has_role(OWNER, ADMIN) and not policy.has_role(MEMBER, ADMIN)
+
+
+def test_guest_is_the_lowest_rank() -> None:
+    ranked = sorted(OrganizationRole, key=policy.RANK.__getitem__)
+    assert ranked == [GUEST, MEMBER, ADMIN, OWNER]
+    assert policy.has_role(GUEST, GUEST) and not policy.has_role(GUEST, MEMBER)

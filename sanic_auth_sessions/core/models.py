@@ -123,6 +123,7 @@ class OrganizationRole(str, enum.Enum):
     OWNER = "owner"
     ADMIN = "admin"
     MEMBER = "member"
+    GUEST = "guest"  # reads like a member; the lowest rank
 
 
 class Organization(Model):

@@ -1,12 +1,13 @@
 """Who may do what inside an organization: every role rule, in one place.
 
 The services call these pure functions with the roles involved; each raises a domain error
-(403 ``PermissionDenied``, 409 ``LastOwner``) or returns. Roles rank ``member < admin < owner``:
+(403 ``PermissionDenied``, 409 ``LastOwner``) or returns. Roles rank
+``guest < member < admin < owner``:
 
 - ``owner`` does everything;
 - ``admin`` edits the organization and manages members and admins, but never adds, promotes
   to, demotes or removes an ``owner``;
-- ``member`` reads; anyone may leave (remove their own membership);
+- ``member`` and ``guest`` read; anyone may leave (remove their own membership);
 - an organization that has an owner always keeps at least one.
 
 Superusers act as owners (:func:`effective_role`). Non-members never reach these checks:
@@ -20,7 +21,7 @@ from sanic_auth_sessions.core.models import OrganizationRole
 
 Role = OrganizationRole
 
-RANK = {Role.MEMBER: 1, Role.ADMIN: 2, Role.OWNER: 3}
+RANK = {Role.GUEST: 0, Role.MEMBER: 1, Role.ADMIN: 2, Role.OWNER: 3}
 
 
 def effective_role(membership_role: Role | None, *, is_superuser: bool) -> Role | None:
@@ -40,7 +41,7 @@ def require_role(role: Role | None, minimum: Role) -> None:
 
 
 def check_view(actor: Role | None) -> None:
-    require_role(actor, Role.MEMBER)
+    require_role(actor, Role.GUEST)
 
 
 def check_edit_organization(actor: Role | None) -> None:
