@@ -239,15 +239,28 @@ class OrganizationService:
             select=lambda q: q.select_related("user"),
         )
 
-    async def add_member(self, user: User, org_id: UUID, email: str, role: Role) -> Membership:
+    async def add_member(
+        self,
+        user: User,
+        org_id: UUID,
+        email: str | None,
+        role: Role,
+        *,
+        user_id: UUID | None = None,
+    ) -> Membership:
+        """Add the user with ``email`` or, when it is ``None``, the user ``user_id``."""
+        field = "email" if email is not None else "user_id"
         async with transaction():
             access = await self.access(user, org_id, lock=True)
             policy.check_add_member(access.role, role)
-            new_member = await User.get_or_none(email=normalize_email(email))
+            if email is not None:
+                new_member = await User.get_or_none(email=normalize_email(email))
+            else:
+                new_member = await User.get_or_none(id=user_id) if user_id else None
             if new_member is None:
-                raise errors.NotFound("No user has this email.", field="email")
+                raise errors.NotFound(f"No user has this {field.replace('_', ' ')}.", field=field)
             if await Membership.filter(organization_id=org_id, user_id=new_member.id).exists():
-                raise errors.AlreadyMember(field="email")
+                raise errors.AlreadyMember(field=field)
             membership = await Membership.create(
                 user=new_member, organization=access.organization, role=role
             )
