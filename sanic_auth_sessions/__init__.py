@@ -21,9 +21,9 @@ from sanic_auth_sessions.http.guards import (
     require_org_role,
     require_superuser,
 )
+from sanic_auth_sessions.http.rate_limits import rate_limit
 from sanic_auth_sessions.services.mailer import ConsoleMailer, InMemoryMailer, Mailer
 from sanic_auth_sessions.services.manager import AuthContext, UserManager
-from sanic_auth_sessions.throttle.ratelimit import rate_limit
 
 __all__ = [
     "AuditEvent",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from multiprocessing import Event
 from typing import Any
@@ -13,7 +12,6 @@ from sanic_ext import Extend
 from sanic_ext.extensions.base import Extension
 
 from sanic_auth_sessions.core.config import AuthSettings
-from sanic_auth_sessions.core.passwords import PasswordHasher
 from sanic_auth_sessions.db.cleanup import run_periodically
 from sanic_auth_sessions.db.connection import (
     check_pooler,
@@ -30,17 +28,22 @@ from sanic_auth_sessions.http.middleware.request_context import install_request_
 from sanic_auth_sessions.http.middleware.request_limits import apply_request_limits
 from sanic_auth_sessions.http.middleware.security_headers import install_security_headers
 from sanic_auth_sessions.http.openapi import install_openapi
+from sanic_auth_sessions.http.rate_limits import install_rate_limiting
 from sanic_auth_sessions.http.routes.admin import create_admin_blueprint
 from sanic_auth_sessions.http.routes.auth import create_auth_blueprint
 from sanic_auth_sessions.http.routes.health import create_health_blueprint
 from sanic_auth_sessions.http.routes.organizations import create_organizations_blueprint
 from sanic_auth_sessions.http.routes.sessions import create_sessions_blueprint
 from sanic_auth_sessions.http.routes.users import create_users_blueprint
+from sanic_auth_sessions.http.runtime import (
+    auth_runtime,
+    install_storage_budget,
+    start_runtime,
+    stop_runtime,
+)
 from sanic_auth_sessions.http.server_health import install_server_health
 from sanic_auth_sessions.services.mailer import ConsoleMailer, Mailer
 from sanic_auth_sessions.services.manager import UserManager
-from sanic_auth_sessions.throttle.lockout import install_lockout
-from sanic_auth_sessions.throttle.ratelimit import install_rate_limiting
 
 logger = logging.getLogger("sanic_auth_sessions")
 
@@ -95,8 +98,8 @@ class AuthSessions(Extension):  # type: ignore[no-untyped-call]
         install_request_context(app, settings)
         install_error_handler(app, settings)
         install_security_headers(app, settings)
-        install_rate_limiting(app, settings)
-        install_lockout(app, settings)  # after the limiter: shares its storage
+        install_storage_budget(app)  # the time budget of each request's counter storage calls
+        install_rate_limiting(app)
         install_server_health(app)  # readiness (draining) and workers for /health
         for blueprint in (
             create_auth_blueprint(settings.url_prefix),
@@ -145,11 +148,10 @@ class AuthSessions(Extension):  # type: ignore[no-untyped-call]
                 await ping()
             except Exception as exc:  # the app still starts; /health reports the outage
                 logger.error("Database not reachable at start: %r", exc)
-            hasher = PasswordHasher(settings.bcrypt_rounds, settings.hashing_threads)
-            manager = self.manager_class(
-                settings, hasher=hasher, mailer=self.mailer, lockout=app.ctx.auth_lockout
+            runtime = await start_runtime(
+                app, settings, manager_class=self.manager_class, mailer=self.mailer
             )
-            app.ctx.auth_manager = manager
+            manager = runtime.manager
             if settings.first_superuser_email and settings.first_superuser_password:
                 created = await manager.ensure_superuser(
                     settings.first_superuser_email, settings.first_superuser_password
@@ -160,7 +162,7 @@ class AuthSessions(Extension):  # type: ignore[no-untyped-call]
         @app.after_server_start
         async def start_cleanup(app: Sanic[Any, Any]) -> None:
             if settings.cleanup_interval_s > 0:
-                app.ctx.auth_cleanup_task = asyncio.create_task(
+                auth_runtime(app).cleanup_task = asyncio.create_task(
                     run_periodically(
                         settings.cleanup_interval_s,
                         settings.session_audit_window_s,
@@ -170,17 +172,10 @@ class AuthSessions(Extension):  # type: ignore[no-untyped-call]
 
         @app.before_server_stop
         async def stop_cleanup(app: Sanic[Any, Any]) -> None:
-            task: asyncio.Task[None] | None = getattr(app.ctx, "auth_cleanup_task", None)
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            await auth_runtime(app).stop_cleanup()
 
         @app.after_server_stop
         async def stop_auth(app: Sanic[Any, Any]) -> None:
-            manager: UserManager | None = getattr(app.ctx, "auth_manager", None)
-            if manager is not None:
-                await manager.wait_for_background()  # e.g. reset mails after their answer
-                manager.hasher.close()
+            await stop_runtime(app)  # background work first: it may still use the database
             if owns_database:
                 await close_database()

@@ -11,6 +11,7 @@ import pytest_asyncio
 from tortoise.transactions import in_transaction
 
 from sanic_auth_sessions import InMemoryMailer, User
+from sanic_auth_sessions.db import orm
 from sanic_auth_sessions.db.connection import connection
 from sanic_auth_sessions.db.pagination import _planned_with_values
 from sanic_auth_sessions.db.search import with_short_words_indexed
@@ -113,9 +114,7 @@ async def test_list_statements_are_never_planned_generically(migrated: RunningAp
 async def test_user_search_is_served_by_the_trigram_indexes(migrated: RunningApp) -> None:
     await people(200)
     query = User.filter(user_search("Lovelace1 ADA12"))
-    query._choose_db_if_not_chosen()
-    query._make_query()
-    sql, params = query.query.get_parameterized_sql()
+    _, sql, params = orm.compiled(query)
     async with in_transaction() as tx:
         await tx.execute_script("SET LOCAL enable_seqscan = off")
         rows = await tx.execute_query_dict(f"EXPLAIN {sql}", list(params))
@@ -170,9 +169,7 @@ async def test_short_words_use_the_characters_index_and_lose_no_user(
 
     # The condition is answered by the index.
     query = with_short_words_indexed(User.filter(user_search("zq")), ["zq"])
-    query._choose_db_if_not_chosen()
-    query._make_query()
-    sql, params = query.query.get_parameterized_sql()
+    _, sql, params = orm.compiled(query)
     async with in_transaction() as tx:
         await tx.execute_script("SET LOCAL enable_seqscan = off")
         rows = await tx.execute_query_dict(f"EXPLAIN {sql}", list(params))

@@ -24,6 +24,7 @@ from sanic_auth_sessions.db.cleanup import (
     run_periodically,
 )
 from sanic_auth_sessions.db.connection import close_database, connection, init_database, lock_key
+from sanic_auth_sessions.http.runtime import auth_runtime
 
 from .conftest import POSTGRES_URL, RunningApp, requires_postgres
 from .redis_server import captured_errors
@@ -116,7 +117,7 @@ async def test_background_cleanup_runs_in_the_server(make_app: object) -> None:
         "revoked_recently",
         "expired_recently",
     }
-    assert api.app.ctx.auth_cleanup_task is not None
+    assert auth_runtime(api.app).cleanup_task is not None
 
 
 async def stale_sessions(count: int) -> None:

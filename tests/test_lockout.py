@@ -13,8 +13,8 @@ from sanic.response import HTTPResponse
 from sanic_auth_sessions.core import errors
 from sanic_auth_sessions.core.config import AuthSettings
 from sanic_auth_sessions.http.error_handler import install_error_handler
-from sanic_auth_sessions.throttle.lockout import LoginLockout, install_lockout
-from sanic_auth_sessions.throttle.ratelimit import install_rate_limiting
+from sanic_auth_sessions.http.runtime import auth_runtime, install_runtime
+from sanic_auth_sessions.throttle.lockout import LoginLockout
 
 from .redis_server import captured_errors, closed_port_url
 from .serving import serve
@@ -183,12 +183,11 @@ def login_app(**overrides: Any) -> Sanic[Any, Any]:
     app: Sanic[Any, Any] = Sanic(f"lo_{uuid4().hex[:8]}")
     auth_settings = settings(**overrides)
     install_error_handler(app, auth_settings)
-    install_rate_limiting(app, auth_settings)
-    install_lockout(app, auth_settings)
+    install_runtime(app, auth_settings)
 
     @app.post("/login")
     async def login(request: Request) -> HTTPResponse:
-        lockout: LoginLockout = request.app.ctx.auth_lockout
+        lockout = auth_runtime(request).lockout
         email, password = request.json["email"], request.json["password"]
         await lockout.attempt(email)
         if password != PASSWORD:
@@ -203,7 +202,9 @@ async def test_locked_login_over_http_even_with_rate_limiting_off() -> None:
     app = login_app(rate_limit_enabled=False)
     email = unique_email()
     async with serve(app) as client:
-        assert app.ctx.auth_lockout.storage is app.ctx.auth_rate_limiter.storage
+        runtime = auth_runtime(app)
+        assert runtime.lockout.storage is runtime.limiter.storage is runtime.storage
+        assert runtime.lockout.guard is runtime.limiter.guard is runtime.storage_guard
         for _ in range(3):
             response = await client.post("/login", json={"email": email, "password": "wrong"})
             assert response.status_code == 401
@@ -218,11 +219,11 @@ async def test_locked_login_over_http_even_with_rate_limiting_off() -> None:
         assert other.status_code == 200
 
 
-async def test_lockout_installed_alone_opens_its_own_storage() -> None:
-    app: Sanic[Any, Any] = Sanic(f"lo_{uuid4().hex[:8]}")
-    install_lockout(app, settings())
-    async with serve(app):
-        lockout: LoginLockout = app.ctx.auth_lockout
-        assert app.ctx.auth_settings.lockout_max_failures == 3
+async def test_lockout_alone_opens_its_own_storage() -> None:
+    lockout = LoginLockout(settings())
+    try:
+        assert lockout.guard.what == "Login-lockout"
         email = unique_email()
         assert await attempts(lockout, email, 4) == ["checked"] * 3 + ["locked"]
+    finally:
+        await lockout.close()

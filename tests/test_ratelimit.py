@@ -15,8 +15,10 @@ from sanic.views import HTTPMethodView
 from sanic_auth_sessions.core.config import AuthSettings
 from sanic_auth_sessions.core.errors import RateLimited
 from sanic_auth_sessions.http.error_handler import install_error_handler
+from sanic_auth_sessions.http.rate_limits import install_rate_limiting, rate_limit
 from sanic_auth_sessions.http.routes.auth import login_email, oauth_username
-from sanic_auth_sessions.throttle.ratelimit import RateLimiter, install_rate_limiting, rate_limit
+from sanic_auth_sessions.http.runtime import auth_runtime, install_runtime
+from sanic_auth_sessions.throttle.ratelimit import RateLimiter, RateLimitInfo
 
 from .redis_server import captured_errors, closed_port_url
 from .serving import serve
@@ -33,7 +35,8 @@ def make_app(**overrides: Any) -> Sanic[Any, Any]:
     app: Sanic[Any, Any] = Sanic(f"rl_{uuid4().hex[:8]}")
     auth_settings = settings(**overrides)
     install_error_handler(app, auth_settings)
-    install_rate_limiting(app, auth_settings)
+    install_runtime(app, auth_settings)
+    install_rate_limiting(app)
 
     @app.get("/ping")
     @rate_limit("3/minute")
@@ -187,7 +190,8 @@ async def test_strategies_block_then_let_through_after_the_window(strategy: str)
     app: Sanic[Any, Any] = Sanic(f"rl_{uuid4().hex[:8]}")
     auth_settings = settings(rate_limit_strategy=strategy)
     install_error_handler(app, auth_settings)
-    install_rate_limiting(app, auth_settings)
+    install_runtime(app, auth_settings)
+    install_rate_limiting(app)
 
     @app.get("/fast")
     @rate_limit("2/second")
@@ -195,8 +199,10 @@ async def test_strategies_block_then_let_through_after_the_window(strategy: str)
         return json({"ok": True})
 
     async with serve(app) as client:
-        assert app.ctx.auth_rate_limiter.strategy.__class__.__name__.lower().startswith(
-            strategy.split("-")[0]
+        assert (
+            auth_runtime(app)
+            .limiter.strategy.__class__.__name__.lower()
+            .startswith(strategy.split("-")[0])
         )
         assert (await client.get("/fast")).status_code == 200
         assert (await client.get("/fast")).status_code == 200
@@ -211,7 +217,8 @@ async def test_decorator_on_host_routes_and_views() -> None:
     app: Sanic[Any, Any] = Sanic(f"rl_{uuid4().hex[:8]}")
     auth_settings = settings(rate_limit_session_list="2/minute")
     install_error_handler(app, auth_settings)
-    install_rate_limiting(app, auth_settings)
+    install_runtime(app, auth_settings)
+    install_rate_limiting(app)
 
     @app.get("/a")
     @rate_limit(lambda s: s.rate_limit_session_list, scope="shared")
@@ -300,7 +307,8 @@ async def test_two_workers_share_counts_through_redis(redis_url: str) -> None:
         app: Sanic[Any, Any] = Sanic(f"rl_{uuid4().hex[:8]}")
         auth_settings = settings(rate_limit_storage_url=url)
         install_error_handler(app, auth_settings)
-        install_rate_limiting(app, auth_settings)
+        install_runtime(app, auth_settings)
+        install_rate_limiting(app)
 
         @app.get("/ping")
         @rate_limit("3/minute", scope=scope)
@@ -321,17 +329,17 @@ async def test_two_workers_share_counts_through_redis(redis_url: str) -> None:
 async def test_two_limiters_share_counts_through_redis(redis_url: str, strategy: str) -> None:
     auth_settings = settings(rate_limit_storage_url=redis_url, rate_limit_strategy=strategy)
     first, second = RateLimiter(auth_settings), RateLimiter(auth_settings)
-    app: Sanic[Any, Any] = Sanic(f"rl_{uuid4().hex[:8]}")
-    request = Request(b"/", {}, None, "GET", None, app)
+    seen: list[RateLimitInfo] = []
     scope = f"direct_{uuid4().hex}"
     try:
-        await first.hit(request, scope, "2/minute", "k")
-        await second.hit(request, scope, "2/minute", "k")
-        assert request.ctx.auth_rate_limit.remaining == 0
+        await first.hit(scope, "2/minute", "k", seen.append)
+        await second.hit(scope, "2/minute", "k", seen.append)
+        assert [info.remaining for info in seen] == [1, 0]
         with pytest.raises(RateLimited) as raised:
-            await first.hit(request, scope, "2/minute", "k")
+            await first.hit(scope, "2/minute", "k", seen.append)
         assert 1 <= raised.value.retry_after_s <= 60
-        await second.hit(request, scope, "2/minute", "other-key")
+        assert seen[-1].remaining == 0 and seen[-1].reset_after_s == raised.value.retry_after_s
+        await second.hit(scope, "2/minute", "other-key")
     finally:
         await first.close()
         await second.close()

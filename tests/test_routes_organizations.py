@@ -19,6 +19,7 @@ from sanic_auth_sessions import (
     Membership,
     Organization,
 )
+from sanic_auth_sessions.http.runtime import auth_runtime
 
 from .conftest import (
     DATABASES,
@@ -98,9 +99,9 @@ async def test_create_generates_unique_slugs_and_makes_the_creator_owner(api: Ru
 async def test_creation_can_be_disabled_except_for_superusers(
     api: RunningApp, root: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = api.app.ctx.auth_settings
-    closed = dataclasses.replace(settings, organization_creation_enabled=False)
-    monkeypatch.setattr(api.app.ctx, "auth_settings", closed)
+    organizations = auth_runtime(api.app).organizations
+    closed = dataclasses.replace(organizations.settings, organization_creation_enabled=False)
+    monkeypatch.setattr(organizations, "settings", closed)
     ann = await api.user_with_tokens("ann@example.com")
     response = await api.client.post(
         api.url("/organizations"), json={"name": "Acme"}, headers=bearer(ann)

@@ -25,6 +25,7 @@ import pytest
 
 from sanic_auth_sessions.core import errors
 from sanic_auth_sessions.core.config import AuthSettings
+from sanic_auth_sessions.http.runtime import auth_runtime
 from sanic_auth_sessions.throttle.lockout import LoginLockout
 from sanic_auth_sessions.throttle.storage_guard import StorageGuard, redacted_url
 
@@ -117,8 +118,8 @@ async def test_a_hung_storage_costs_a_login_one_budget_then_the_breaker_skips_it
         rate_limit_breaker_cooldown_s=1,
         **HIGH_LIMITS,
     )
-    guard: StorageGuard = api.app.ctx.auth_rate_limiter.guard
-    assert api.app.ctx.auth_lockout.guard is guard  # one budget and one breaker per request
+    guard: StorageGuard = auth_runtime(api.app).limiter.guard
+    assert auth_runtime(api.app).lockout.guard is guard  # one budget and one breaker per request
     email = f"hung-{uuid4().hex[:8]}@example.com"
     await api.register(email)
     await api.login(email)  # the pool holds a live connection to Redis now
@@ -168,7 +169,7 @@ async def test_failing_closed_answers_503_and_at_once_while_open(
         rate_limit_fail_open=False,
         **HIGH_LIMITS,
     )
-    guard: StorageGuard = api.app.ctx.auth_rate_limiter.guard
+    guard: StorageGuard = auth_runtime(api.app).limiter.guard
     email = f"closed-{uuid4().hex[:8]}@example.com"
     await api.register(email)
     redis.freeze()

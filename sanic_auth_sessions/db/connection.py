@@ -28,6 +28,7 @@ from tortoise.transactions import in_transaction
 
 from sanic_auth_sessions.core.config import ConfigurationError
 from sanic_auth_sessions.core.models import APP_LABEL, User, UserSession
+from sanic_auth_sessions.db import orm
 
 MODELS_MODULE = "sanic_auth_sessions.models"
 PING_TIMEOUT_S = 2.0
@@ -228,9 +229,7 @@ async def active_session_with_user(session_id: UUID, user_id: UUID) -> UserSessi
     if not rows:
         return None
     row = dict(rows[0])
-    user = User._init_from_db(
-        **{column: row.pop(f"u__{column}") for column in User._meta.db_fields}
-    )
-    session = UserSession._init_from_db(**row)
+    user = orm.from_row(User, {column: row.pop(f"u__{column}") for column in User._meta.db_fields})
+    session = orm.from_row(UserSession, row)
     session.user = user
     return session

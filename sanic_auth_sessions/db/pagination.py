@@ -65,6 +65,7 @@ from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from sanic_auth_sessions.core.errors import ErrorDetail, ValidationFailed
+from sanic_auth_sessions.db import orm
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
@@ -248,12 +249,7 @@ async def _planned_with_values(model: type[Model]) -> AsyncIterator[BaseDBAsyncC
 
 def _compiled(query: QuerySet[Any]) -> tuple[BaseDBAsyncClient, str, list[Any]]:
     """The connection, SQL and parameters of ``query`` selecting only the primary key."""
-    ids = query.values_list(query.model._meta.pk_attr, flat=True)
-    ids._choose_db_if_not_chosen()
-    ids._make_query()
-    sql, params = ids.query.get_parameterized_sql()
-    db: BaseDBAsyncClient = ids._db
-    return db, sql, list(params)
+    return orm.compiled(query.values_list(query.model._meta.pk_attr, flat=True))
 
 
 async def count_total(query: QuerySet[Any]) -> tuple[int, bool]:

@@ -16,6 +16,7 @@ from sanic import HTTPResponse, Request
 
 from sanic_auth_sessions.core import errors, policy
 from sanic_auth_sessions.core.models import OrganizationRole
+from sanic_auth_sessions.http.runtime import auth_runtime
 from sanic_auth_sessions.services.manager import AuthContext, UserManager
 from sanic_auth_sessions.services.organizations import OrganizationService
 
@@ -23,13 +24,12 @@ Handler = TypeVar("Handler", bound=Callable[..., Awaitable[HTTPResponse]])
 
 
 def manager_of(request: Request) -> UserManager:
-    manager: UserManager = request.app.ctx.auth_manager
-    return manager
+    return auth_runtime(request).manager
 
 
 def organizations_of(request: Request) -> OrganizationService:
     """The organization rules, auditing through the app's ``UserManager``."""
-    return OrganizationService(request.app.ctx.auth_settings, audit=manager_of(request).audit)
+    return auth_runtime(request).organizations
 
 
 def bearer_token(request: Request) -> str:

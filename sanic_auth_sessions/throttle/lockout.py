@@ -22,15 +22,13 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from limits.aio.storage import Storage
-from sanic import Sanic
 
 from sanic_auth_sessions.core import errors
 from sanic_auth_sessions.core.config import AuthSettings
 from sanic_auth_sessions.core.emails import normalize_email
-from sanic_auth_sessions.throttle.ratelimit import RateLimiter, create_storage
+from sanic_auth_sessions.throttle.ratelimit import create_storage
 from sanic_auth_sessions.throttle.storage_guard import StorageGuard, StorageSkipped
 
 
@@ -100,29 +98,3 @@ class LoginLockout:
     @staticmethod
     def _lock_key(email: str) -> str:
         return f"auth:lockout:locked:{normalize_email(email)}"
-
-
-def install_lockout(app: Sanic[Any, Any], settings: AuthSettings) -> None:
-    """Create ``app.ctx.auth_lockout`` per worker at ``before_server_start``.
-
-    Sets ``app.ctx.auth_settings`` unless it is already there. Call it after
-    ``install_rate_limiting`` so both share the rate limiter's storage and its guard (one Redis
-    pool, one time budget and one circuit breaker per worker); called first or alone, the
-    lockout opens its own storage.
-    """
-    if getattr(app.ctx, "auth_settings", None) is None:
-        app.ctx.auth_settings = settings
-
-    async def open_lockout(app: Sanic[Any, Any]) -> None:
-        limiter: RateLimiter | None = getattr(app.ctx, "auth_rate_limiter", None)
-        storage = limiter.storage if limiter is not None else None
-        guard = limiter.guard if limiter is not None else None
-        app.ctx.auth_lockout = LoginLockout(app.ctx.auth_settings, storage, guard)
-
-    async def close_lockout(app: Sanic[Any, Any]) -> None:
-        lockout: LoginLockout | None = getattr(app.ctx, "auth_lockout", None)
-        if lockout is not None:
-            await lockout.close()
-
-    app.register_listener(open_lockout, "before_server_start")
-    app.register_listener(close_lockout, "after_server_stop")

@@ -3,11 +3,13 @@
 Every call to the counter storage goes through the :class:`StorageGuard` of that storage (one
 per storage and worker; the limiter and the lockout share theirs):
 
-- **Budget.** All the storage calls of one request share ``AUTH_RATE_LIMIT_STORAGE_TIMEOUT_MS``
-  (the request is Sanic's current request, so calls made from the service layer count too).
-  Each call may use what the request has left; once it is spent, the request's remaining calls
-  are not made. A storage that hangs therefore adds at most the budget to a request, however
-  many calls the request makes. Outside a request each call gets the whole budget.
+- **Budget.** All the storage calls of one request share ``AUTH_RATE_LIMIT_STORAGE_TIMEOUT_MS``.
+  The request's :class:`RequestBudget` is carried by a context variable that the HTTP layer
+  sets when a request starts (:func:`start_request_budget`), so calls made from the service
+  layer, or from tasks the request starts, count too. Each call may use what the request has
+  left; once it is spent, the request's remaining calls are not made. A storage that hangs
+  therefore adds at most the budget to a request, however many calls the request makes.
+  Outside a request each call gets the whole budget.
 - **Breaker.** After ``FAILURES_TO_OPEN`` failed calls in a row (errors or timeouts) the breaker
   opens: for ``AUTH_RATE_LIMIT_BREAKER_COOLDOWN_S`` seconds the storage is not called at all.
   Then one call is let through (half-open): its success closes the breaker, its failure opens
@@ -28,11 +30,11 @@ import sys
 import time
 import urllib.parse
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import ParamSpec, TypeVar
 
 from limits.errors import StorageError
-from sanic import Request
-from sanic.exceptions import ServerError
 
 from sanic_auth_sessions.core import errors
 from sanic_auth_sessions.core.config import AuthSettings
@@ -46,7 +48,33 @@ T = TypeVar("T")
 STORAGE_ERRORS: tuple[type[Exception], ...] = (StorageError, OSError, asyncio.TimeoutError)
 FAILURES_TO_OPEN = 3
 MIN_CALL_S = 0.001  # less budget left than this counts as none (a timer may fire a hair early)
-BUDGET_ATTRIBUTE = "auth_storage_budget_s"  # on ``request.ctx``: seconds the request has left
+
+
+@dataclass
+class RequestBudget:
+    """What one request has left of the storage time budget (``None``: all of it)."""
+
+    left_s: float | None = None
+
+
+# Shared by the request's tasks: a task started by the request copies the variable, not the
+# budget it points to.
+_request_budget: ContextVar[RequestBudget | None] = ContextVar(
+    "sanic_auth_sessions_storage_budget", default=None
+)
+
+
+def start_request_budget() -> RequestBudget:
+    """Give the current request (the current context) a whole budget of its own."""
+    budget = RequestBudget()
+    _request_budget.set(budget)
+    return budget
+
+
+def current_request_budget() -> RequestBudget | None:
+    """The budget of the request being handled, ``None`` outside a request."""
+    return _request_budget.get()
+
 
 if sys.version_info >= (3, 11):
 
@@ -100,8 +128,8 @@ class StorageGuard:
         """
         if self.is_open and (self._probing or time.monotonic() < self._retry_at):
             raise self._refusal()
-        request = _current_request()
-        timeout_s = self.budget_s if request is None else _budget_left(request, self.budget_s)
+        budget = current_request_budget()
+        timeout_s = self.budget_s if budget is None or budget.left_s is None else budget.left_s
         if timeout_s < MIN_CALL_S:
             raise self._refusal()  # this request has spent its budget on earlier calls
         probing = self._probing = self.is_open
@@ -117,8 +145,8 @@ class StorageGuard:
         finally:
             if probing:
                 self._probing = False
-            if request is not None:
-                setattr(request.ctx, BUDGET_ATTRIBUTE, timeout_s - (time.monotonic() - started))
+            if budget is not None:
+                budget.left_s = timeout_s - (time.monotonic() - started)
 
     def _succeeded(self) -> None:
         self.failures = 0
@@ -158,18 +186,6 @@ class StorageGuard:
 
     def _refusal(self) -> Exception:
         return StorageSkipped() if self.fail_open else errors.ServiceUnavailable()
-
-
-def _current_request() -> Request | None:
-    try:
-        return Request.get_current()
-    except ServerError:
-        return None
-
-
-def _budget_left(request: Request, budget_s: float) -> float:
-    left: float = getattr(request.ctx, BUDGET_ATTRIBUTE, budget_s)
-    return left
 
 
 def _describe(exc: BaseException) -> str:

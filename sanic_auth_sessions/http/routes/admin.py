@@ -12,12 +12,7 @@ from sanic import Blueprint, HTTPResponse, Request, json
 
 from sanic_auth_sessions.core.models import Organization
 from sanic_auth_sessions.db.pagination import PageQuery
-from sanic_auth_sessions.http.guards import (
-    current_auth,
-    manager_of,
-    organizations_of,
-    require_superuser,
-)
+from sanic_auth_sessions.http.guards import current_auth, require_superuser
 from sanic_auth_sessions.http.openapi import (
     AdminSessionPage,
     BulkActionOut,
@@ -30,7 +25,9 @@ from sanic_auth_sessions.http.openapi import (
     UserPage,
     UserStatusOut,
 )
+from sanic_auth_sessions.http.rate_limits import rate_limit
 from sanic_auth_sessions.http.routes.inputs import add_member_key, parse_json_with_password
+from sanic_auth_sessions.http.runtime import auth_runtime
 from sanic_auth_sessions.http.schemas import (
     AddMemberBody,
     AdminCreateOrganizationBody,
@@ -50,7 +47,6 @@ from sanic_auth_sessions.http.schemas import (
     user_out,
 )
 from sanic_auth_sessions.services.admin import AdminService
-from sanic_auth_sessions.throttle.ratelimit import rate_limit
 
 doc = RouteDocs("Admin", auth="superuser")
 USER_404 = (404, "Unknown user (NOT_FOUND).")
@@ -61,7 +57,7 @@ SLUG_409 = (409, "Another organization has this slug (SLUG_TAKEN).")
 
 
 def admin_of(request: Request) -> AdminService:
-    return AdminService(manager_of(request), organizations_of(request))
+    return auth_runtime(request).admin
 
 
 def admin_organization_out(organization: Organization) -> dict[str, Any]:

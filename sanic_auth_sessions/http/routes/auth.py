@@ -12,7 +12,9 @@ from sanic_auth_sessions.http.openapi import (
     TokenPairOut,
     UserOut,
 )
+from sanic_auth_sessions.http.rate_limits import rate_limit
 from sanic_auth_sessions.http.routes.inputs import parse_json_with_password
+from sanic_auth_sessions.http.runtime import auth_runtime
 from sanic_auth_sessions.http.schemas import (
     LoginBody,
     LogoutBody,
@@ -26,7 +28,6 @@ from sanic_auth_sessions.http.schemas import (
     user_out,
 )
 from sanic_auth_sessions.services.manager import LoginResult
-from sanic_auth_sessions.throttle.ratelimit import rate_limit
 
 doc = RouteDocs("Auth", auth="public")
 LOGIN_401 = (401, "Unknown email or wrong password, same answer (AUTH_INVALID_CREDENTIALS).")
@@ -86,7 +87,7 @@ def create_auth_blueprint(url_prefix: str) -> Blueprint:
             password_field="password",
             input_fields=("email", "first_name", "last_name"),
         )
-        settings = request.app.ctx.auth_settings
+        settings = auth_runtime(request).settings
         user = await manager_of(request).register(
             email=body.email,
             password=body.password,
@@ -108,7 +109,7 @@ def create_auth_blueprint(url_prefix: str) -> Blueprint:
     async def login(request: Request) -> HTTPResponse:
         """Sign in with email and password; starts a session for this device."""
         body = parse_json(request, LoginBody)
-        device = device_info(request, request.app.ctx.auth_settings.trusted_proxies)
+        device = device_info(request, auth_runtime(request).settings.trusted_proxies)
         result = await manager_of(request).login(body.email, body.password, device)
         return token_response(login_body(result))
 
@@ -124,7 +125,7 @@ def create_auth_blueprint(url_prefix: str) -> Blueprint:
     async def login_oauth(request: Request) -> HTTPResponse:
         """OAuth2 password flow (form-encoded ``username``/``password``), for Swagger UI."""
         form = parse_form(request, OAuthLoginForm)
-        device = device_info(request, request.app.ctx.auth_settings.trusted_proxies)
+        device = device_info(request, auth_runtime(request).settings.trusted_proxies)
         result = await manager_of(request).login(form.username, form.password, device)
         return token_response(login_body(result))
 

@@ -9,6 +9,7 @@ from sanic import Blueprint, HTTPResponse, Request, json
 from sanic_auth_sessions._version import __version__
 from sanic_auth_sessions.db.connection import ping
 from sanic_auth_sessions.http.openapi import HealthOut, RouteDocs
+from sanic_auth_sessions.http.runtime import auth_runtime
 from sanic_auth_sessions.http.server_health import ServerHealth
 
 logger = logging.getLogger("sanic_auth_sessions")
@@ -46,7 +47,7 @@ def create_health_blueprint(path: str) -> Blueprint:
             {
                 "status": "healthy" if healthy else "unhealthy",
                 "version": __version__,
-                "environment": request.app.ctx.auth_settings.environment,
+                "environment": auth_runtime(request).settings.environment,
                 "timestamp": datetime.now(timezone.utc).isoformat(),
                 "checks": checks,
             },

@@ -18,6 +18,7 @@ from sanic_auth_sessions.http.openapi import (
     MyOrganizationPage,
     RouteDocs,
 )
+from sanic_auth_sessions.http.rate_limits import rate_limit
 from sanic_auth_sessions.http.routes.inputs import add_member_key
 from sanic_auth_sessions.http.schemas import (
     AddMemberBody,
@@ -31,7 +32,6 @@ from sanic_auth_sessions.http.schemas import (
     parse_json,
     parse_query,
 )
-from sanic_auth_sessions.throttle.ratelimit import rate_limit
 
 doc = RouteDocs("Organizations")
 ORG_404 = (404, "Unknown organization, or the caller is not a member (NOT_FOUND).")

@@ -6,8 +6,8 @@ from sanic import Blueprint, HTTPResponse, Request, json
 
 from sanic_auth_sessions.http.guards import current_auth, manager_of, require_auth
 from sanic_auth_sessions.http.openapi import DeletedOut, RouteDocs, SessionListOut
+from sanic_auth_sessions.http.rate_limits import rate_limit
 from sanic_auth_sessions.http.schemas import session_out
-from sanic_auth_sessions.throttle.ratelimit import rate_limit
 
 doc = RouteDocs("Sessions")
 

@@ -5,9 +5,9 @@ from sanic import Blueprint, HTTPResponse, Request, json
 from sanic_auth_sessions.core.errors import ErrorDetail, ValidationFailed
 from sanic_auth_sessions.http.guards import current_auth, manager_of, require_auth
 from sanic_auth_sessions.http.openapi import RouteDocs, UserOut
+from sanic_auth_sessions.http.rate_limits import rate_limit
 from sanic_auth_sessions.http.routes.inputs import parse_json_with_password, user_key
 from sanic_auth_sessions.http.schemas import ChangePasswordBody, UpdateMeBody, parse_json, user_out
-from sanic_auth_sessions.throttle.ratelimit import rate_limit
 
 doc = RouteDocs("Users")
 
