@@ -29,7 +29,6 @@ WEB_FRAMEWORKS = ("sanic", "sanic_ext", "sanic_routing", "sanic_testing")
 
 # Modules below ``http`` that still import Sanic, and why; the list only shrinks.
 SANIC_BELOW_HTTP: dict[str, str] = {
-    "sanic_auth_sessions.core.config": "add_fallback_config writes the host's app.config",
     "sanic_auth_sessions.throttle.lockout": "installs itself on the app",
     "sanic_auth_sessions.throttle.ratelimit": "the route decorator and the per-request budget",
     "sanic_auth_sessions.throttle.storage_guard": "the time budget lives on the request",

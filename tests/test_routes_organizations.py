@@ -7,7 +7,6 @@ each test starts from empty tables but for the first superuser.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from collections.abc import AsyncIterator
 from typing import Any
 from uuid import uuid4
@@ -99,7 +98,7 @@ async def test_creation_can_be_disabled_except_for_superusers(
     api: RunningApp, root: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings = api.app.ctx.auth_settings
-    closed = dataclasses.replace(settings, organization_creation_enabled=False)
+    closed = settings.model_copy(update={"organization_creation_enabled": False})
     monkeypatch.setattr(api.app.ctx, "auth_settings", closed)
     ann = await api.user_with_tokens("ann@example.com")
     response = await api.client.post(
