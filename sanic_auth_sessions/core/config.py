@@ -13,7 +13,7 @@ import ipaddress
 import json
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Annotated, Any, Literal, TypeAlias, get_args
+from typing import Annotated, Any, Literal, TypeAlias
 
 import annotated_types
 from pydantic import (
@@ -45,10 +45,6 @@ DatabasePooler: TypeAlias = Literal["none", "pgbouncer-transaction"]
 RateLimitStrategy: TypeAlias = Literal["moving-window", "fixed-window"]
 Network: TypeAlias = ipaddress.IPv4Network | ipaddress.IPv6Network
 
-ALLOWED_ALGORITHMS: tuple[str, ...] = get_args(Algorithm)
-CSP_MODES: tuple[str, ...] = get_args(CspMode)
-DATABASE_POOLERS: tuple[str, ...] = get_args(DatabasePooler)
-
 _SETTING_ERROR = "auth_setting"
 
 
@@ -57,7 +53,7 @@ class ConfigurationError(ValueError):
 
 
 def _refuse(message: str) -> PydanticCustomError:
-    """A validation error whose message follows the key's name (``AUTH_X <message>``)."""
+    """A validation error: on a field, the message follows the key (``AUTH_X <message>``)."""
     return PydanticCustomError(_SETTING_ERROR, "{message}", {"message": message})
 
 
