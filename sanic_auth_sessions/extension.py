@@ -22,6 +22,7 @@ from sanic_auth_sessions.db.connection import (
     session_with_user_sql,
 )
 from sanic_auth_sessions.db.migrate import apply as apply_migrations
+from sanic_auth_sessions.http.app_config import settings_from_app
 from sanic_auth_sessions.http.error_handler import install_error_handler
 from sanic_auth_sessions.http.middleware.cors import configure_cors
 from sanic_auth_sessions.http.middleware.request_context import install_request_context
@@ -86,7 +87,7 @@ class AuthSessions(Extension):  # type: ignore[no-untyped-call]
 
     def startup(self, bootstrap: Extend) -> None:
         app = self.app
-        settings = AuthSettings.from_app(app)
+        settings = settings_from_app(app)
         app.ctx.auth_settings = settings
         if settings.is_production and isinstance(self.mailer, ConsoleMailer):
             logger.warning(

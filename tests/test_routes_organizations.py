@@ -7,7 +7,6 @@ each test starts from empty tables but for the first superuser.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from collections.abc import AsyncIterator
 from typing import Any
 from uuid import uuid4
@@ -100,7 +99,7 @@ async def test_creation_can_be_disabled_except_for_superusers(
     api: RunningApp, root: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     organizations = auth_runtime(api.app).organizations
-    closed = dataclasses.replace(organizations.settings, organization_creation_enabled=False)
+    closed = organizations.settings.model_copy(update={"organization_creation_enabled": False})
     monkeypatch.setattr(organizations, "settings", closed)
     ann = await api.user_with_tokens("ann@example.com")
     response = await api.client.post(

@@ -1,156 +1,507 @@
-"""Settings: upper-case ``AUTH_`` keys on ``app.config``, frozen once at start.
+"""Settings: one typed model, each setting declared once with its default, bounds and meaning.
 
-Defaults are added only where the host app has not set a key, so the host always wins.
+The host app sets upper-case ``AUTH_`` keys (``AUTH_ACCESS_TOKEN_TTL_S`` for
+``access_token_ttl_s``); :meth:`AuthSettings.from_config` reads them from any mapping, the model's
+defaults filling the keys that are not there, and checks them once, at start. Values may be
+strings, as from the environment. The table in ``docs/configuration.md`` is generated from the
+descriptions here (``python -m sanic_auth_sessions.core.settings_docs``).
 """
 
 from __future__ import annotations
 
 import ipaddress
 import json
-from dataclasses import dataclass, fields
-from typing import Any
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Annotated, Any, Literal, TypeAlias
 
-from sanic import Sanic
+import annotated_types
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 CONFIG_PREFIX = "AUTH_"
-ALLOWED_ALGORITHMS = ("HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "ES256", "ES384")
 ASYMMETRIC_PREFIXES = ("RS", "ES")
 INSECURE_ENVIRONMENTS = ("development", "test")
-CSP_MODES = ("strict", "relaxed", "disabled")
-DATABASE_POOLERS = ("none", "pgbouncer-transaction")
 MAX_HEADER_BYTES_CEILING = 16384
 MIN_SECRET_KEY_CHARS = 32
 DEV_SECRET_KEY = "insecure-development-key-change-me-0123456789"
 
-DEFAULTS: dict[str, Any] = {
-    "ENVIRONMENT": "production",
-    "SECRET_KEY": None,
-    "PUBLIC_KEY": None,
-    "ALGORITHM": "HS256",
-    "ISSUER": "sanic-auth-sessions",
-    "AUDIENCE": "sanic-auth-sessions",
-    "ACCESS_TOKEN_TTL_S": 15 * 60,
-    "ACCESS_TOKEN_CACHE_SIZE": 4096,
-    "REFRESH_TOKEN_TTL_S": 7 * 24 * 60 * 60,
-    "PASSWORD_RESET_TTL_S": 60 * 60,
-    "URL_PREFIX": "/api/v1",
-    "HEALTH_PATH": "/health",
-    "BCRYPT_ROUNDS": 12,
-    "PASSWORD_MIN_LENGTH": 12,
-    "PASSWORD_MIN_SCORE": 3,
-    "REGISTRATION_ENABLED": True,
-    "ORGANIZATION_CREATION_ENABLED": True,
-    "TRUSTED_PROXIES": (),
-    "DATABASE_URL": None,
-    "GENERATE_SCHEMAS": False,
-    "MIGRATE_ON_START": False,
-    "SESSION_TOUCH_INTERVAL_S": 60,
-    "REFRESH_REUSE_GRACE_S": 0,
-    "CLEANUP_INTERVAL_S": 60 * 60,
-    "SESSION_AUDIT_WINDOW_S": 30 * 24 * 60 * 60,
-    "HASHING_THREADS": None,
-    "FIRST_SUPERUSER_EMAIL": None,
-    "FIRST_SUPERUSER_PASSWORD": None,
-    "MAX_BODY_BYTES": 1024 * 1024,
-    "MAX_HEADER_BYTES": 8192,
-    "CLOCK_SKEW_S": 10,
-    "DATABASE_POOLER": "none",
-    "MIGRATIONS_DATABASE_URL": None,
-    "CLEANUP_BATCH_SIZE": 5000,
-    "RATE_LIMIT_ENABLED": True,
-    "RATE_LIMIT_STORAGE_URL": "memory://",
-    "RATE_LIMIT_STRATEGY": "moving-window",
-    "RATE_LIMIT_FAIL_OPEN": True,
-    "RATE_LIMIT_REGISTER": "5/minute",
-    "RATE_LIMIT_LOGIN": "10/minute",
-    "RATE_LIMIT_LOGIN_EMAIL": "10/minute",
-    "RATE_LIMIT_REFRESH": "30/minute",
-    "RATE_LIMIT_PASSWORD_RESET_REQUEST": "3/minute",
-    "RATE_LIMIT_PASSWORD_RESET_CONFIRM": "5/minute",
-    "RATE_LIMIT_LOGOUT_ALL": "5/minute",
-    "RATE_LIMIT_SESSION_LIST": "30/minute",
-    "RATE_LIMIT_SESSION_REVOKE": "10/minute",
-    "RATE_LIMIT_PASSWORD_CHANGE": "5/minute",
-    "RATE_LIMIT_PROFILE_UPDATE": "10/minute",
-    "RATE_LIMIT_ADD_MEMBER": "20/minute",
-    "RATE_LIMIT_STORAGE_TIMEOUT_MS": 100,
-    "RATE_LIMIT_BREAKER_COOLDOWN_S": 30,
-    "LOCKOUT_ENABLED": True,
-    "LOCKOUT_MAX_FAILURES": 5,
-    "LOCKOUT_WINDOW_S": 15 * 60,
-    "CSP_MODE": "strict",
-    "SECURITY_HEADERS_ENABLED": True,
-    "CORS_ORIGINS": (),
-}
+Algorithm: TypeAlias = Literal[
+    "HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "ES256", "ES384"
+]
+CspMode: TypeAlias = Literal["strict", "relaxed", "disabled"]
+DatabasePooler: TypeAlias = Literal["none", "pgbouncer-transaction"]
+RateLimitStrategy: TypeAlias = Literal["moving-window", "fixed-window"]
+Network: TypeAlias = ipaddress.IPv4Network | ipaddress.IPv6Network
 
-
-MAX_REFRESH_REUSE_GRACE_S = 60
+_SETTING_ERROR = "auth_setting"
 
 
 class ConfigurationError(ValueError):
     """The host app's settings are unusable; raised at start, never per request."""
 
 
-@dataclass(frozen=True)
-class AuthSettings:
-    environment: str
-    secret_key: str
-    public_key: str | None
-    algorithm: str
-    issuer: str
-    audience: str
-    access_token_ttl_s: int
-    access_token_cache_size: int
-    refresh_token_ttl_s: int
-    password_reset_ttl_s: int
-    url_prefix: str
-    health_path: str
-    bcrypt_rounds: int
-    password_min_length: int
-    password_min_score: int
-    registration_enabled: bool
-    organization_creation_enabled: bool
-    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
-    database_url: str | None
-    generate_schemas: bool
-    migrate_on_start: bool
-    session_touch_interval_s: int
-    refresh_reuse_grace_s: int
-    cleanup_interval_s: int
-    session_audit_window_s: int
-    hashing_threads: int | None
-    first_superuser_email: str | None
-    first_superuser_password: str | None
-    max_body_bytes: int
-    max_header_bytes: int
-    clock_skew_s: int
-    database_pooler: str
-    migrations_database_url: str | None
-    cleanup_batch_size: int
-    rate_limit_enabled: bool
-    rate_limit_storage_url: str
-    rate_limit_strategy: str
-    rate_limit_fail_open: bool
-    rate_limit_register: str
-    rate_limit_login: str
-    rate_limit_login_email: str
-    rate_limit_refresh: str
-    rate_limit_password_reset_request: str
-    rate_limit_password_reset_confirm: str
-    rate_limit_logout_all: str
-    rate_limit_session_list: str
-    rate_limit_session_revoke: str
-    rate_limit_password_change: str
-    rate_limit_profile_update: str
-    rate_limit_add_member: str
-    rate_limit_storage_timeout_ms: int
-    rate_limit_breaker_cooldown_s: int
-    lockout_enabled: bool
-    lockout_max_failures: int
-    lockout_window_s: int
-    csp_mode: str
-    security_headers_enabled: bool
-    cors_origins: tuple[str, ...]
+def _refuse(message: str) -> PydanticCustomError:
+    """A validation error: on a field, the message follows the key (``AUTH_X <message>``)."""
+    return PydanticCustomError(_SETTING_ERROR, "{message}", {"message": message})
+
+
+def _strip(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+def _lower(value: Any) -> Any:
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+def _upper(value: Any) -> Any:
+    return value.strip().upper() if isinstance(value, str) else value
+
+
+def _string_list(value: Any) -> list[str]:
+    """A list or tuple, a JSON list, or a comma-separated string; blank items dropped."""
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                value = json.loads(text)
+            except json.JSONDecodeError:
+                raise _refuse("is not a valid JSON list.") from None
+        else:
+            value = text.split(",")
+    if not isinstance(value, list | tuple):
+        raise _refuse("must be a list.")
+    return [str(item).strip() for item in value if str(item).strip()]
+
+
+def _networks(value: Any) -> tuple[Network, ...]:
+    try:
+        return tuple(ipaddress.ip_network(item, strict=False) for item in _string_list(value))
+    except ValueError as exc:
+        raise _refuse(f"has an unusable entry: {exc}.") from None
+
+
+def _url_path(value: str) -> str:
+    return "/" + value.strip("/")
+
+
+# Strings from the environment are accepted: "true/false", "1/0", "yes/no", "on/off" (any case).
+Flag = Annotated[bool, BeforeValidator(_strip)]
+StringList = Annotated[tuple[str, ...], BeforeValidator(_string_list)]
+Networks = Annotated[tuple[Network, ...], BeforeValidator(_networks)]
+Lower = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True)]
+UrlPath = Annotated[str, AfterValidator(_url_path)]
+
+
+def setting(default: Any, section: str, description: str, **options: Any) -> Any:
+    """A field with its docs: ``section`` groups it in the generated table.
+
+    ``shown`` (optional) is how the docs show the default when the value alone says too little.
+    Other options (``ge``, ``le``, ``gt``) are :func:`pydantic.Field`'s.
+    """
+    extra: dict[str, Any] = {"section": section}
+    if "shown" in options:
+        extra["shown"] = options.pop("shown")
+    return Field(default, description=description, json_schema_extra=extra, **options)
+
+
+ENVIRONMENT = "Environment and keys"
+TOKENS = "Tokens and sessions"
+ROUTES = "Routes"
+PASSWORDS = "Passwords"
+DATABASE = "Database"
+CLEANUP = "Background cleanup"
+THROTTLE = "Rate limits and lockout"
+CLIENTS = "Client addresses"
+HEADERS = "Headers"
+
+
+class AuthSettings(BaseModel):
+    """The extension's settings, frozen once at start (``app.ctx.auth_settings``)."""
+
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        validate_default=True,
+        coerce_numbers_to_str=True,
+    )
+
+    # Environment and keys
+    environment: Lower = setting(
+        "production",
+        ENVIRONMENT,
+        "`development`, `test`, or anything else. Every value other than `development` and "
+        "`test` (case-insensitive) counts as production: HSTS is sent and the secret key is "
+        "checked.",
+    )
+    secret_key: str = setting(
+        None,
+        ENVIRONMENT,
+        "The HMAC secret for `HS*` algorithms, or the PEM private key for `RS*`/`ES*`. With an "
+        f"`HS*` algorithm in production it is required and must be at least "
+        f"{MIN_SECRET_KEY_CHARS} characters. In `development` and `test` a fixed, publicly "
+        "known development key is used when none is set.",
+    )
+    public_key: str | None = setting(
+        None,
+        ENVIRONMENT,
+        "The PEM public key. Required for `RS*`/`ES*` algorithms, where it verifies signatures.",
+    )
+    algorithm: Annotated[Algorithm, BeforeValidator(_upper)] = setting(
+        "HS256",
+        ENVIRONMENT,
+        "The signing algorithm (any case). Tokens signed with any other algorithm are rejected.",
+    )
+    issuer: str = setting(
+        "sanic-auth-sessions",
+        ENVIRONMENT,
+        "The `iss` claim of issued tokens, checked on every decode.",
+    )
+    audience: str = setting(
+        "sanic-auth-sessions",
+        ENVIRONMENT,
+        "The `aud` claim of issued tokens, checked on every decode.",
+    )
+
+    # Tokens and sessions
+    access_token_ttl_s: int = setting(15 * 60, TOKENS, "Access token lifetime, in seconds.", gt=0)
+    access_token_cache_size: int = setting(
+        4096,
+        TOKENS,
+        "How many verified access tokens each worker remembers, so the next request with the "
+        "same token skips the signature and claim checks (the oldest is dropped first; about "
+        "1 KiB each). A remembered token is still refused after its `exp` (plus "
+        "`AUTH_CLOCK_SKEW_S`), and the session and user are still read from the database on "
+        "every request, so revocation stays immediate. `0` turns it off.",
+        ge=0,
+    )
+    clock_skew_s: int = setting(
+        10,
+        TOKENS,
+        "Seconds of leeway for clocks that differ between hosts: a token is accepted until `exp` "
+        "plus the leeway, and refused when its `iat` or `nbf` is further ahead than the leeway. "
+        "With the default, a token minted on a host 5 s ahead is accepted, one 60 s ahead "
+        "refused. `0` turns it off. See "
+        "[Deployment](deployment.md#clock-sync-and-auth_clock_skew_s).",
+        ge=0,
+    )
+    refresh_token_ttl_s: int = setting(
+        7 * 24 * 60 * 60,
+        TOKENS,
+        "Refresh token lifetime, in seconds, and the session's `expires_at`. Each refresh renews "
+        "it from the moment of the refresh.",
+        gt=0,
+    )
+    password_reset_ttl_s: int = setting(60 * 60, TOKENS, "Reset token lifetime, in seconds.", gt=0)
+    session_touch_interval_s: int = setting(
+        60,
+        TOKENS,
+        "A session's `last_used_at` is written at most once per interval (seconds) by the "
+        "requests that use it. This keeps most authenticated requests down to one read query.",
+    )
+    refresh_reuse_grace_s: int = setting(
+        0,
+        TOKENS,
+        "Within this many seconds of a rotation, the refresh token that rotation replaced (a "
+        "retried request, a second browser tab) still refreshes: it gets a new access token and "
+        "the session's current refresh token, with no second rotation and no revocation. `0` "
+        "keeps reuse detection strict: any replaced token revokes the session.",
+        ge=0,
+        le=60,
+    )
+
+    # Routes
+    url_prefix: UrlPath = setting(
+        "/api/v1",
+        ROUTES,
+        "Where the routes are mounted (`/auth`, `/users`, `/sessions`, `/organizations`, "
+        "`/admin` under it). Leading and trailing slashes are normalized.",
+    )
+    health_path: str = setting("/health", ROUTES, "The health route. It is not under the prefix.")
+    registration_enabled: Flag = setting(
+        True,
+        ROUTES,
+        "`false` makes `POST /auth/register` answer 403 `REGISTRATION_DISABLED`. Superusers "
+        "can still create users through `/admin/users`.",
+    )
+    organization_creation_enabled: Flag = setting(
+        True,
+        ROUTES,
+        "`false` makes `POST /organizations` answer 403 `ORGANIZATION_CREATION_DISABLED` for "
+        "everyone but superusers.",
+    )
+    max_body_bytes: int = setting(
+        1024 * 1024,
+        ROUTES,
+        "Largest accepted request body, in bytes. It sets Sanic's `REQUEST_MAX_SIZE`, which "
+        "applies to the **whole app**, host routes included. Larger bodies get 413.",
+        shown="`1048576` (1 MiB)",
+    )
+    max_header_bytes: int = setting(
+        8192,
+        ROUTES,
+        "Largest request line and headers together, in bytes (Sanic's ceiling is "
+        f"{MAX_HEADER_BYTES_CEILING:,}). It sets Sanic's `REQUEST_MAX_HEADER_SIZE` for the whole "
+        "app. Larger heads get 431 `HEADERS_TOO_LARGE`, with the error body, on every path.",
+        ge=1024,
+        le=MAX_HEADER_BYTES_CEILING,
+    )
+
+    # Passwords
+    bcrypt_rounds: int = setting(12, PASSWORDS, "bcrypt cost factor.", ge=4, le=31)
+    hashing_threads: int | None = setting(
+        None,
+        PASSWORDS,
+        "Threads for bcrypt and the strength estimator (per worker). Unset or `0` uses the "
+        "number of CPUs.",
+        ge=0,
+        shown="CPU count",
+    )
+    password_min_length: int = setting(12, PASSWORDS, "Minimum length, in characters.")
+    password_min_score: int = setting(
+        3,
+        PASSWORDS,
+        "Minimum `zxcvbn` score. `0` turns the strength check off. The 72-byte bcrypt limit "
+        "always applies.",
+        ge=0,
+        le=4,
+    )
+
+    # Database
+    database_url: str | None = setting(
+        None,
+        DATABASE,
+        "A Tortoise URL (`sqlite://file.sqlite3`, `postgres://user:pass@host:5432/db`). When "
+        "set, the extension owns the Tortoise set-up: it initialises Tortoise in each worker and "
+        "closes it at stop. When unset, the host app runs Tortoise itself (see [the host-app "
+        "guide](host-app-guide.md#the-host-app-owns-tortoise)).",
+    )
+    migrate_on_start: Flag = setting(
+        False,
+        DATABASE,
+        "Only with `AUTH_DATABASE_URL`: apply the migrations shipped with the package (aerich) "
+        "at start. This runs once, in the main process, before the workers start. See "
+        "[Migrations](migrations.md).",
+    )
+    generate_schemas: Flag = setting(
+        False,
+        DATABASE,
+        "Only with `AUTH_DATABASE_URL`: create missing tables at start (after the migrations, "
+        "when both are on). This runs once, in the main process, before the workers start. See "
+        "[Migrations](migrations.md).",
+    )
+    database_pooler: Annotated[DatabasePooler, BeforeValidator(_lower)] = setting(
+        "none",
+        DATABASE,
+        "Set `pgbouncer-transaction` when `AUTH_DATABASE_URL` goes through a pooler in "
+        "transaction mode (PgBouncer `pool_mode = transaction`): nothing then relies on "
+        "server-side named prepared statements (asyncpg's `statement_cache_size=0`; the "
+        "authentication query runs unnamed). `none` keeps the authentication query a prepared "
+        "statement. PostgreSQL only; when the host app owns Tortoise, its URL must have "
+        "`statement_cache_size=0`, or the start fails. See "
+        "[Deployment](deployment.md#connection-poolers-pgbouncer).",
+    )
+    migrations_database_url: str | None = setting(
+        None,
+        DATABASE,
+        "A direct URL (not the pooler's) for schema work: `AUTH_MIGRATE_ON_START`, "
+        "`AUTH_GENERATE_SCHEMAS`, and the `migrate` command, which reads it from the "
+        "environment before `AUTH_DATABASE_URL`. It may name a role that owns the schema while "
+        "the app's role only reads and writes rows.",
+        shown="unset (`AUTH_DATABASE_URL`)",
+    )
+    first_superuser_email: str | None = setting(
+        None,
+        DATABASE,
+        "With `AUTH_FIRST_SUPERUSER_PASSWORD`: a superuser created at start if no user has this "
+        "email. An existing user with this email is left unchanged (not promoted). Safe when "
+        "several workers start at once.",
+    )
+    first_superuser_password: str | None = setting(
+        None,
+        DATABASE,
+        "Its password. It must pass the password policy, otherwise the start fails.",
+    )
+
+    # Background cleanup
+    cleanup_interval_s: int = setting(
+        60 * 60,
+        CLEANUP,
+        "How often (seconds) each worker runs the cleanup of old sessions and spent reset "
+        "tokens, give or take 10 % (jitter); one worker of one host cleans up at a time. `0` "
+        "turns the background job off. See [Operations](operations.md).",
+    )
+    cleanup_batch_size: int = setting(
+        5000, CLEANUP, "Rows deleted per transaction by the cleanup.", ge=1
+    )
+    session_audit_window_s: int = setting(
+        30 * 24 * 60 * 60,
+        CLEANUP,
+        "How long (seconds) revoked and expired sessions are kept (for audit) before the "
+        "cleanup deletes them.",
+    )
+
+    # Rate limits and lockout
+    rate_limit_enabled: Flag = setting(
+        True,
+        THROTTLE,
+        "Turns the per-route limits below on or off, and with them every `@rate_limit` on host "
+        "routes. It does not affect the lockout.",
+    )
+    rate_limit_storage_url: str = setting(
+        "memory://",
+        THROTTLE,
+        "Where counters live. `memory://` counts per worker process. `redis://host:port/db` "
+        "(also `rediss://` and `redis+unix://`) shares counts between workers and hosts; it "
+        "needs the `redis` extra. The lockout uses the same storage.",
+    )
+    rate_limit_strategy: Annotated[RateLimitStrategy, BeforeValidator(_lower)] = setting(
+        "moving-window", THROTTLE, "How the limits count requests."
+    )
+    rate_limit_fail_open: Flag = setting(
+        True,
+        THROTTLE,
+        "When the storage does not answer: `true` lets requests through unlimited (and logs an "
+        "error), `false` answers 503 `SERVICE_UNAVAILABLE`. It applies to the lockout too.",
+    )
+    rate_limit_storage_timeout_ms: int = setting(
+        100,
+        THROTTLE,
+        "Milliseconds: one time budget per request for all its calls to the storage (rate "
+        "limits and lockout together). Once spent, the request's remaining calls are not made "
+        "and count as failures of the storage (above). See "
+        "[Deployment](deployment.md#redis-the-time-budget-and-the-circuit-breaker).",
+        ge=1,
+    )
+    rate_limit_breaker_cooldown_s: int = setting(
+        30,
+        THROTTLE,
+        "Seconds: after 3 failed storage calls in a row, the storage is not called for this "
+        "long (fail open: no limits, no delay; fail closed: 503 at once); then one request "
+        "tries it again. One log line when the breaker opens, one when it closes.",
+        ge=0,
+    )
+    rate_limit_register: str = setting(
+        "5/minute", THROTTLE, "`POST /auth/register`, per client IP."
+    )
+    rate_limit_login: str = setting(
+        "10/minute", THROTTLE, "`POST /auth/login` and `/auth/login/oauth`, per client IP."
+    )
+    rate_limit_login_email: str = setting(
+        "10/minute",
+        THROTTLE,
+        "The same routes, per submitted email (normalized: NFKC, trimmed, lower-cased; the "
+        "same value the handler logs in with).",
+    )
+    rate_limit_refresh: str = setting("30/minute", THROTTLE, "`POST /auth/refresh`, per client IP.")
+    rate_limit_password_reset_request: str = setting(
+        "3/minute", THROTTLE, "`POST /auth/password-reset/request`, per client IP."
+    )
+    rate_limit_password_reset_confirm: str = setting(
+        "5/minute", THROTTLE, "`POST /auth/password-reset/confirm`, per client IP."
+    )
+    rate_limit_logout_all: str = setting(
+        "5/minute", THROTTLE, "`POST /auth/logout-all`, per client IP."
+    )
+    rate_limit_session_list: str = setting(
+        "30/minute", THROTTLE, "`GET /sessions/me`, per client IP."
+    )
+    rate_limit_session_revoke: str = setting(
+        "10/minute", THROTTLE, "`DELETE /sessions/{id}`, per client IP."
+    )
+    rate_limit_password_change: str = setting(
+        "5/minute", THROTTLE, "`PATCH /users/me/password`, per user."
+    )
+    rate_limit_profile_update: str = setting("10/minute", THROTTLE, "`PATCH /users/me`, per user.")
+    rate_limit_add_member: str = setting(
+        "20/minute",
+        THROTTLE,
+        "`POST /organizations/{id}/members` and `POST /admin/organizations/{id}/members` when "
+        "the body names an `email`, per user.",
+    )
+    lockout_enabled: Flag = setting(
+        True,
+        THROTTLE,
+        "Lock an email after repeated attempts with its credentials (429 `ACCOUNT_LOCKED`).",
+    )
+    lockout_max_failures: int = setting(
+        5,
+        THROTTLE,
+        "Credential checks an email gets per window; the next attempt locks it.",
+    )
+    lockout_window_s: int = setting(
+        15 * 60,
+        THROTTLE,
+        "Seconds: the counting window, from the first attempt, and the lock duration, from the "
+        "attempt that locked (or the latest one refused while locked).",
+    )
+
+    # Client addresses
+    trusted_proxies: Networks = setting(
+        (),
+        CLIENTS,
+        "IP addresses or CIDR networks of your reverse proxies. `X-Forwarded-For` is believed "
+        "only when the direct peer is one of them. See "
+        "[Deployment](deployment.md#behind-a-reverse-proxy).",
+    )
+
+    # Headers
+    csp_mode: Annotated[CspMode, BeforeValidator(_lower)] = setting(
+        "strict",
+        HEADERS,
+        "`strict` (`default-src 'none'`), `relaxed` (same-origin pages work) or `disabled` (no "
+        "CSP header). The OpenAPI pages get their own policy. The exact values are in [the "
+        "security model](security.md#security-headers).",
+    )
+    security_headers_enabled: Flag = setting(
+        True, HEADERS, "`false` turns off every security header, the CSP included."
+    )
+    cors_origins: StringList = setting(
+        (),
+        HEADERS,
+        "Explicit allowed origins (`https://app.example`). `*` is refused at start. No origins "
+        "means no CORS headers at all.",
+    )
+
+    @field_validator("secret_key", mode="before")
+    @classmethod
+    def _secret_or_development_key(cls, value: Any, info: ValidationInfo) -> Any:
+        if value:
+            return str(value)
+        if info.data.get("environment") in INSECURE_ENVIRONMENTS:
+            return DEV_SECRET_KEY
+        raise _refuse(
+            "is required outside development and test "
+            f"(at least {MIN_SECRET_KEY_CHARS} characters)."
+        )
+
+    @model_validator(mode="after")
+    def _keys_fit_the_algorithm(self) -> AuthSettings:
+        asymmetric = self.algorithm.startswith(ASYMMETRIC_PREFIXES)
+        if asymmetric and not self.public_key:
+            raise _refuse(
+                f"AUTH_ALGORITHM={self.algorithm} needs AUTH_SECRET_KEY (the private key, PEM) "
+                "and AUTH_PUBLIC_KEY (PEM)."
+            )
+        if self.is_production and not asymmetric and len(self.secret_key) < MIN_SECRET_KEY_CHARS:
+            raise _refuse(
+                f"AUTH_SECRET_KEY must be at least {MIN_SECRET_KEY_CHARS} characters when "
+                f"AUTH_ENVIRONMENT is {self.environment!r}."
+            )
+        return self
 
     @property
     def is_production(self) -> bool:
@@ -164,189 +515,84 @@ class AuthSettings:
         return self.secret_key
 
     @classmethod
-    def from_app(cls, app: Sanic[Any, Any]) -> AuthSettings:
-        add_fallback_config(app)
-        raw = {f.name: app.config[CONFIG_PREFIX + f.name.upper()] for f in fields(cls)}
+    def from_config(cls, config: Mapping[str, Any]) -> AuthSettings:
+        """Settings from ``AUTH_*`` keys (``app.config``); defaults fill the missing ones."""
+        raw = {
+            name: config[config_key(name)]
+            for name in cls.model_fields
+            if config_key(name) in config
+        }
         return cls.from_mapping(raw)
 
     @classmethod
     def from_defaults(cls, **overrides: Any) -> AuthSettings:
         """Settings from the documented defaults, e.g. ``from_defaults(environment="test")``."""
-        raw = {key.lower(): value for key, value in DEFAULTS.items()}
-        raw.update(overrides)
-        return cls.from_mapping(raw)
+        return cls.from_mapping(overrides)
 
     @classmethod
-    def from_mapping(cls, raw: dict[str, Any]) -> AuthSettings:
-        values = dict(raw)
-        for key in (
-            "registration_enabled",
-            "organization_creation_enabled",
-            "generate_schemas",
-            "migrate_on_start",
-        ):
-            values[key] = _as_bool(key, values[key])
-        for key in (
-            "rate_limit_enabled",
-            "rate_limit_fail_open",
-            "lockout_enabled",
-            "security_headers_enabled",
-        ):
-            values[key] = _as_bool(key, values[key])
-        for key in (
-            "access_token_ttl_s",
-            "access_token_cache_size",
-            "refresh_token_ttl_s",
-            "password_reset_ttl_s",
-            "bcrypt_rounds",
-            "password_min_length",
-            "password_min_score",
-            "session_touch_interval_s",
-            "refresh_reuse_grace_s",
-            "cleanup_interval_s",
-            "session_audit_window_s",
-            "max_body_bytes",
-            "max_header_bytes",
-            "clock_skew_s",
-            "cleanup_batch_size",
-            "rate_limit_storage_timeout_ms",
-            "rate_limit_breaker_cooldown_s",
-            "lockout_max_failures",
-            "lockout_window_s",
-        ):
-            values[key] = _as_int(key, values[key])
-        if values["hashing_threads"] is not None:
-            values["hashing_threads"] = _as_int("hashing_threads", values["hashing_threads"])
-        values["environment"] = str(values["environment"]).lower()
-        values["url_prefix"] = "/" + str(values["url_prefix"]).strip("/")
-        values["trusted_proxies"] = _as_networks(values["trusted_proxies"])
-        values["cors_origins"] = tuple(_as_list("cors_origins", values["cors_origins"]))
-        values["csp_mode"] = str(values["csp_mode"]).lower()
-        values["database_pooler"] = str(values["database_pooler"]).lower()
-        values["algorithm"] = str(values["algorithm"]).upper()
-        values["secret_key"] = _secret_key(values)
-        settings = cls(**values)
-        settings.validate()
-        return settings
-
-    def validate(self) -> None:
-        if self.algorithm not in ALLOWED_ALGORITHMS:
+    def from_mapping(cls, raw: Mapping[str, Any]) -> AuthSettings:
+        """Settings from lower-case names; :class:`ConfigurationError` names each bad key."""
+        try:
+            return cls.model_validate(dict(raw))
+        except ValidationError as exc:
             raise ConfigurationError(
-                f"AUTH_ALGORITHM must be one of {', '.join(ALLOWED_ALGORITHMS)}."
-            )
-        if self.algorithm.startswith(ASYMMETRIC_PREFIXES) and not self.public_key:
-            raise ConfigurationError(
-                f"AUTH_ALGORITHM={self.algorithm} needs AUTH_SECRET_KEY (the private key, PEM) "
-                "and AUTH_PUBLIC_KEY (PEM)."
-            )
-        if (
-            self.is_production
-            and not self.algorithm.startswith(ASYMMETRIC_PREFIXES)
-            and len(self.secret_key) < MIN_SECRET_KEY_CHARS
-        ):
-            raise ConfigurationError(
-                f"AUTH_SECRET_KEY must be at least {MIN_SECRET_KEY_CHARS} characters when "
-                f"AUTH_ENVIRONMENT is {self.environment!r}."
-            )
-        for name in ("access_token_ttl_s", "refresh_token_ttl_s", "password_reset_ttl_s"):
-            if getattr(self, name) <= 0:
-                raise ConfigurationError(f"AUTH_{name.upper()} must be positive.")
-        if self.access_token_cache_size < 0:
-            raise ConfigurationError("AUTH_ACCESS_TOKEN_CACHE_SIZE must be 0 (off) or more.")
-        if not 4 <= self.bcrypt_rounds <= 31:
-            raise ConfigurationError("AUTH_BCRYPT_ROUNDS must be between 4 and 31.")
-        if not 0 <= self.password_min_score <= 4:
-            raise ConfigurationError("AUTH_PASSWORD_MIN_SCORE must be between 0 and 4.")
-        if self.csp_mode not in CSP_MODES:
-            raise ConfigurationError(f"AUTH_CSP_MODE must be one of {', '.join(CSP_MODES)}.")
-        if self.database_pooler not in DATABASE_POOLERS:
-            raise ConfigurationError(
-                f"AUTH_DATABASE_POOLER must be one of {', '.join(DATABASE_POOLERS)}."
-            )
-        if self.max_header_bytes > MAX_HEADER_BYTES_CEILING:
-            raise ConfigurationError(
-                f"AUTH_MAX_HEADER_BYTES can be at most {MAX_HEADER_BYTES_CEILING} (Sanic's limit)."
-            )
-        for name, low in (
-            ("max_header_bytes", 1024),
-            ("clock_skew_s", 0),
-            ("cleanup_batch_size", 1),
-            ("rate_limit_storage_timeout_ms", 1),
-            ("rate_limit_breaker_cooldown_s", 0),
-        ):
-            if getattr(self, name) < low:
-                raise ConfigurationError(f"AUTH_{name.upper()} must be at least {low}.")
-        if not 0 <= self.refresh_reuse_grace_s <= MAX_REFRESH_REUSE_GRACE_S:
-            raise ConfigurationError(
-                f"AUTH_REFRESH_REUSE_GRACE_S must be between 0 and {MAX_REFRESH_REUSE_GRACE_S}."
-            )
-        if self.rate_limit_strategy not in ("moving-window", "fixed-window"):
-            raise ConfigurationError(
-                "AUTH_RATE_LIMIT_STRATEGY must be 'moving-window' or 'fixed-window'."
-            )
+                " ".join(_explain(error) for error in exc.errors(include_url=False))
+            ) from None
 
 
-def add_fallback_config(app: Sanic[Any, Any]) -> None:
-    for key, value in DEFAULTS.items():
-        full_key = CONFIG_PREFIX + key
-        if full_key not in app.config:
-            app.config[full_key] = value
+def config_key(name: str) -> str:
+    """``access_token_ttl_s`` → ``AUTH_ACCESS_TOKEN_TTL_S``."""
+    return CONFIG_PREFIX + name.upper()
 
 
-def _secret_key(values: dict[str, Any]) -> str:
-    secret = values.get("secret_key")
-    if secret:
-        return str(secret)
-    if values["environment"] in INSECURE_ENVIRONMENTS:
-        return DEV_SECRET_KEY
-    raise ConfigurationError(
-        "AUTH_SECRET_KEY is required outside development and test "
-        f"(at least {MIN_SECRET_KEY_CHARS} characters)."
-    )
+# The default of each setting by upper-case name without the prefix (``DEFAULTS["BCRYPT_ROUNDS"]``).
+DEFAULTS: Mapping[str, Any] = MappingProxyType(
+    {name.upper(): field.default for name, field in AuthSettings.model_fields.items()}
+)
 
 
-def _as_bool(name: str, value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("1", "true", "yes", "on"):
-        return True
-    if text in ("0", "false", "no", "off"):
-        return False
-    raise ConfigurationError(f"AUTH_{name.upper()} must be a boolean, not {value!r}.")
+def fallback_config() -> dict[str, Any]:
+    """Every ``AUTH_*`` key with its default: what a host app gets for the keys it leaves unset."""
+    return {CONFIG_PREFIX + key: value for key, value in DEFAULTS.items()}
 
 
-def _as_int(name: str, value: Any) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise ConfigurationError(
-            f"AUTH_{name.upper()} must be an integer, not {value!r}."
-        ) from None
+def _bounds(name: str) -> tuple[Any, Any]:
+    low = high = None
+    for item in AuthSettings.model_fields[name].metadata:
+        if isinstance(item, annotated_types.Ge):
+            low = item.ge
+        elif isinstance(item, annotated_types.Le):
+            high = item.le
+    return low, high
 
 
-def _as_list(name: str, value: Any) -> list[str]:
-    """Accept a list, a JSON list, or a comma-separated string."""
-    if value is None or value == "":
-        return []
-    if isinstance(value, str):
-        text = value.strip()
-        if text.startswith("["):
-            try:
-                value = json.loads(text)
-            except json.JSONDecodeError:
-                raise ConfigurationError(f"AUTH_{name.upper()} is not a valid JSON list.") from None
-        else:
-            value = [part for part in text.split(",")]
-    if not isinstance(value, list | tuple):
-        raise ConfigurationError(f"AUTH_{name.upper()} must be a list.")
-    return [str(item).strip() for item in value if str(item).strip()]
-
-
-def _as_networks(value: Any) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
-    try:
-        return tuple(
-            ipaddress.ip_network(item, strict=False) for item in _as_list("trusted_proxies", value)
+def _explain(error: Mapping[str, Any]) -> str:
+    """One pydantic error as a sentence that names the ``AUTH_*`` key."""
+    loc = [part for part in error["loc"] if isinstance(part, str)]
+    kind, given, ctx = error["type"], error.get("input"), error.get("ctx") or {}
+    if not loc:  # a rule across settings: its message names the keys itself
+        return str(error["msg"])
+    name = loc[0]
+    key = config_key(name)
+    if kind == _SETTING_ERROR:
+        return f"{key} {error['msg']}"
+    if kind in ("greater_than_equal", "less_than_equal"):
+        low, high = _bounds(name)
+        rule = (
+            f"between {low} and {high}"
+            if low is not None and high is not None
+            else (f"at least {low}" if low is not None else f"at most {high}")
         )
-    except ValueError as exc:
-        raise ConfigurationError(f"AUTH_TRUSTED_PROXIES: {exc}") from None
+        return f"{key} must be {rule}, not {given!r}."
+    if kind == "greater_than" and ctx.get("gt") == 0:
+        return f"{key} must be positive, not {given!r}."
+    if kind == "literal_error":
+        expected = str(ctx["expected"])
+        return f"{key} must be {'one of ' if ',' in expected else ''}{expected}, not {given!r}."
+    if kind in ("bool_parsing", "bool_type"):
+        return f"{key} must be a boolean, not {given!r}."
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return f"{key} must be an integer, not {given!r}."
+    if kind == "extra_forbidden":
+        return f"{name!r} is not a setting."
+    return f"{key}: {error['msg']} (given {given!r})."
