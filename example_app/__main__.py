@@ -6,11 +6,14 @@ The options default to the environment's ``HOST`` (127.0.0.1), ``PORT`` (8000) a
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 from collections.abc import Sequence
 
 from sanic import Sanic
 from sanic.worker.loader import AppLoader
+
+from sanic_auth_sessions import ConfigurationError
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -25,14 +28,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
     # Worker processes import the app by name: a loader, not this module's globals.
     loader = AppLoader("example_app.server:app")
-    app = loader.load()
-    app.prepare(
-        host=args.host, port=args.port, workers=args.workers, single_process=args.workers == 1
-    )
-    if args.workers == 1:
-        Sanic.serve_single(primary=app)
-    else:
-        Sanic.serve(primary=app, app_loader=loader)
+    try:
+        app = loader.load()
+    except ConfigurationError as exc:  # a bad setting: one line, not a traceback
+        logging.getLogger("sanic.root").critical("AUTH: cannot start: %s", exc)
+        raise SystemExit(2) from None
+    # Always under Sanic's worker manager, one worker included: the main process prepares
+    # the database once and a failed start ends as one line and exit status 2.
+    app.prepare(host=args.host, port=args.port, workers=args.workers)
+    Sanic.serve(primary=app, app_loader=loader)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,16 @@ from sanic_auth_sessions import (
     require_org_role,
 )
 
+DEVELOPMENT_RATE_LIMITS = {
+    "AUTH_RATE_LIMIT_REGISTER": "100/minute",
+    "AUTH_RATE_LIMIT_LOGIN": "100/minute",
+    "AUTH_RATE_LIMIT_LOGIN_EMAIL": "30/minute",
+    "AUTH_RATE_LIMIT_PASSWORD_RESET_REQUEST": "30/minute",
+    "AUTH_RATE_LIMIT_PASSWORD_RESET_CONFIRM": "30/minute",
+    "AUTH_RATE_LIMIT_PASSWORD_CHANGE": "30/minute",
+    "AUTH_RATE_LIMIT_LOGOUT_ALL": "30/minute",
+}
+
 
 def create_app() -> Sanic:
     env = os.environ
@@ -37,6 +47,11 @@ def create_app() -> Sanic:
         AUTH_CSP_MODE=env.get("CSP_MODE", "strict"),
         AUTH_CORS_ORIGINS=env.get("BACKEND_CORS_ORIGINS", "[]"),
     )
+    if environment == "development":
+        # Exploring by hand trips the production limits (5 registrations a minute per IP);
+        # relaxed here, unless set (SANIC_AUTH_RATE_LIMIT_* in the environment wins).
+        for key, limit in DEVELOPMENT_RATE_LIMITS.items():
+            app.config.setdefault(key, limit)
     app.extend(extensions=[AuthSessions()])
 
     @app.get("/api/v1/hello")

@@ -14,6 +14,7 @@ from sanic_auth_sessions.core.models import (
     User,
     UserSession,
 )
+from sanic_auth_sessions.db.connection import tortoise_config
 from sanic_auth_sessions.extension import AuthSessions
 from sanic_auth_sessions.http.guards import (
     current_auth,
@@ -50,4 +51,5 @@ __all__ = [
     "require_auth",
     "require_org_role",
     "require_superuser",
+    "tortoise_config",
 ]

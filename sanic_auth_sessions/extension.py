@@ -10,6 +10,7 @@ from typing import Any
 from sanic import Sanic
 from sanic_ext import Extend
 from sanic_ext.extensions.base import Extension
+from tortoise.exceptions import ConfigurationError as TortoiseNotSetUp
 
 from sanic_auth_sessions.core.config import AuthSettings
 from sanic_auth_sessions.db.cleanup import run_periodically
@@ -21,7 +22,6 @@ from sanic_auth_sessions.db.connection import (
     ping,
     session_with_user_sql,
 )
-from sanic_auth_sessions.db.migrate import apply as apply_migrations
 from sanic_auth_sessions.http.app_config import settings_from_app
 from sanic_auth_sessions.http.error_handler import install_error_handler
 from sanic_auth_sessions.http.middleware.cors import configure_cors
@@ -45,25 +45,18 @@ from sanic_auth_sessions.http.runtime import (
 from sanic_auth_sessions.http.server_health import install_server_health
 from sanic_auth_sessions.services.mailer import ConsoleMailer, Mailer
 from sanic_auth_sessions.services.manager import UserManager
+from sanic_auth_sessions.startup import (
+    StartupFailed,
+    WorkerStartFailed,
+    check_schema,
+    ensure_first_superuser,
+    fail,
+    prepare_database,
+    prepare_schema,
+    wait_for_database,
+)
 
 logger = logging.getLogger("sanic_auth_sessions")
-
-
-async def prepare_schema(settings: AuthSettings) -> None:
-    """Apply the shipped migrations and/or create missing tables, as configured.
-
-    Through ``AUTH_MIGRATIONS_DATABASE_URL`` when set (a direct URL, not the pooler's). Safe
-    when several hosts start at once: migrations are applied under an advisory lock.
-    """
-    url = settings.migrations_database_url or settings.database_url
-    assert url is not None
-    if settings.migrate_on_start:
-        applied = await apply_migrations(url)
-        if applied:
-            logger.info("Applied migrations: %s", ", ".join(applied))
-    if settings.generate_schemas:
-        await init_database(url, generate_schemas=True, named_statements=False)
-        await close_database()
 
 
 class AuthSessions(Extension):  # type: ignore[no-untyped-call]
@@ -89,11 +82,6 @@ class AuthSessions(Extension):  # type: ignore[no-untyped-call]
         app = self.app
         settings = settings_from_app(app)
         app.ctx.auth_settings = settings
-        if settings.is_production and isinstance(self.mailer, ConsoleMailer):
-            logger.warning(
-                "AUTH: password-reset mails go to standard output (ConsoleMailer); pass "
-                "AuthSessions(mailer=...) to deliver them in production."
-            )
         configure_cors(app, settings)  # before sanic-ext's HTTP extension reads CORS_*
         apply_request_limits(app, settings)
         install_request_context(app, settings)
@@ -117,48 +105,33 @@ class AuthSessions(Extension):  # type: ignore[no-untyped-call]
     def _register_listeners(self, app: Sanic[Any, Any], settings: AuthSettings) -> None:
         owns_database = settings.database_url is not None
 
-        schema_work = owns_database and (settings.migrate_on_start or settings.generate_schemas)
-
         @app.main_process_start
-        async def prepare_schema_once(app: Sanic[Any, Any]) -> None:
-            # Runs once before the workers start, so schema work is never raced.
-            if schema_work:
-                await prepare_schema(settings)
-                schema_ready = Event()
-                schema_ready.set()
-                app.shared_ctx.auth_schema_ready = schema_ready
+        async def prepare_once(app: Sanic[Any, Any]) -> None:
+            # Once, before the workers start: schema work is never raced, and a database
+            # that is unreachable or behind ends the start here, as one line.
+            self._notices(settings)
+            if owns_database:
+                await prepare_database(
+                    settings, manager_class=self.manager_class, mailer=self.mailer
+                )
+            prepared = Event()
+            prepared.set()
+            app.shared_ctx.auth_prepared = prepared
 
         @app.before_server_start
         async def start_auth(app: Sanic[Any, Any]) -> None:
-            if owns_database:
-                assert settings.database_url is not None
-                # Without a main process (single process, or a server started in-process)
-                # the schema work happens here.
-                if schema_work and getattr(app.shared_ctx, "auth_schema_ready", None) is None:
-                    await prepare_schema(settings)
-                await init_database(
-                    settings.database_url,
-                    generate_schemas=False,
-                    named_statements=settings.database_pooler == "none",
-                )
-            session_with_user_sql(type(connection()))  # the backend is one we support
-            check_pooler(settings.database_pooler)  # and set up for the pooler, if any
+            # Without a main process (a single process, or a server started in-process)
+            # the worker prepares and checks the database itself.
+            in_main = getattr(app.shared_ctx, "auth_prepared", None) is not None
             try:
-                # Connect now: a lazy first connect cancelled by a client that hung up
-                # can leave a connection unusable for the worker's lifetime (SQLite).
-                await ping()
-            except Exception as exc:  # the app still starts; /health reports the outage
-                logger.error("Database not reachable at start: %r", exc)
-            runtime = await start_runtime(
-                app, settings, manager_class=self.manager_class, mailer=self.mailer
-            )
-            manager = runtime.manager
-            if settings.first_superuser_email and settings.first_superuser_password:
-                created = await manager.ensure_superuser(
-                    settings.first_superuser_email, settings.first_superuser_password
-                )
-                if created:
-                    logger.info("Created the first superuser %s", settings.first_superuser_email)
+                await self._start_worker(app, settings, prepared=in_main)
+            except BaseException as exc:
+                await stop_runtime(app)
+                if owns_database:
+                    await close_database()  # no connection thread may keep the process alive
+                if in_main and isinstance(exc, StartupFailed):
+                    raise WorkerStartFailed(exc.reason) from None
+                raise
 
         @app.after_server_start
         async def start_cleanup(app: Sanic[Any, Any]) -> None:
@@ -180,3 +153,51 @@ class AuthSessions(Extension):  # type: ignore[no-untyped-call]
             await stop_runtime(app)  # background work first: it may still use the database
             if owns_database:
                 await close_database()
+
+    def _notices(self, settings: AuthSettings) -> None:
+        """What an operator should know, said once per start (not once per process)."""
+        if settings.is_production and isinstance(self.mailer, ConsoleMailer):
+            logger.warning(
+                "AUTH: password-reset mails go to standard output (ConsoleMailer); pass "
+                "AuthSessions(mailer=...) to deliver them in production."
+            )
+
+    async def _start_worker(
+        self, app: Sanic[Any, Any], settings: AuthSettings, *, prepared: bool
+    ) -> None:
+        owns_database = settings.database_url is not None
+        if not prepared:
+            self._notices(settings)
+        if owns_database:
+            assert settings.database_url is not None
+            if not prepared and (settings.migrate_on_start or settings.generate_schemas):
+                await prepare_schema(settings)
+            await init_database(
+                settings.database_url,
+                generate_schemas=False,
+                named_statements=settings.database_pooler == "none",
+            )
+        try:
+            session_with_user_sql(type(connection()))  # the backend is one we support
+        except TortoiseNotSetUp:
+            fail(
+                "Tortoise is not set up when the extension starts: set AUTH_DATABASE_URL, or "
+                "register Tortoise (register_tortoise(app, ...), with sanic_auth_sessions.models "
+                "under the label auth) before app.extend(extensions=[AuthSessions()])."
+            )
+        check_pooler(settings.database_pooler)  # and set up for the pooler, if any
+        if prepared:
+            try:
+                # Connect now: a lazy first connect cancelled by a client that hung up
+                # can leave a connection unusable for the worker's lifetime (SQLite).
+                await ping()
+            except Exception as exc:  # it answered the main process a moment ago
+                logger.error("Database not reachable at start: %r", exc)
+        else:
+            await wait_for_database()
+            await check_schema(owns_database=owns_database)
+        runtime = await start_runtime(
+            app, settings, manager_class=self.manager_class, mailer=self.mailer
+        )
+        if not prepared:
+            await ensure_first_superuser(settings, runtime.manager)

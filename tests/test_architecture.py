@@ -99,7 +99,15 @@ def test_the_folders_are_the_layers() -> None:
     top = {name for name in MODULES if name.count(".") == 1}
     assert top == {
         f"{NAME}.{leaf}"
-        for leaf in ("_version", "__main__", "cli", "extension", "models", *tuple(ALLOWED))
+        for leaf in (
+            "_version",
+            "__main__",
+            "cli",
+            "extension",
+            "models",
+            "startup",
+            *tuple(ALLOWED),
+        )
     }
 
 

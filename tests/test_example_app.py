@@ -66,14 +66,15 @@ def test_login_limit_is_shared_by_two_workers_with_redis(
 ) -> None:
     # With per-worker memory storage each worker counts on its own, so more than 10 pass:
     # this shows the requests really are spread over both workers.
-    with example_app(tmp_path, *TWO_WORKERS) as url:
+    limit = {"SANIC_AUTH_RATE_LIMIT_LOGIN": "10/minute"}  # development relaxes it to 100
+    with example_app(tmp_path, *TWO_WORKERS, **limit) as url:
         per_worker = count_logins(url, 30)
     assert per_worker.count(401) > 10
 
     # A Redis database of its own, emptied, so no earlier count leaks in.
     shared_url = redis_url.rsplit("/", 1)[0] + "/7"
     redis.Redis.from_url(shared_url).flushdb()
-    env = {"RATE_LIMIT_STORAGE_URL": shared_url}
+    env = {"RATE_LIMIT_STORAGE_URL": shared_url, **limit}
     with example_app(tmp_path, *TWO_WORKERS, **env) as url:
         shared = count_logins(url, 25)
     assert shared == [401] * 10 + [429] * 15

@@ -1,9 +1,16 @@
 from __future__ import annotations
 
+import logging
+import time
 from datetime import datetime
 from typing import Any
 
-from .conftest import STRONG_PASSWORD, RunningApp, free_port
+import pytest
+
+from sanic_auth_sessions import startup
+from sanic_auth_sessions.startup import StartupFailed
+
+from .conftest import RunningApp, free_port
 
 
 async def test_health_reports_the_database(api: RunningApp) -> None:
@@ -17,27 +24,19 @@ async def test_health_reports_the_database(api: RunningApp) -> None:
     assert body["checks"]["database"]["status"] == "healthy"
 
 
-async def test_unreachable_database_gives_503_not_500(make_app: Any) -> None:
-    # A PostgreSQL URL on a port where nothing listens: every query fails to connect.
+async def test_an_unreachable_database_at_start_ends_the_start_in_one_line(
+    make_app: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A PostgreSQL URL on a port where nothing listens: the start waits a moment for it,
+    then fails with one line (an outage after the start gives 503s: test_adversarial_faults)."""
+    monkeypatch.setattr(startup, "DATABASE_WAIT_S", 1.0)
     dead_url = f"postgres://postgres@127.0.0.1:{free_port()}/nowhere"
-    api: RunningApp = await make_app(database_url=dead_url, generate_schemas=False)
-    health = await api.client.get("/health")
-    assert health.status_code == 503
-    body = health.json()
-    assert body["status"] == "unhealthy"
-    assert body["checks"]["database"]["status"] == "unhealthy"
-
-    login = await api.client.post(
-        api.url("/auth/login"), json={"email": "a@example.com", "password": STRONG_PASSWORD}
-    )
-    assert login.status_code == 503
-    assert login.json() == {
-        "success": False,
-        "errors": [
-            {
-                "code": "DATABASE_UNAVAILABLE",
-                "message": "The database is unreachable. Nothing was changed; try again shortly.",
-                "field": None,
-            }
-        ],
-    }
+    started = time.monotonic()
+    with pytest.raises(StartupFailed) as failed:
+        await make_app(database_url=dead_url, generate_schemas=False)
+    assert time.monotonic() - started < 10
+    assert failed.value.code == 2
+    assert failed.value.reason.startswith("the database is not reachable")
+    assert "AUTH_DATABASE_URL" in failed.value.reason
+    lines = [r for r in caplog.records if r.levelno == logging.CRITICAL]
+    assert [r.getMessage() for r in lines] == [f"AUTH: cannot start: {failed.value.reason}"]

@@ -86,10 +86,15 @@ def version_number(version: str) -> int:
     return int(version.split("_", 1)[0])
 
 
-def all_versions(database_url: str) -> list[str]:
-    folder = migrations_location(database_url) / APP_LABEL
+def versions_of(dialect: str) -> list[str]:
+    """The shipped migrations of ``dialect`` (``sqlite``, ``postgres``), oldest first."""
+    folder = MIGRATIONS_ROOT / dialect / APP_LABEL
     versions = [path.name for path in folder.glob("*_*.py") if path.name.split("_")[0].isdigit()]
     return sorted(versions, key=version_number)
+
+
+def all_versions(database_url: str) -> list[str]:
+    return versions_of(dialect_of(database_url))
 
 
 @asynccontextmanager

@@ -13,7 +13,7 @@ import secrets
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 from uuid import UUID, uuid4
 
 from tortoise.exceptions import IntegrityError
@@ -199,15 +199,24 @@ class UserManager:
         await self.on_after_register(user, device)
         return user
 
-    async def ensure_superuser(self, email: str, password: str) -> bool:
-        """Create the first superuser if missing; True when created. Safe to race."""
-        if await User.filter(email=normalize_email(email)).exists():
-            return False
-        try:
-            await self.create_user(email=email, password=password, is_superuser=True)
-        except errors.EmailTaken:
-            return False
-        return True
+    async def ensure_superuser(
+        self, email: str, password: str
+    ) -> Literal["created", "superuser", "not_superuser"]:
+        """Create the first superuser if no account has ``email``. Safe to race. Says what it
+        found: ``created``, or an existing account that is (or is not) a superuser; an existing
+        account is never promoted here (``make_superuser`` does that, for the operator)."""
+        email = normalize_email(email)
+        existing = await User.filter(email=email).first().values("is_superuser")
+        if existing is None:
+            try:
+                await self.create_user(email=email, password=password, is_superuser=True)
+                return "created"
+            except errors.EmailTaken:  # another worker or host was first
+                existing = await User.filter(email=email).first().values("is_superuser")
+        return "superuser" if existing and existing["is_superuser"] else "not_superuser"
+
+    async def has_superuser(self) -> bool:
+        return await User.filter(is_superuser=True).exists()
 
     async def make_superuser(self, email: str, password: str | None = None) -> bool:
         """The operator's way in: create ``email`` as a superuser, or promote and reactivate
