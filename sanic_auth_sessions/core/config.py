@@ -327,8 +327,9 @@ class AuthSettings(BaseModel):
         None,
         DATABASE,
         "With `AUTH_FIRST_SUPERUSER_PASSWORD`: a superuser created at start if no user has this "
-        "email. An existing user with this email is left unchanged (not promoted). Safe when "
-        "several workers start at once.",
+        "email. An existing user with this email is left unchanged (not promoted); the log says "
+        "so and gives the `create-superuser` command. Safe when several workers or hosts start "
+        "at once.",
     )
     first_superuser_password: str | None = setting(
         None,
