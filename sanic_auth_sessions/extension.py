@@ -23,6 +23,7 @@ from sanic_auth_sessions.db.connection import (
     session_with_user_sql,
 )
 from sanic_auth_sessions.http.app_config import settings_from_app
+from sanic_auth_sessions.http.docs_assets import serve_docs_assets
 from sanic_auth_sessions.http.error_handler import install_error_handler
 from sanic_auth_sessions.http.middleware.cors import configure_cors
 from sanic_auth_sessions.http.middleware.request_context import install_request_context
@@ -86,6 +87,7 @@ class AuthSessions(Extension):  # type: ignore[no-untyped-call]
         apply_request_limits(app, settings)
         install_request_context(app, settings)
         install_error_handler(app, settings)
+        serve_docs_assets(app)  # before the docs pages' CSP is derived from their assets
         install_security_headers(app, settings)
         install_storage_budget(app)  # the time budget of each request's counter storage calls
         install_rate_limiting(app)

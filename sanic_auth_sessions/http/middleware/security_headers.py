@@ -27,6 +27,7 @@ from sanic import Request, Sanic
 from sanic.response import BaseHTTPResponse
 
 from sanic_auth_sessions.core.config import AuthSettings
+from sanic_auth_sessions.http.docs_assets import SWAGGER_UI_STYLE_HASHES, serves_swagger_ui
 
 CSP_HEADER = "content-security-policy"
 HSTS_VALUE = "max-age=63072000; includeSubDomains"  # two years
@@ -182,15 +183,20 @@ def docs_pages(app: Sanic[Any, Any]) -> dict[str, DocsPolicy]:
     prefix = "/" + str(setting("OAS_URL_PREFIX")).strip("/")
     swagger = DocsPolicy(
         script_sources=_origins(setting("OAS_UI_SWAGGER_CDN_URL")),
-        style_sources=_origins(setting("OAS_UI_SWAGGER_CDN_URL")),
+        style_sources=(
+            *_origins(setting("OAS_UI_SWAGGER_CDN_URL")),
+            *(SWAGGER_UI_STYLE_HASHES if serves_swagger_ui(app) else ()),
+        ),
     )
+    # sanic-ext's own ReDoc template links Google Fonts; ours (docs_assets.py) does not.
+    google_fonts = not app.config.get("OAS_PATH_TO_REDOC_HTML")
     redoc = DocsPolicy(
         script_sources=_origins(setting("OAS_UI_REDOC_CDN_URL")),
         # ReDoc styles itself with styled-components, which injects <style> elements at run
         # time: they cannot be hashed in advance, so this page needs 'unsafe-inline' styles.
-        style_sources=(UNSAFE_INLINE, REDOC_FONT_STYLES),
+        style_sources=(UNSAFE_INLINE, *((REDOC_FONT_STYLES,) if google_fonts else ())),
         image_sources=("'self'", "data:", REDOC_LOGO),
-        font_sources=(REDOC_FONT_FILES,),
+        font_sources=(REDOC_FONT_FILES,) if google_fonts else (),
         # Its search index runs in a worker built from a blob: URL.
         worker_sources=("blob:",),
     )
