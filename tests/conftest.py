@@ -36,10 +36,25 @@ from .serving import free_port
 
 STRONG_PASSWORD = "correct horse battery staple"
 OTHER_STRONG_PASSWORD = "Tr0ub4dor&3-zebra-quilt"
-POSTGRES_URL = os.environ.get("TEST_DATABASE_URL") or None  # tox sets it empty for SQLite
+# Under pytest-xdist each worker process has a PostgreSQL database of its own (created at
+# the start of its session), so that workers never empty each other's tables.
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER") or None  # "gw0", "gw1", ...
+
+
+def worker_database(url: str | None) -> str | None:
+    """``url`` with the worker's name appended to its database name, under pytest-xdist."""
+    if url is None or XDIST_WORKER is None:
+        return url
+    address, _, query = url.partition("?")
+    server, _, name = address.rpartition("/")
+    return f"{server}/{name}_{XDIST_WORKER}" + (f"?{query}" if query else "")
+
+
+SHARED_POSTGRES_URL = os.environ.get("TEST_DATABASE_URL") or None  # tox sets it empty
+POSTGRES_URL = worker_database(SHARED_POSTGRES_URL)
 
 DATABASES = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
-PGBOUNCER_URL = os.environ.get("TEST_PGBOUNCER_URL") or None
+PGBOUNCER_URL = worker_database(os.environ.get("TEST_PGBOUNCER_URL") or None)
 BEHIND_PGBOUNCER = {
     "tests.test_routes_auth",
     "tests.test_routes_sessions",
@@ -112,6 +127,20 @@ def _fresh_postgres_schema() -> None:
     if POSTGRES_URL is None:
         return
 
+    async def create_worker_database() -> None:
+        assert SHARED_POSTGRES_URL is not None and POSTGRES_URL is not None
+        name = POSTGRES_URL.partition("?")[0].rpartition("/")[2]
+        connection = await asyncpg.connect(
+            SHARED_POSTGRES_URL.replace("postgres://", "postgresql://", 1)
+        )
+        try:
+            if not await connection.fetchval(
+                "SELECT 1 FROM pg_database WHERE datname = $1", name
+            ):
+                await connection.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await connection.close()
+
     async def drop_everything() -> None:
         connection = await asyncpg.connect(POSTGRES_URL.replace("postgres://", "postgresql://", 1))
         try:
@@ -123,6 +152,8 @@ def _fresh_postgres_schema() -> None:
         finally:
             await connection.close()
 
+    if POSTGRES_URL != SHARED_POSTGRES_URL:
+        asyncio.run(create_worker_database())
     asyncio.run(drop_everything())
 
 
@@ -294,6 +325,10 @@ def build_app(
     # sanic-ext adds automatic HEAD routes one by one, rebuilding the router each time:
     # a slow start that would dominate the suite's run time. HEAD is not in the contract.
     app.config.HTTP_AUTO_HEAD = False
+    # Likewise for OPTIONS (each one added re-finalizes Sanic's routers: ~0.4 s per start):
+    # CORS and its preflights are tested with apps of their own (test_cors.py).
+    app.config.HTTP_AUTO_OPTIONS = False
+    app.config.CORS_AUTOMATIC_OPTIONS = False
     if setup is not None:
         setup(app)
     app.extend(extensions=[AuthSessions(manager_class=manager_class, mailer=mailer)])
