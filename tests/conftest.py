@@ -69,7 +69,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         item
         for item in items
         if getattr(item, "callspec", None) is not None
-        and item.callspec.params.get("database_url") == "pgbouncer"
+        and item.callspec.params.get("module_database_url") == "pgbouncer"
         and item.module is not None
         and item.module.__name__ not in BEHIND_PGBOUNCER
     ]
