@@ -134,9 +134,7 @@ def _fresh_postgres_schema() -> None:
             SHARED_POSTGRES_URL.replace("postgres://", "postgresql://", 1)
         )
         try:
-            if not await connection.fetchval(
-                "SELECT 1 FROM pg_database WHERE datname = $1", name
-            ):
+            if not await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
                 await connection.execute(f'CREATE DATABASE "{name}"')
         finally:
             await connection.close()
@@ -437,7 +435,7 @@ def tortoise_owner() -> tuple[Any, ...]:
 
 def same_owner(one: tuple[Any, ...], other: tuple[Any, ...]) -> bool:
     return len(one) == len(other) and all(
-        a is b if not isinstance(a, str) else a == b for a, b in zip(one, other)
+        a is b if not isinstance(a, str) else a == b for a, b in zip(one, other, strict=True)
     )
 
 
