@@ -7,9 +7,13 @@ modules in ``BEHIND_PGBOUNCER`` also run against it, with ``AUTH_DATABASE_POOLER
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import re
+import shutil
+import sqlite3
+import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,19 +24,37 @@ import asyncpg
 import httpx
 import pytest
 from sanic import Sanic
+from tortoise import Tortoise
 from tortoise.backends.base.executor import EXECUTOR_CACHE
+from tortoise.exceptions import ConfigurationError
 
 from sanic_auth_sessions import AuthSessions, InMemoryMailer, UserManager
+from sanic_auth_sessions.database import init_database
 
 from .redis_server import redis_url  # noqa: F401  (a fixture for every test module)
 from .serving import free_port
 
 STRONG_PASSWORD = "correct horse battery staple"
 OTHER_STRONG_PASSWORD = "Tr0ub4dor&3-zebra-quilt"
-POSTGRES_URL = os.environ.get("TEST_DATABASE_URL") or None  # tox sets it empty for SQLite
+# Under pytest-xdist each worker process has a PostgreSQL database of its own (created at
+# the start of its session), so that workers never empty each other's tables.
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER") or None  # "gw0", "gw1", ...
+
+
+def worker_database(url: str | None) -> str | None:
+    """``url`` with the worker's name appended to its database name, under pytest-xdist."""
+    if url is None or XDIST_WORKER is None:
+        return url
+    address, _, query = url.partition("?")
+    server, _, name = address.rpartition("/")
+    return f"{server}/{name}_{XDIST_WORKER}" + (f"?{query}" if query else "")
+
+
+SHARED_POSTGRES_URL = os.environ.get("TEST_DATABASE_URL") or None  # tox sets it empty
+POSTGRES_URL = worker_database(SHARED_POSTGRES_URL)
 
 DATABASES = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
-PGBOUNCER_URL = os.environ.get("TEST_PGBOUNCER_URL") or None
+PGBOUNCER_URL = worker_database(os.environ.get("TEST_PGBOUNCER_URL") or None)
 BEHIND_PGBOUNCER = {
     "tests.test_routes_auth",
     "tests.test_routes_sessions",
@@ -47,7 +69,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         item
         for item in items
         if getattr(item, "callspec", None) is not None
-        and item.callspec.params.get("database_url") == "pgbouncer"
+        and item.callspec.params.get("module_database_url") == "pgbouncer"
         and item.module is not None
         and item.module.__name__ not in BEHIND_PGBOUNCER
     ]
@@ -105,6 +127,18 @@ def _fresh_postgres_schema() -> None:
     if POSTGRES_URL is None:
         return
 
+    async def create_worker_database() -> None:
+        assert SHARED_POSTGRES_URL is not None and POSTGRES_URL is not None
+        name = POSTGRES_URL.partition("?")[0].rpartition("/")[2]
+        connection = await asyncpg.connect(
+            SHARED_POSTGRES_URL.replace("postgres://", "postgresql://", 1)
+        )
+        try:
+            if not await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+                await connection.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await connection.close()
+
     async def drop_everything() -> None:
         connection = await asyncpg.connect(POSTGRES_URL.replace("postgres://", "postgresql://", 1))
         try:
@@ -116,18 +150,72 @@ def _fresh_postgres_schema() -> None:
         finally:
             await connection.close()
 
+    if POSTGRES_URL != SHARED_POSTGRES_URL:
+        asyncio.run(create_worker_database())
     asyncio.run(drop_everything())
 
 
-@pytest.fixture(params=DATABASES + (["pgbouncer"] if PGBOUNCER_URL else []))
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def sqlite_dir(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
+    """A new directory for SQLite files: in memory (``/dev/shm``) where there is one, as
+    the suite writes and empties them often; under pytest's temporary directory otherwise."""
+    shm = Path("/dev/shm")
+    if shm.is_dir() and os.access(shm, os.W_OK):
+        return Path(tempfile.mkdtemp(prefix=f"auth-tests-{name}-", dir=shm))
+    return tmp_path_factory.mktemp(name)
+
+
+@pytest.fixture(scope="module", params=DATABASES + (["pgbouncer"] if PGBOUNCER_URL else []))
+def module_database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """The database of a test module: one SQLite file for the module, or the test
+    PostgreSQL database (directly or through PgBouncer). Module-scoped, so pytest runs a
+    module's tests database by database and a server can serve a whole module."""
     if request.param == "postgres":
         assert POSTGRES_URL is not None
-        return POSTGRES_URL
-    if request.param == "pgbouncer":
+        yield POSTGRES_URL
+    elif request.param == "pgbouncer":
         assert PGBOUNCER_URL is not None
-        return PGBOUNCER_URL
-    return f"sqlite://{tmp_path / 'test.sqlite3'}"
+        yield PGBOUNCER_URL
+    else:
+        directory = sqlite_dir(tmp_path_factory, "db")
+        yield f"sqlite://{directory / 'test.sqlite3'}"
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture
+async def database_url(module_database_url: str) -> str:
+    """The module's database, with every table emptied: each test starts from none."""
+    await empty_database(module_database_url)
+    return module_database_url
+
+
+async def empty_database(url: str) -> None:
+    """Delete every row of every table of ``url`` (SQLite or PostgreSQL)."""
+    if url.startswith("sqlite://"):
+        empty_sqlite(Path(url.removeprefix("sqlite://")))
+    else:
+        await empty_postgres(url)
+
+
+def empty_sqlite(path: Path) -> None:
+    if not path.exists():
+        return
+    with contextlib.closing(sqlite3.connect(path, timeout=30)) as connection:
+        tables = [
+            row[0]
+            for row in connection.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            )
+        ]
+        with connection:
+            connection.execute("PRAGMA foreign_keys = OFF")
+            for table in tables:
+                connection.execute(f'DELETE FROM "{table}"')
+            if connection.execute(
+                "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'"
+            ).fetchone():
+                connection.execute("DELETE FROM sqlite_sequence")
 
 
 async def empty_postgres(url: str) -> None:
@@ -235,6 +323,10 @@ def build_app(
     # sanic-ext adds automatic HEAD routes one by one, rebuilding the router each time:
     # a slow start that would dominate the suite's run time. HEAD is not in the contract.
     app.config.HTTP_AUTO_HEAD = False
+    # Likewise for OPTIONS (each one added re-finalizes Sanic's routers: ~0.4 s per start):
+    # CORS and its preflights are tested with apps of their own (test_cors.py).
+    app.config.HTTP_AUTO_OPTIONS = False
+    app.config.CORS_AUTOMATIC_OPTIONS = False
     if setup is not None:
         setup(app)
     app.extend(extensions=[AuthSessions(manager_class=manager_class, mailer=mailer)])
@@ -280,8 +372,6 @@ async def make_app(database_url: str) -> AsyncIterator[Callable[..., Any]]:
     started: list[tuple[RunningApp, Any]] = []
     # Tortoise caches compiled SQL per connection name; tests switch SQLite/PostgreSQL.
     EXECUTOR_CACHE.clear()
-    if database_url in (POSTGRES_URL, PGBOUNCER_URL):
-        await empty_postgres(database_url)
 
     async def factory(**kwargs: Any) -> RunningApp:
         """Keyword arguments are AUTH_* settings, or ``mailer``/``manager_class``/``setup``;
@@ -298,10 +388,55 @@ async def make_app(database_url: str) -> AsyncIterator[Callable[..., Any]]:
         await stop_app(running, server)
 
 
+@pytest.fixture(scope="module")
+async def default_server(module_database_url: str) -> AsyncIterator[RunningApp]:
+    """A server with the default test settings, shared by a module's tests that use ``api``
+    (starting one costs more than most tests)."""
+    Sanic.test_mode = True
+    EXECUTOR_CACHE.clear()
+    await empty_database(module_database_url)
+    mailer = RecordingMailer()
+    running, server = await start_app(build_app(module_database_url, mailer=mailer), mailer)
+    running.stash["tortoise"] = tortoise_owner()
+    try:
+        yield running
+    finally:
+        await stop_app(running, server)
+
+
 @pytest.fixture
-async def api(make_app: Callable[..., Any]) -> RunningApp:
-    running: RunningApp = await make_app()
-    return running
+async def api(default_server: RunningApp, database_url: str) -> AsyncIterator[RunningApp]:
+    """The module's default server, as if new: its database emptied (``database_url``), its
+    mailer's outbox empty, and Tortoise set up for it again if another server has been
+    started since (``make_app`` in the same module)."""
+    running = default_server
+    if not same_owner(tortoise_owner(), running.stash["tortoise"]):
+        EXECUTOR_CACHE.clear()
+        await init_database(
+            database_url,
+            generate_schemas=True,
+            named_statements=database_url != PGBOUNCER_URL,
+        )
+        running.stash["tortoise"] = tortoise_owner()
+    running.mailer.outbox.clear()
+    yield running
+    await running.settled()  # work left after the last answer (reset mails) ends here
+
+
+def tortoise_owner() -> tuple[Any, ...]:
+    """What Tortoise is set up with now: changed by every ``Tortoise.init`` (a server's
+    start, a test's own set-up)."""
+    context = Tortoise._get_context()
+    try:
+        return (context, context.apps, repr(context.connections.db_config))
+    except (AttributeError, ConfigurationError):  # none, or closed by a server's stop
+        return (None,)
+
+
+def same_owner(one: tuple[Any, ...], other: tuple[Any, ...]) -> bool:
+    return len(one) == len(other) and all(
+        a is b if not isinstance(a, str) else a == b for a, b in zip(one, other, strict=True)
+    )
 
 
 @pytest.fixture(autouse=True)
