@@ -29,7 +29,7 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.exceptions import ConfigurationError
 
 from sanic_auth_sessions import AuthSessions, InMemoryMailer, UserManager
-from sanic_auth_sessions.database import init_database
+from sanic_auth_sessions.db.connection import init_database
 
 from .redis_server import redis_url  # noqa: F401  (a fixture for every test module)
 from .serving import free_port
