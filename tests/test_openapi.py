@@ -15,7 +15,9 @@ from sanic import Sanic, json
 from sanic_ext.extensions.openapi.builders import SpecificationBuilder
 
 from sanic_auth_sessions import __version__
+from sanic_auth_sessions.core import errors
 from sanic_auth_sessions.db.pagination import PageQuery
+from sanic_auth_sessions.http.error_handler import status_for
 from sanic_auth_sessions.http.openapi import BEARER_SCHEME, OAUTH2_SCHEME
 from sanic_auth_sessions.http.schemas import (
     AddMemberBody,
@@ -127,7 +129,9 @@ CONTRACT: dict[tuple[str, str], Contract] = {
     ("DELETE", f"{ORG}/members/{{user_id}}"): user(403, 404, 409),
     # admin
     ("GET", "/admin/users"): admin(query=AdminUserQuery, ok_schema="UserPage"),
-    ("POST", "/admin/users"): admin(409, ok=201, body=AdminCreateUserBody, ok_schema="UserResponse"),
+    ("POST", "/admin/users"): admin(
+        409, ok=201, body=AdminCreateUserBody, ok_schema="UserResponse"
+    ),
     ("GET", ADMIN_USER): admin(404, ok_schema="UserResponse"),
     ("PATCH", ADMIN_USER): admin(404, 409, body=AdminUpdateUserBody, ok_schema="UserResponse"),
     ("DELETE", ADMIN_USER): admin(404, 409),
@@ -146,6 +150,55 @@ CONTRACT: dict[tuple[str, str], Contract] = {
     ("DELETE", "/admin/sessions/{session_id}"): admin(404),
 }
 HEALTH = ("GET", "/health")
+
+# SEED-COMPAT §5.F: the original's operationIds on our routes, and ours for routes it lacks.
+OPERATION_IDS: dict[tuple[str, str], str] = {
+    ("POST", "/auth/register"): "register",
+    ("POST", "/auth/login"): "login",
+    ("POST", "/auth/login/oauth"): "login_oauth",
+    ("POST", "/auth/refresh"): "refresh_token",
+    ("POST", "/auth/logout"): "logout",
+    ("POST", "/auth/logout-all"): "logout_all",
+    ("POST", "/auth/password-reset/request"): "request_password_reset",
+    ("POST", "/auth/password-reset/confirm"): "confirm_password_reset",
+    ("GET", "/users/me"): "get_current_user_profile",
+    ("PATCH", "/users/me"): "update_current_user",
+    ("PATCH", "/users/me/password"): "change_current_user_password",
+    ("DELETE", "/users/me"): "delete_current_user",
+    ("GET", "/sessions/me"): "list_my_sessions",
+    ("DELETE", "/sessions/{session_id}"): "revoke_session",
+    ("DELETE", "/sessions/me/expired"): "cleanup_expired_sessions",
+    ("POST", "/organizations"): "create_organization",
+    ("GET", "/organizations/me"): "get_my_organizations",
+    ("GET", ORG): "get_organization",
+    ("PATCH", ORG): "patch_organization",
+    ("DELETE", ORG): "delete_organization",
+    ("GET", f"{ORG}/members"): "get_organization_members",
+    ("POST", f"{ORG}/members"): "add_organization_member",
+    ("PATCH", f"{ORG}/members/{{user_id}}"): "update_organization_member_role",
+    ("DELETE", f"{ORG}/members/{{user_id}}"): "remove_organization_member",
+    ("GET", "/admin/users"): "admin_list_users",
+    ("POST", "/admin/users"): "admin_create_user",
+    ("GET", ADMIN_USER): "admin_get_user",
+    ("PATCH", ADMIN_USER): "admin_patch_user",
+    ("DELETE", ADMIN_USER): "admin_delete_user",
+    ("POST", f"{ADMIN_USER}/activate"): "admin_activate_user",
+    ("POST", f"{ADMIN_USER}/deactivate"): "admin_deactivate_user",
+    ("POST", "/admin/users/bulk-action"): "admin_bulk_user_action",
+    ("GET", "/admin/organizations"): "admin_list_organizations",
+    ("POST", "/admin/organizations"): "admin_create_organization",
+    ("GET", ADMIN_ORG): "admin_get_organization",
+    ("PATCH", ADMIN_ORG): "admin_patch_organization",
+    ("DELETE", ADMIN_ORG): "admin_delete_organization",
+    ("GET", f"{ADMIN_ORG}/members"): "admin_list_organization_members",
+    ("POST", f"{ADMIN_ORG}/members"): "admin_add_organization_member",
+    ("DELETE", f"{ADMIN_ORG}/members/{{user_id}}"): "admin_remove_organization_member",
+    ("GET", "/admin/sessions"): "admin_list_sessions",
+    ("DELETE", "/admin/sessions/{session_id}"): "admin_revoke_session",
+}
+# SEED-COMPAT §5.F: the component names generated clients import, where we answer them.
+FRONTEND_SCHEMAS = ("UserResponse", "Token", "SessionResponse", "SessionListResponse")
+FRONTEND_SCHEMAS += ("OrganizationResponse", "OrganizationMemberResponse", "PaginationMeta")
 
 
 @pytest.fixture(autouse=True)
@@ -249,6 +302,60 @@ async def test_every_route_is_documented_with_its_responses(make_app: Any) -> No
 
     assert problems_of(api.app, document) == []
     assert len(app_routes(api.app)) == len(CONTRACT) + 1
+
+
+async def test_operation_ids_and_schema_names_are_the_stable_ones(make_app: Any) -> None:
+    api: RunningApp = await make_app(setup=with_docs())
+    document = await load_document(api)
+
+    found = {
+        (method.upper(), path.removeprefix(PREFIX)): operation["operationId"]
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if path.startswith(PREFIX + "/") or path == "/health"
+    }
+    assert found == {**OPERATION_IDS, HEALTH: "health_check"}
+    assert set(OPERATION_IDS) == set(CONTRACT)
+    assert set(FRONTEND_SCHEMAS) <= set(document["components"]["schemas"])
+
+
+def error_classes() -> dict[str, type[errors.AuthSessionsError]]:
+    """Every exception class of the package, by code."""
+    found: dict[str, type[errors.AuthSessionsError]] = {}
+    pending = [errors.AuthSessionsError]
+    while pending:
+        cls = pending.pop()
+        found[cls.code] = cls
+        pending += cls.__subclasses__()
+    return found
+
+
+async def test_errors_are_documented_from_their_classes(make_app: Any) -> None:
+    api: RunningApp = await make_app(setup=with_docs())
+    document = await load_document(api)
+    classes = error_classes()
+
+    seen = set()
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            for status, response in operation["responses"].items():
+                if int(status) < 400 or path == "/health":
+                    continue
+                examples = response["content"]["application/json"]["examples"]
+                assert examples, f"{method} {path} {status}"
+                for code, example in examples.items():
+                    error = classes[code]
+                    assert status_for(error) == int(status), f"{method} {path}: {code}"
+                    assert example["value"] == {
+                        "success": False,
+                        "errors": [{"code": code, "message": error.message, "field": None}],
+                    }
+                    assert f"`{code}`: {error.message}" in response["description"]
+                    seen.add(code)
+    register = document["paths"][f"{PREFIX}/auth/register"]["post"]["responses"]
+    assert set(register["409"]["content"]["application/json"]["examples"]) == {"EMAIL_TAKEN"}
+    assert {"AUTH_REQUIRED", "AUTH_INVALID_TOKEN", "DATABASE_UNAVAILABLE"} <= seen
+    assert {"AUTH_INVALID_CREDENTIALS", "ACCOUNT_LOCKED", "RESET_TOKEN_INVALID"} <= seen
 
 
 async def test_an_undocumented_route_fails_the_check(make_app: Any) -> None:
