@@ -210,7 +210,9 @@ class LogoutAllResponse(SuccessResponse):
     sessions_revoked: int
 
 
-class SessionResponse(ResponseModel):
+class SessionFields(ResponseModel):
+    """The fields of a session that its owner and the admin list both see."""
+
     id: UUID
     device_name: str = Field(description='Parsed from the User-Agent, e.g. "Chrome on macOS".')
     device_id: str | None = Field(description="The X-Device-Id header sent at login.")
@@ -221,6 +223,9 @@ class SessionResponse(ResponseModel):
     last_used_at: Timestamp
     created_at: Timestamp
     expires_at: Timestamp
+
+
+class SessionResponse(SessionFields):
     is_current: bool = Field(description="True exactly for the session of the calling token.")
 
 
@@ -233,19 +238,9 @@ class DeletedSessionsResponse(SuccessResponse):
     deleted: int
 
 
-class AdminSessionResponse(ResponseModel):
+class AdminSessionResponse(SessionFields):
     """A session row of ``/admin/sessions``; ``user`` must be fetched with the session."""
 
-    id: UUID
-    device_name: str
-    device_id: str | None
-    ip_address: str | None
-    user_agent: str | None
-    location_city: str | None
-    location_country: str | None
-    last_used_at: Timestamp
-    created_at: Timestamp
-    expires_at: Timestamp
     is_active: bool = Field(description="Neither revoked nor expired.")
     user_id: UUID = Field(validation_alias=AliasPath("user", "id"))
     user_email: str = Field(validation_alias=AliasPath("user", "email"))
