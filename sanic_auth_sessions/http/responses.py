@@ -96,18 +96,43 @@ def _source_path(name: str, alias: Any) -> str:
     raise TypeError(f"unsupported validation_alias for {name!r}: {alias!r}")
 
 
+# Conversions written into the generated code (no call of a converter): the hot fields.
+INLINE: tuple[tuple[type[Any], str], ...] = (
+    (UUID, "str({})"),
+    (datetime, "{}.isoformat()"),
+    (enum.Enum, "{}.value"),
+)
+
+
+def _inline(annotation: Any) -> str | None:
+    if isinstance(annotation, type):
+        for kind, template in INLINE:
+            if issubclass(annotation, kind):
+                return template
+    return None
+
+
 def _generate_dump(model: type[ResponseModel]) -> Callable[[Any, dict[str, Any]], dict[str, Any]]:
     """``dump(o, v)``: one dict literal reading each field of ``o`` (or ``v``, when given)."""
     names: dict[str, Any] = {}
-    items = []
+    plain, merged = [], []
     for index, (name, field) in enumerate(model.model_fields.items()):
-        read = f'(v["{name}"] if "{name}" in v else {_source_path(name, field.validation_alias)})'
-        convert = _converter(field.annotation)
-        if convert is not None:
-            names[f"c{index}"] = convert
-            read = f"c{index}{read}"
-        items.append(f'"{name}": {read}')
-    source = "def dump(o, v):\n    return {" + ", ".join(items) + "}\n"
+        attribute = _source_path(name, field.validation_alias)
+        given = f'(v["{name}"] if "{name}" in v else {attribute})'
+        template = _inline(field.annotation)
+        if template is None:
+            template = "{}"
+            convert = _converter(field.annotation)
+            if convert is not None:
+                names[f"c{index}"] = convert
+                template = f"c{index}({{}})"
+        plain.append(f'"{name}": {template.format(attribute)}')
+        merged.append(f'"{name}": {template.format(given)}')
+    source = (
+        "def dump(o, v):\n"
+        f"    if not v:\n        return {{{', '.join(plain)}}}\n"
+        f"    return {{{', '.join(merged)}}}\n"
+    )
     exec(compile(source, f"<dump of {model.__name__}>", "exec"), names)
     dump: Callable[[Any, dict[str, Any]], dict[str, Any]] = names["dump"]
     return dump
