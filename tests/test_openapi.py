@@ -15,7 +15,9 @@ from sanic import Sanic, json
 from sanic_ext.extensions.openapi.builders import SpecificationBuilder
 
 from sanic_auth_sessions import __version__
+from sanic_auth_sessions.core import errors
 from sanic_auth_sessions.db.pagination import PageQuery
+from sanic_auth_sessions.http.error_handler import status_for
 from sanic_auth_sessions.http.openapi import BEARER_SCHEME, OAUTH2_SCHEME
 from sanic_auth_sessions.http.schemas import (
     AddMemberBody,
@@ -48,7 +50,7 @@ from .conftest import STRONG_PASSWORD, RunningApp, bearer
 cdn_root, cdn_url, chromium_path = browser.cdn_root, browser.cdn_url, browser.chromium_path
 
 PREFIX = "/api/v1"
-ERROR_REF = "#/components/schemas/ErrorBody"
+ERROR_REF = "#/components/schemas/ErrorResponse"
 Auth = Literal["public", "user", "superuser"]
 
 
@@ -97,43 +99,45 @@ ADMIN_ORG = "/admin/organizations/{org_id}"
 CONTRACT: dict[tuple[str, str], Contract] = {
     # auth
     ("POST", "/auth/register"): public(
-        403, 409, 429, ok=201, body=RegisterBody, ok_schema="UserOut"
+        403, 409, 429, ok=201, body=RegisterBody, ok_schema="UserResponse"
     ),
-    ("POST", "/auth/login"): public(401, 403, 429, body=LoginBody, ok_schema="LoginOut"),
-    ("POST", "/auth/login/oauth"): public(401, 403, 429, form=OAuthLoginForm, ok_schema="LoginOut"),
-    ("POST", "/auth/refresh"): public(401, 429, body=RefreshBody, ok_schema="TokenPairOut"),
+    ("POST", "/auth/login"): public(401, 403, 429, body=LoginBody, ok_schema="Token"),
+    ("POST", "/auth/login/oauth"): public(401, 403, 429, form=OAuthLoginForm, ok_schema="Token"),
+    ("POST", "/auth/refresh"): public(401, 429, body=RefreshBody, ok_schema="TokenPairResponse"),
     ("POST", "/auth/logout"): user(body=LogoutBody),
-    ("POST", "/auth/logout-all"): user(429, ok_schema="LogoutAllOut"),
+    ("POST", "/auth/logout-all"): user(429, ok_schema="LogoutAllResponse"),
     ("POST", "/auth/password-reset/request"): public(429, body=PasswordResetRequestBody),
     ("POST", "/auth/password-reset/confirm"): public(400, 429, body=PasswordResetConfirmBody),
     # users
-    ("GET", "/users/me"): user(ok_schema="UserOut"),
-    ("PATCH", "/users/me"): user(409, body=UpdateMeBody, ok_schema="UserOut"),
+    ("GET", "/users/me"): user(ok_schema="UserResponse"),
+    ("PATCH", "/users/me"): user(409, body=UpdateMeBody, ok_schema="UserResponse"),
     ("PATCH", "/users/me/password"): user(403, body=ChangePasswordBody),
     ("DELETE", "/users/me"): user(),
     # sessions
-    ("GET", "/sessions/me"): user(429, ok_schema="SessionListOut"),
+    ("GET", "/sessions/me"): user(429, ok_schema="SessionListResponse"),
     ("DELETE", "/sessions/{session_id}"): user(403, 404, 429),
-    ("DELETE", "/sessions/me/expired"): user(ok_schema="DeletedOut"),
+    ("DELETE", "/sessions/me/expired"): user(ok_schema="DeletedSessionsResponse"),
     # organizations
     ("POST", "/organizations"): user(403, 409, ok=201, body=CreateOrganizationBody),
     ("GET", "/organizations/me"): user(query=PageQuery, ok_schema="MyOrganizationPage"),
-    ("GET", ORG): user(404, ok_schema="MyOrganizationOut"),
+    ("GET", ORG): user(404, ok_schema="MyOrganizationResponse"),
     ("PATCH", ORG): user(403, 404, 409, body=UpdateOrganizationBody),
     ("DELETE", ORG): user(403, 404),
-    ("GET", f"{ORG}/members"): user(404, query=PageQuery, ok_schema="MemberPage"),
+    ("GET", f"{ORG}/members"): user(404, query=PageQuery, ok_schema="OrganizationMemberPage"),
     ("POST", f"{ORG}/members"): user(403, 404, 409, ok=201, body=AddMemberBody),
     ("PATCH", f"{ORG}/members/{{user_id}}"): user(403, 404, 409, body=ChangeRoleBody),
     ("DELETE", f"{ORG}/members/{{user_id}}"): user(403, 404, 409),
     # admin
     ("GET", "/admin/users"): admin(query=AdminUserQuery, ok_schema="UserPage"),
-    ("POST", "/admin/users"): admin(409, ok=201, body=AdminCreateUserBody, ok_schema="UserOut"),
-    ("GET", ADMIN_USER): admin(404, ok_schema="UserOut"),
-    ("PATCH", ADMIN_USER): admin(404, 409, body=AdminUpdateUserBody, ok_schema="UserOut"),
+    ("POST", "/admin/users"): admin(
+        409, ok=201, body=AdminCreateUserBody, ok_schema="UserResponse"
+    ),
+    ("GET", ADMIN_USER): admin(404, ok_schema="UserResponse"),
+    ("PATCH", ADMIN_USER): admin(404, 409, body=AdminUpdateUserBody, ok_schema="UserResponse"),
     ("DELETE", ADMIN_USER): admin(404, 409),
     ("POST", f"{ADMIN_USER}/activate"): admin(404),
     ("POST", f"{ADMIN_USER}/deactivate"): admin(404),
-    ("POST", "/admin/users/bulk-action"): admin(body=BulkActionBody, ok_schema="BulkActionOut"),
+    ("POST", "/admin/users/bulk-action"): admin(body=BulkActionBody, ok_schema="BulkActionResult"),
     ("GET", "/admin/organizations"): admin(query=AdminOrganizationQuery),
     ("POST", "/admin/organizations"): admin(404, 409, ok=201, body=AdminCreateOrganizationBody),
     ("GET", ADMIN_ORG): admin(404),
@@ -146,6 +150,55 @@ CONTRACT: dict[tuple[str, str], Contract] = {
     ("DELETE", "/admin/sessions/{session_id}"): admin(404),
 }
 HEALTH = ("GET", "/health")
+
+# SEED-COMPAT §5.F: the original's operationIds on our routes, and ours for routes it lacks.
+OPERATION_IDS: dict[tuple[str, str], str] = {
+    ("POST", "/auth/register"): "register",
+    ("POST", "/auth/login"): "login",
+    ("POST", "/auth/login/oauth"): "login_oauth",
+    ("POST", "/auth/refresh"): "refresh_token",
+    ("POST", "/auth/logout"): "logout",
+    ("POST", "/auth/logout-all"): "logout_all",
+    ("POST", "/auth/password-reset/request"): "request_password_reset",
+    ("POST", "/auth/password-reset/confirm"): "confirm_password_reset",
+    ("GET", "/users/me"): "get_current_user_profile",
+    ("PATCH", "/users/me"): "update_current_user",
+    ("PATCH", "/users/me/password"): "change_current_user_password",
+    ("DELETE", "/users/me"): "delete_current_user",
+    ("GET", "/sessions/me"): "list_my_sessions",
+    ("DELETE", "/sessions/{session_id}"): "revoke_session",
+    ("DELETE", "/sessions/me/expired"): "cleanup_expired_sessions",
+    ("POST", "/organizations"): "create_organization",
+    ("GET", "/organizations/me"): "get_my_organizations",
+    ("GET", ORG): "get_organization",
+    ("PATCH", ORG): "patch_organization",
+    ("DELETE", ORG): "delete_organization",
+    ("GET", f"{ORG}/members"): "get_organization_members",
+    ("POST", f"{ORG}/members"): "add_organization_member",
+    ("PATCH", f"{ORG}/members/{{user_id}}"): "update_organization_member_role",
+    ("DELETE", f"{ORG}/members/{{user_id}}"): "remove_organization_member",
+    ("GET", "/admin/users"): "admin_list_users",
+    ("POST", "/admin/users"): "admin_create_user",
+    ("GET", ADMIN_USER): "admin_get_user",
+    ("PATCH", ADMIN_USER): "admin_patch_user",
+    ("DELETE", ADMIN_USER): "admin_delete_user",
+    ("POST", f"{ADMIN_USER}/activate"): "admin_activate_user",
+    ("POST", f"{ADMIN_USER}/deactivate"): "admin_deactivate_user",
+    ("POST", "/admin/users/bulk-action"): "admin_bulk_user_action",
+    ("GET", "/admin/organizations"): "admin_list_organizations",
+    ("POST", "/admin/organizations"): "admin_create_organization",
+    ("GET", ADMIN_ORG): "admin_get_organization",
+    ("PATCH", ADMIN_ORG): "admin_patch_organization",
+    ("DELETE", ADMIN_ORG): "admin_delete_organization",
+    ("GET", f"{ADMIN_ORG}/members"): "admin_list_organization_members",
+    ("POST", f"{ADMIN_ORG}/members"): "admin_add_organization_member",
+    ("DELETE", f"{ADMIN_ORG}/members/{{user_id}}"): "admin_remove_organization_member",
+    ("GET", "/admin/sessions"): "admin_list_sessions",
+    ("DELETE", "/admin/sessions/{session_id}"): "admin_revoke_session",
+}
+# SEED-COMPAT §5.F: the component names generated clients import, where we answer them.
+FRONTEND_SCHEMAS = ("UserResponse", "Token", "SessionResponse", "SessionListResponse")
+FRONTEND_SCHEMAS += ("OrganizationResponse", "OrganizationMemberResponse", "PaginationMeta")
 
 
 @pytest.fixture(autouse=True)
@@ -186,7 +239,7 @@ def app_routes(app: Sanic[Any, Any], prefix: str = PREFIX) -> set[tuple[str, str
 
 def expected(method: str, path: str, prefix: str = PREFIX) -> Contract | None:
     if (method, path) == HEALTH:
-        return public(ok_schema="HealthOut")
+        return public(ok_schema="HealthResponse")
     return CONTRACT.get((method, path.removeprefix(prefix)))
 
 
@@ -223,10 +276,10 @@ def problems_of(app: Sanic[Any, Any], document: dict[str, Any], prefix: str = PR
         for status in sorted(documented_errors):
             schema = responses[str(status)]["content"]["application/json"]["schema"]
             if (method, path) == HEALTH and status == 503:
-                if schema != {"$ref": "#/components/schemas/HealthOut"}:
+                if schema != {"$ref": "#/components/schemas/HealthResponse"}:
                     problems.append(f"{where}: 503 is not the health body")
             elif schema != {"$ref": ERROR_REF}:
-                problems.append(f"{where}: {status} is not the ErrorBody")
+                problems.append(f"{where}: {status} is not the ErrorResponse")
         if 401 in documented_errors and "WWW-Authenticate" not in responses["401"].get(
             "headers", {}
         ):
@@ -249,6 +302,60 @@ async def test_every_route_is_documented_with_its_responses(make_app: Any) -> No
 
     assert problems_of(api.app, document) == []
     assert len(app_routes(api.app)) == len(CONTRACT) + 1
+
+
+async def test_operation_ids_and_schema_names_are_the_stable_ones(make_app: Any) -> None:
+    api: RunningApp = await make_app(setup=with_docs())
+    document = await load_document(api)
+
+    found = {
+        (method.upper(), path.removeprefix(PREFIX)): operation["operationId"]
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if path.startswith(PREFIX + "/") or path == "/health"
+    }
+    assert found == {**OPERATION_IDS, HEALTH: "health_check"}
+    assert set(OPERATION_IDS) == set(CONTRACT)
+    assert set(FRONTEND_SCHEMAS) <= set(document["components"]["schemas"])
+
+
+def error_classes() -> dict[str, type[errors.AuthSessionsError]]:
+    """Every exception class of the package, by code."""
+    found: dict[str, type[errors.AuthSessionsError]] = {}
+    pending = [errors.AuthSessionsError]
+    while pending:
+        cls = pending.pop()
+        found[cls.code] = cls
+        pending += cls.__subclasses__()
+    return found
+
+
+async def test_errors_are_documented_from_their_classes(make_app: Any) -> None:
+    api: RunningApp = await make_app(setup=with_docs())
+    document = await load_document(api)
+    classes = error_classes()
+
+    seen = set()
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            for status, response in operation["responses"].items():
+                if int(status) < 400 or path == "/health":
+                    continue
+                examples = response["content"]["application/json"]["examples"]
+                assert examples, f"{method} {path} {status}"
+                for code, example in examples.items():
+                    error = classes[code]
+                    assert status_for(error) == int(status), f"{method} {path}: {code}"
+                    assert example["value"] == {
+                        "success": False,
+                        "errors": [{"code": code, "message": error.message, "field": None}],
+                    }
+                    assert f"`{code}`: {error.message}" in response["description"]
+                    seen.add(code)
+    register = document["paths"][f"{PREFIX}/auth/register"]["post"]["responses"]
+    assert set(register["409"]["content"]["application/json"]["examples"]) == {"EMAIL_TAKEN"}
+    assert {"AUTH_REQUIRED", "AUTH_INVALID_TOKEN", "DATABASE_UNAVAILABLE"} <= seen
+    assert {"AUTH_INVALID_CREDENTIALS", "ACCOUNT_LOCKED", "RESET_TOKEN_INVALID"} <= seen
 
 
 async def test_an_undocumented_route_fails_the_check(make_app: Any) -> None:
@@ -383,26 +490,26 @@ async def test_documented_response_schemas_describe_real_answers(make_app: Any) 
     document = await load_document(api)
     client = api.client
 
-    conforms(document, "UserOut", await api.register("ann@example.com", first_name="Ann"))
+    conforms(document, "UserResponse", await api.register("ann@example.com", first_name="Ann"))
     tokens = await api.login("ann@example.com")
-    conforms(document, "LoginOut", tokens)
+    conforms(document, "Token", tokens)
     refreshed = await client.post(
         api.url("/auth/refresh"), json={"refresh_token": tokens["refresh_token"]}
     )
-    conforms(document, "TokenPairOut", refreshed.json())
+    conforms(document, "TokenPairResponse", refreshed.json())
     tokens = {**tokens, **refreshed.json()}
     sessions = await client.get(api.url("/sessions/me"), headers=bearer(tokens))
-    conforms(document, "SessionListOut", sessions.json())
+    conforms(document, "SessionListResponse", sessions.json())
     org = await client.post(
         api.url("/organizations"), json={"name": "Acme"}, headers=bearer(tokens)
     )
-    conforms(document, "MyOrganizationOut", org.json())
+    conforms(document, "MyOrganizationResponse", org.json())
     mine = await client.get(api.url("/organizations/me"), headers=bearer(tokens))
     conforms(document, "MyOrganizationPage", mine.json())
     members = await client.get(
         api.url(f"/organizations/{org.json()['id']}/members"), headers=bearer(tokens)
     )
-    conforms(document, "MemberPage", members.json())
+    conforms(document, "OrganizationMemberPage", members.json())
 
     root = await api.login("root@example.com")
     users = await client.get(api.url("/admin/users"), headers=bearer(root))
@@ -414,15 +521,15 @@ async def test_documented_response_schemas_describe_real_answers(make_app: Any) 
     deactivated = await client.post(
         api.url(f"/admin/users/{users.json()['data'][0]['id']}/deactivate"), headers=bearer(root)
     )
-    conforms(document, "UserStatusOut", deactivated.json())
+    conforms(document, "UserStatusResponse", deactivated.json())
 
     logout_all = await client.post(api.url("/auth/logout-all"), headers=bearer(root))
-    conforms(document, "LogoutAllOut", logout_all.json())
+    conforms(document, "LogoutAllResponse", logout_all.json())
     unauthenticated = await client.get(api.url("/users/me"))
-    conforms(document, "ErrorBody", unauthenticated.json())
+    conforms(document, "ErrorResponse", unauthenticated.json())
     invalid = await client.post(api.url("/auth/login"), json={"email": "nope"})
-    conforms(document, "ErrorBody", invalid.json())
-    conforms(document, "HealthOut", (await client.get("/health")).json())
+    conforms(document, "ErrorResponse", invalid.json())
+    conforms(document, "HealthResponse", (await client.get("/health")).json())
 
 
 async def test_info_defaults_to_the_package_and_tags_are_described(make_app: Any) -> None:

@@ -16,9 +16,6 @@ class ErrorDetail:
     message: str
     field: str | None = None
 
-    def as_dict(self) -> dict[str, str | None]:
-        return {"code": self.code, "message": self.message, "field": self.field}
-
 
 class AuthSessionsError(Exception):
     """Base of every domain error; ``code`` and ``message`` reach the client."""

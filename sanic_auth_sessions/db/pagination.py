@@ -132,19 +132,17 @@ class Page(Generic[M]):
     next_cursor: str | None = None
     total_is_estimate: bool = False
 
-    def to_dict(self, serialize: Callable[[M], dict[str, Any]]) -> dict[str, Any]:
-        pagination: dict[str, Any] = {
-            "total": self.total,
-            "page": self.page,
-            "page_size": self.limit,
-            "total_pages": math.ceil(self.total / self.limit),
-            "has_next": self.has_next,
-            "has_prev": self.page > 1,
-        }
-        if self.keyset:
-            pagination["next_cursor"] = self.next_cursor
-            pagination["total_is_estimate"] = self.total_is_estimate
-        return {"data": [serialize(item) for item in self.items], "pagination": pagination}
+    @property
+    def page_size(self) -> int:
+        return self.limit
+
+    @property
+    def total_pages(self) -> int:
+        return math.ceil(self.total / self.limit)
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
 
 
 async def paginate(

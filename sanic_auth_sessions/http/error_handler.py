@@ -13,6 +13,7 @@ from tortoise.exceptions import IntegrityError
 from sanic_auth_sessions.core import errors
 from sanic_auth_sessions.core.config import AuthSettings
 from sanic_auth_sessions.db.errors import is_database_unavailable
+from sanic_auth_sessions.http.responses import ErrorResponse
 
 logger = logging.getLogger("sanic_auth_sessions")
 
@@ -50,19 +51,20 @@ SANIC_MESSAGES = {
 }
 
 
-def status_of(error: errors.AuthSessionsError) -> int:
-    for error_class, status in STATUS_BY_ERROR:
-        if isinstance(error, error_class):
+def status_for(error_class: type[errors.AuthSessionsError]) -> int:
+    for base, status in STATUS_BY_ERROR:
+        if issubclass(error_class, base):
             return status
     return 400
 
 
+def status_of(error: errors.AuthSessionsError) -> int:
+    return status_for(type(error))
+
+
 def error_response(error: errors.AuthSessionsError, status: int | None = None) -> HTTPResponse:
     status = status or status_of(error)
-    response = json(
-        {"success": False, "errors": [detail.as_dict() for detail in error.details]},
-        status=status,
-    )
+    response = json(ErrorResponse.dump(error, success=False), status=status)
     if status == 401:
         response.headers["WWW-Authenticate"] = "Bearer"
     if isinstance(error, errors.RateLimited):

@@ -1,10 +1,12 @@
 """OpenAPI documentation of the HTTP contract, through sanic-ext.
 
-Every route of the extension carries one :func:`documented` decorator (or a :class:`RouteDocs`
-shortcut) that states its summary, request body or query, success response and error
-responses; the errors every route shares (401 on guarded routes, 400/413/422 where input is
-read, 503 everywhere) are added here, so each route lists only its own. The response models
-below exist for the documentation only: handlers answer with the plain dicts of ``schemas.py``.
+Every route of the extension carries one :func:`documented` decorator (through a
+:func:`route_docs` shortcut) that states its operationId, summary, request body or query,
+success response and error responses; the errors every route shares (401 on guarded routes,
+400/413/422 where input is read, 503 everywhere) are added here, so each route lists only its
+own. Success responses are the models of ``responses.py``, the very ones the handlers answer
+with; error responses are the exception classes of ``core.errors``, whose status, code and
+message they state.
 
 Schemas are pydantic models, registered once as components and referenced with ``$ref``.
 Pydantic writes JSON Schema 2020-12 and sanic-ext serves OpenAPI 3.0.3, so :func:`to_oas30`
@@ -17,19 +19,20 @@ the API's title, version and description unless the host app has set its own.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime
+from functools import partial
 from typing import Any, Literal, TypeVar
-from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 from sanic import Sanic
 from sanic_ext.extensions.openapi.builders import OperationStore, SpecificationBuilder
 from sanic_ext.extensions.openapi.definitions import Response
 from sanic_ext.extensions.openapi.types import Schema
 
 from sanic_auth_sessions._version import __version__
+from sanic_auth_sessions.core import errors
 from sanic_auth_sessions.core.config import AuthSettings
-from sanic_auth_sessions.core.models import OrganizationRole
+from sanic_auth_sessions.http.error_handler import status_for
+from sanic_auth_sessions.http.responses import ErrorDetail, ErrorResponse, SuccessResponse
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
 Auth = Literal["public", "user", "superuser"]
@@ -39,204 +42,6 @@ OAUTH2_SCHEME = "OAuth2Password"
 SCHEMA_REF = "#/components/schemas/{model}"
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
-
-
-# --- response models (documentation only) ----------------------------------------------------
-
-
-class ErrorDetailOut(BaseModel):
-    code: str = Field(description="Stable UPPER_SNAKE error code, e.g. AUTH_INVALID_CREDENTIALS.")
-    message: str = Field(description="A human-readable explanation.")
-    field: str | None = Field(description="The input field at fault (422), else null.")
-
-
-class ErrorBody(BaseModel):
-    """The body of every error answer."""
-
-    success: Literal[False]
-    errors: list[ErrorDetailOut]
-
-
-class SuccessMessage(BaseModel):
-    success: Literal[True]
-    message: str
-
-
-class UserOut(BaseModel):
-    id: UUID
-    email: str = Field(json_schema_extra={"format": "email"})
-    first_name: str
-    last_name: str
-    is_active: bool
-    is_superuser: bool
-    created_at: datetime
-    updated_at: datetime
-
-
-class TokenPairOut(BaseModel):
-    access_token: str = Field(description="JWT for 'Authorization: Bearer <access_token>'.")
-    refresh_token: str = Field(description="JWT for /auth/refresh; replaced at every refresh.")
-    token_type: Literal["bearer"]
-    expires_in: int = Field(description="Lifetime of the access token, in seconds.")
-
-
-class LoginOut(TokenPairOut):
-    user: UserOut
-
-
-class LogoutAllOut(SuccessMessage):
-    sessions_revoked: int
-
-
-class SessionOut(BaseModel):
-    id: UUID
-    device_name: str = Field(description='Parsed from the User-Agent, e.g. "Chrome on macOS".')
-    device_id: str | None = Field(description="The X-Device-Id header sent at login.")
-    ip_address: str | None
-    user_agent: str | None
-    location_city: str | None
-    location_country: str | None
-    last_used_at: datetime
-    created_at: datetime
-    expires_at: datetime
-    is_current: bool = Field(description="True exactly for the session of the calling token.")
-
-
-class SessionListOut(BaseModel):
-    sessions: list[SessionOut]
-    total: int
-
-
-class DeletedOut(SuccessMessage):
-    deleted: int
-
-
-class AdminSessionOut(BaseModel):
-    id: UUID
-    device_name: str
-    device_id: str | None
-    ip_address: str | None
-    user_agent: str | None
-    location_city: str | None
-    location_country: str | None
-    last_used_at: datetime
-    created_at: datetime
-    expires_at: datetime
-    is_active: bool = Field(description="Neither revoked nor expired.")
-    user_id: UUID
-    user_email: str
-    user_full_name: str
-
-
-class OrganizationOut(BaseModel):
-    id: UUID
-    name: str
-    slug: str
-    description: str | None
-    is_active: bool
-    member_count: int
-    created_at: datetime
-    updated_at: datetime
-
-
-class MyOrganizationOut(OrganizationOut):
-    role: OrganizationRole | None = Field(
-        description="The caller's role; null for a superuser who is not a member."
-    )
-
-
-class MemberOut(BaseModel):
-    user_id: UUID
-    email: str
-    first_name: str
-    last_name: str
-    role: OrganizationRole
-    joined_at: datetime
-
-
-class Pagination(BaseModel):
-    total: int
-    page: int
-    page_size: int
-    total_pages: int
-    has_next: bool
-    has_prev: bool
-
-
-class KeysetPagination(Pagination):
-    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null last.")
-    total_is_estimate: bool = Field(description="True when `total` is the database's estimate.")
-
-
-class MyOrganizationPage(BaseModel):
-    data: list[MyOrganizationOut]
-    pagination: Pagination
-
-
-class OrganizationPage(BaseModel):
-    data: list[OrganizationOut]
-    pagination: Pagination
-
-
-class MemberPage(BaseModel):
-    data: list[MemberOut]
-    pagination: Pagination
-
-
-class UserPage(BaseModel):
-    data: list[UserOut]
-    pagination: KeysetPagination
-
-
-class AdminSessionPage(BaseModel):
-    data: list[AdminSessionOut]
-    pagination: KeysetPagination
-
-
-class UserStatusOut(SuccessMessage):
-    user: UserOut
-
-
-class BulkActionOut(SuccessMessage):
-    affected_count: int = Field(description="Users this call changed.")
-    failed_count: int = Field(description="Requested users it did not change.")
-    failed_ids: list[UUID] = Field(
-        description="Each requested id (duplicates removed) this call did not change: unknown, "
-        "the caller, already in that state, or the last owner of an organization."
-    )
-
-
-class DatabaseCheck(BaseModel):
-    status: Literal["healthy", "unhealthy"]
-    latency_ms: float | None = None
-    error: str | None = None
-
-
-class ServerCheck(BaseModel):
-    status: Literal["healthy", "unhealthy"]
-    state: Literal["serving", "draining"]
-
-
-class WorkersCheck(BaseModel):
-    status: Literal["healthy", "unhealthy"]
-    workers_alive: int
-    workers_expected: int
-
-
-class HealthChecks(BaseModel):
-    database: DatabaseCheck
-    server: ServerCheck
-    workers: WorkersCheck | None = Field(
-        None, description="Only under Sanic's worker manager (several worker processes)."
-    )
-
-
-class HealthOut(BaseModel):
-    status: Literal["healthy", "unhealthy"]
-    version: str
-    environment: str
-    timestamp: datetime
-    checks: HealthChecks
 
 
 # --- pydantic -> OpenAPI 3.0 -------------------------------------------------------------------
@@ -275,7 +80,9 @@ def to_oas30(schema: Any) -> Any:
     return node
 
 
-def schema_ref(model: type[BaseModel], *, mode: Literal["validation", "serialization"]) -> Any:
+def schema_ref(
+    model: type[BaseModel], *, mode: Literal["validation", "serialization"] = "serialization"
+) -> Any:
     """``{"$ref": ...}`` to ``model``, registered (with the models it uses) as a component."""
     spec = SpecificationBuilder()
     if not spec.has_component("schemas", model.__name__):
@@ -289,19 +96,20 @@ def schema_ref(model: type[BaseModel], *, mode: Literal["validation", "serializa
 
 # --- route documentation ---------------------------------------------------------------------
 
-ERROR_DESCRIPTIONS: dict[int, str] = {
-    400: "Malformed request: the body is not JSON or not a JSON object (BAD_REQUEST).",
-    401: (
-        "Missing, invalid, expired or revoked access token, or an inactive account "
-        "(AUTH_REQUIRED, AUTH_INVALID_TOKEN)."
-    ),
-    403: "Authenticated but not allowed (PERMISSION_DENIED).",
-    404: "Unknown resource (NOT_FOUND).",
-    409: "Conflicts with the current state (CONFLICT).",
-    413: "The request body is too large (PAYLOAD_TOO_LARGE).",
-    422: "Invalid input: one error per bad field, with `field` set (VALIDATION_ERROR).",
-    429: "Too many requests (RATE_LIMITED); retry after `Retry-After` seconds.",
-    503: "The database is unreachable; nothing was changed (DATABASE_UNAVAILABLE).",
+ErrorClass = type[errors.AuthSessionsError]
+
+# The errors every route of a kind can answer; :func:`documented` adds them.
+GUARD_ERRORS: tuple[ErrorClass, ...] = (errors.Unauthenticated, errors.InvalidToken)
+SUPERUSER_ERRORS: tuple[ErrorClass, ...] = (errors.PermissionDenied,)
+JSON_BODY_ERRORS: tuple[ErrorClass, ...] = (errors.BadRequest, errors.PayloadTooLarge)
+FORM_BODY_ERRORS: tuple[ErrorClass, ...] = (errors.PayloadTooLarge,)
+INPUT_ERRORS: tuple[ErrorClass, ...] = (errors.ValidationFailed,)
+ALWAYS_ERRORS: tuple[ErrorClass, ...] = (errors.DatabaseUnavailable,)
+
+# What a status adds to its codes (how to read the answer, not which errors it has).
+STATUS_NOTES: dict[int, str] = {
+    422: "One error per bad field, with `field` set.",
+    429: "Retry after `Retry-After` seconds.",
 }
 ERROR_HEADERS: dict[int, dict[str, Any]] = {
     401: {
@@ -342,49 +150,77 @@ class DocumentedResponse(Response):
     headers: dict[str, Any]
 
 
-ErrorSpec = int | tuple[int, str]
+def error_example(error: ErrorClass) -> dict[str, Any]:
+    """The body ``error`` answers with its own message."""
+    detail = ErrorDetail.dump(error, field=None)
+    return ErrorResponse.dump(success=False, errors=[detail])
+
+
+def error_responses(error_classes: Iterable[ErrorClass]) -> dict[int, DocumentedResponse]:
+    """One response per status, listing the code and message of each of its errors, with an
+    example body for each code."""
+    by_status: dict[int, dict[str, ErrorClass]] = {}
+    for error in error_classes:
+        by_status.setdefault(status_for(error), {})[error.code] = error
+    responses = {}
+    for status in sorted(by_status):
+        found = by_status[status]
+        lines = [f"`{code}`: {error.message}" for code, error in found.items()]
+        if status in STATUS_NOTES:
+            lines.append(STATUS_NOTES[status])
+        examples = {
+            code: {"summary": error.message, "value": error_example(error)}
+            for code, error in found.items()
+        }
+        responses[status] = DocumentedResponse(
+            {JSON: {"schema": schema_ref(ErrorResponse), "examples": examples}},
+            description=" ".join(lines),
+            headers=ERROR_HEADERS.get(status),
+        )
+    return responses
 
 
 def documented(
     summary: str,
     *,
+    operation_id: str,
     tag: str,
     auth: Auth = "user",
-    ok: tuple[int, type[BaseModel]] = (200, SuccessMessage),
+    ok: tuple[int, type[BaseModel]] = (200, SuccessResponse),
     body: type[BaseModel] | None = None,
     form: type[BaseModel] | None = None,
     query: type[BaseModel] | None = None,
-    errors: Iterable[ErrorSpec] = (),
+    errors: Iterable[ErrorClass] = (),
     responses: Mapping[int, tuple[type[BaseModel], str]] | None = None,
     description: str | None = None,
 ) -> Callable[[Handler], Handler]:
     """Document a route; put it right under the route decorator (it must see the final handler).
 
-    ``errors`` lists the route's own error statuses, optionally with a description
-    (``(409, "EMAIL_TAKEN: ...")``); the shared ones are added: 401 unless ``auth`` is public,
-    403 for superuser routes, 400 and 413 for a JSON body, 413 for a form, 422 for any input,
-    503 always. ``responses`` adds non-error answers or overrides an error's body.
-    ``description`` defaults to the handler's docstring.
+    ``operation_id`` is the stable name generated clients give the call. ``ok`` is the success
+    status and the response model the handler answers. ``errors`` lists the exception classes
+    of the route's own errors; their status, code and message are the classes'. The shared
+    ones are added: the guard's 401 unless ``auth`` is public, 403 for superuser routes, 400
+    and 413 for a JSON body, 413 for a form, 422 for any input, 503 always. ``responses``
+    adds non-error answers. ``description`` defaults to the handler's docstring.
     """
-    error_notes: dict[int, str | None] = {}
+    error_classes: list[ErrorClass] = []
     if auth != "public":
-        error_notes[401] = None
+        error_classes += GUARD_ERRORS
     if auth == "superuser":
-        error_notes[403] = "Not a superuser (PERMISSION_DENIED)."
+        error_classes += SUPERUSER_ERRORS
     if body is not None:
-        error_notes.update({400: None, 413: None})
+        error_classes += JSON_BODY_ERRORS
     if form is not None:
-        error_notes[413] = None
+        error_classes += FORM_BODY_ERRORS
     if body is not None or form is not None or query is not None:
-        error_notes[422] = None
-    error_notes[503] = None
-    for spec in errors:
-        status, note = spec if isinstance(spec, tuple) else (spec, error_notes.get(spec))
-        error_notes[status] = note
+        error_classes += INPUT_ERRORS
+    error_classes += ALWAYS_ERRORS
+    error_classes += errors
 
     def decorate(handler: Handler) -> Handler:
         # One look-up, then an insert: sanic-ext's store replaces itself while it is empty.
         operation = OperationStore()[handler]  # type: ignore[no-untyped-call]
+        operation.name(operation_id)
         if body is not None:
             operation.body({JSON: {"schema": schema_ref(body, mode="validation")}}, required=True)
         elif form is not None:
@@ -401,19 +237,13 @@ def documented(
             operation.secured(OAUTH2_SCHEME)
         status, model = ok
         operation.responses[status] = DocumentedResponse(
-            {JSON: {"schema": schema_ref(model, mode="serialization")}},
+            {JSON: {"schema": schema_ref(model)}},
             description="Created." if status == 201 else "OK.",
         )
-        for error_status in sorted(error_notes):
-            operation.responses[error_status] = DocumentedResponse(
-                {JSON: {"schema": schema_ref(ErrorBody, mode="serialization")}},
-                description=error_notes[error_status] or ERROR_DESCRIPTIONS[error_status],
-                headers=ERROR_HEADERS.get(error_status),
-            )
+        operation.responses.update(error_responses(error_classes))
         for extra_status, (extra_model, extra_description) in (responses or {}).items():
             operation.responses[extra_status] = DocumentedResponse(
-                {JSON: {"schema": schema_ref(extra_model, mode="serialization")}},
-                description=extra_description,
+                {JSON: {"schema": schema_ref(extra_model)}}, description=extra_description
             )
         return handler
 
@@ -436,38 +266,9 @@ def add_query_parameters(operation: Any, query: type[BaseModel]) -> None:
         )
 
 
-class RouteDocs:
-    """:func:`documented` with a blueprint's tag and guard: ``doc = RouteDocs("Users")``."""
-
-    def __init__(self, tag: str, *, auth: Auth = "user") -> None:
-        self.tag = tag
-        self.auth = auth
-
-    def __call__(
-        self,
-        summary: str,
-        *,
-        auth: Auth | None = None,
-        ok: tuple[int, type[BaseModel]] = (200, SuccessMessage),
-        body: type[BaseModel] | None = None,
-        form: type[BaseModel] | None = None,
-        query: type[BaseModel] | None = None,
-        errors: Iterable[ErrorSpec] = (),
-        responses: Mapping[int, tuple[type[BaseModel], str]] | None = None,
-        description: str | None = None,
-    ) -> Callable[[Handler], Handler]:
-        return documented(
-            summary,
-            tag=self.tag,
-            auth=auth or self.auth,
-            ok=ok,
-            body=body,
-            form=form,
-            query=query,
-            errors=errors,
-            responses=responses,
-            description=description,
-        )
+def route_docs(tag: str, *, auth: Auth = "user") -> partial[Callable[[Handler], Handler]]:
+    """:func:`documented` with a blueprint's tag and guard: ``doc = route_docs("Users")``."""
+    return partial(documented, tag=tag, auth=auth)
 
 
 # --- the document as a whole -----------------------------------------------------------------

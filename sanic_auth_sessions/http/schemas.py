@@ -1,10 +1,9 @@
-"""Request bodies (pydantic) and response bodies (plain dicts) of the HTTP contract."""
+"""Request bodies, queries and their parsing (the response bodies are in ``responses.py``)."""
 
 from __future__ import annotations
 
 import json
 import urllib.parse
-from datetime import datetime, timezone
 from typing import Annotated, Any, Literal, TypeVar, cast
 from uuid import UUID
 
@@ -32,18 +31,13 @@ from sanic_auth_sessions.core.errors import (
 from sanic_auth_sessions.core.models import (
     EMAIL_MAX_CHARS,
     NAME_MAX_CHARS,
-    Membership,
-    Organization,
     OrganizationRole,
-    User,
-    UserSession,
 )
 from sanic_auth_sessions.core.tokens import MAX_TOKEN_CHARS
 from sanic_auth_sessions.db.pagination import KeysetPageQuery, PageQuery
 from sanic_auth_sessions.services.organizations import (
     SLUG_MAX_CHARS,
     SLUG_PATTERN,
-    OrganizationView,
 )
 
 # Passwords are checked by the policy (length in bytes, strength) so the user learns why;
@@ -296,39 +290,6 @@ def parse_query(request: Request, model: type[Body]) -> Body:
     return validate(model, {key: args.get(key) for key in args})
 
 
-def iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def user_out(user: User) -> dict[str, Any]:
-    return {
-        "id": str(user.id),
-        "email": user.email,
-        "first_name": user.first_name,
-        "last_name": user.last_name,
-        "is_active": user.is_active,
-        "is_superuser": user.is_superuser,
-        "created_at": iso(user.created_at),
-        "updated_at": iso(user.updated_at),
-    }
-
-
-def session_out(session: UserSession, current_session_id: UUID | None = None) -> dict[str, Any]:
-    return {
-        "id": str(session.id),
-        "device_name": session.device_name,
-        "device_id": session.device_id,
-        "ip_address": session.ip_address,
-        "user_agent": session.user_agent,
-        "location_city": session.location_city,
-        "location_country": session.location_country,
-        "last_used_at": iso(session.last_used_at),
-        "created_at": iso(session.created_at),
-        "expires_at": iso(session.expires_at),
-        "is_current": session.id == current_session_id,
-    }
-
-
 # --- organizations and admin ----------------------------------------------------------------
 
 DESCRIPTION_MAX_CHARS = 2000
@@ -426,51 +387,3 @@ def changes_of(body: BaseModel, *, nullable: tuple[str, ...] = ()) -> dict[str, 
             [ErrorDetail("VALIDATION_ERROR", "This field cannot be null.", key) for key in nulls]
         )
     return changes
-
-
-def organization_out(organization: Organization, *, member_count: int) -> dict[str, Any]:
-    return {
-        "id": str(organization.id),
-        "name": organization.name,
-        "slug": organization.slug,
-        "description": organization.description,
-        "is_active": organization.is_active,
-        "member_count": member_count,
-        "created_at": iso(organization.created_at),
-        "updated_at": iso(organization.updated_at),
-    }
-
-
-def organization_view_out(view: OrganizationView) -> dict[str, Any]:
-    """An organization as its member sees it: with the caller's ``role``."""
-    body = organization_out(view.organization, member_count=view.member_count)
-    body["role"] = view.role.value if view.role else None
-    return body
-
-
-def member_out(membership: Membership) -> dict[str, Any]:
-    user = membership.user
-    return {
-        "user_id": str(user.id),
-        "email": user.email,
-        "first_name": user.first_name,
-        "last_name": user.last_name,
-        "role": membership.role.value,
-        "joined_at": iso(membership.joined_at),
-    }
-
-
-def admin_session_out(session: UserSession) -> dict[str, Any]:
-    """A session row of ``/admin/sessions``; ``session.user`` must be fetched with it."""
-    body = session_out(session)
-    del body["is_current"]
-    user = session.user
-    body.update(
-        {
-            "is_active": session.is_active and session.expires_at > datetime.now(timezone.utc),
-            "user_id": str(user.id),
-            "user_email": user.email,
-            "user_full_name": user.full_name,
-        }
-    )
-    return body

@@ -5,27 +5,33 @@ Anonymous callers get 401 and every other user 403, on every route, before the i
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime, timezone
 from uuid import UUID
 
 from sanic import Blueprint, HTTPResponse, Request, json
 
-from sanic_auth_sessions.core.models import Organization
+from sanic_auth_sessions.core import errors
+from sanic_auth_sessions.core.models import Organization, UserSession
 from sanic_auth_sessions.db.pagination import PageQuery
-from sanic_auth_sessions.http.guards import current_auth, require_superuser
-from sanic_auth_sessions.http.openapi import (
-    AdminSessionPage,
-    BulkActionOut,
-    MemberOut,
-    MemberPage,
-    OrganizationOut,
-    OrganizationPage,
-    RouteDocs,
-    UserOut,
-    UserPage,
-    UserStatusOut,
+from sanic_auth_sessions.http.guards import (
+    current_auth,
+    require_superuser,
 )
+from sanic_auth_sessions.http.openapi import route_docs
 from sanic_auth_sessions.http.rate_limits import rate_limit
+from sanic_auth_sessions.http.responses import (
+    AdminSessionPage,
+    AdminSessionResponse,
+    BulkActionResult,
+    OrganizationMemberPage,
+    OrganizationMemberResponse,
+    OrganizationPage,
+    OrganizationResponse,
+    SuccessResponse,
+    UserPage,
+    UserResponse,
+    UserStatusResponse,
+)
 from sanic_auth_sessions.http.routes.inputs import add_member_key, parse_json_with_password
 from sanic_auth_sessions.http.runtime import auth_runtime
 from sanic_auth_sessions.http.schemas import (
@@ -38,31 +44,30 @@ from sanic_auth_sessions.http.schemas import (
     AdminUpdateUserBody,
     AdminUserQuery,
     BulkActionBody,
-    admin_session_out,
     changes_of,
-    member_out,
-    organization_out,
     parse_json,
     parse_query,
-    user_out,
 )
 from sanic_auth_sessions.services.admin import AdminService
+from sanic_auth_sessions.services.organizations import OrganizationView
 
-doc = RouteDocs("Admin", auth="superuser")
-USER_404 = (404, "Unknown user (NOT_FOUND).")
-ORG_404 = (404, "Unknown organization (NOT_FOUND).")
-SELF_403 = (403, "Not a superuser, or the target is yourself (CANNOT_TARGET_SELF).")
-EMAIL_409 = (409, "Another account has this email (EMAIL_TAKEN).")
-SLUG_409 = (409, "Another organization has this slug (SLUG_TAKEN).")
+doc = route_docs("Admin", auth="superuser")
 
 
 def admin_of(request: Request) -> AdminService:
     return auth_runtime(request).admin
 
 
-def admin_organization_out(organization: Organization) -> dict[str, Any]:
-    count: int = getattr(organization, "member_count", 0)
-    return organization_out(organization, member_count=count)
+def organization_view(organization: Organization) -> OrganizationView:
+    """A row of the admin list: ``member_count`` was annotated by its query."""
+    return OrganizationView(organization, getattr(organization, "member_count", 0), None)
+
+
+def admin_session(session: UserSession, now: datetime) -> dict[str, object]:
+    """A row of ``/admin/sessions``: active means neither revoked nor expired."""
+    return AdminSessionResponse.dump(
+        session, is_active=session.is_active and session.expires_at > now
+    )
 
 
 def create_admin_blueprint(url_prefix: str) -> Blueprint:
@@ -71,7 +76,7 @@ def create_admin_blueprint(url_prefix: str) -> Blueprint:
     # --- users ------------------------------------------------------------------------
 
     @bp.get("/users")
-    @doc("List users", ok=(200, UserPage), query=AdminUserQuery)
+    @doc("List users", operation_id="admin_list_users", ok=(200, UserPage), query=AdminUserQuery)
     @require_superuser
     async def list_users(request: Request) -> HTTPResponse:
         """Users (keyset-paginated), filtered by search, is_active, is_superuser; sortable."""
@@ -84,14 +89,15 @@ def create_admin_blueprint(url_prefix: str) -> Blueprint:
             sort_by=query.sort_by,
             sort_order=query.sort_order,
         )
-        return json(page.to_dict(user_out))
+        return json(UserPage.dump(page))
 
     @bp.post("/users")
     @doc(
         "Create a user",
-        ok=(201, UserOut),
+        operation_id="admin_create_user",
+        ok=(201, UserResponse),
         body=AdminCreateUserBody,
-        errors=(EMAIL_409, (422, "Invalid input, or a weak password (PASSWORD_TOO_WEAK, ...).")),
+        errors=(errors.EmailTaken, errors.WeakPassword),
     )
     @require_superuser
     async def create_user(request: Request) -> HTTPResponse:
@@ -103,10 +109,15 @@ def create_admin_blueprint(url_prefix: str) -> Blueprint:
             input_fields=("email", "first_name", "last_name"),
         )
         user = await admin_of(request).create_user(current_auth(request).user, **body.model_dump())
-        return json(user_out(user), status=201)
+        return json(UserResponse.dump(user), status=201)
 
     @bp.post("/users/bulk-action")
-    @doc("Act on many users", ok=(200, BulkActionOut), body=BulkActionBody)
+    @doc(
+        "Act on many users",
+        operation_id="admin_bulk_user_action",
+        ok=(200, BulkActionResult),
+        body=BulkActionBody,
+    )
     @require_superuser
     async def bulk_action(request: Request) -> HTTPResponse:
         """Activate, deactivate or delete up to 100 users (never the caller)."""
@@ -115,32 +126,38 @@ def create_admin_blueprint(url_prefix: str) -> Blueprint:
             current_auth(request).user, body.action, body.user_ids
         )
         return json(
-            {
-                "success": True,
-                "message": f"{body.action}: done.",
-                "affected_count": len(result.affected),
-                "failed_count": len(result.failed),
-                "failed_ids": [str(uid) for uid in result.failed],
-            }
+            BulkActionResult.dump(
+                success=True,
+                message=f"{body.action}: done.",
+                affected_count=len(result.affected),
+                failed_count=len(result.failed),
+                failed_ids=result.failed,
+            )
         )
 
     @bp.get("/users/<user_id:uuid>")
-    @doc("Get a user", ok=(200, UserOut), errors=(USER_404,))
+    @doc(
+        "Get a user",
+        operation_id="admin_get_user",
+        ok=(200, UserResponse),
+        errors=(errors.NotFound,),
+    )
     @require_superuser
     async def get_user(request: Request, user_id: UUID) -> HTTPResponse:
         """One user."""
-        return json(user_out(await admin_of(request).get_user(user_id)))
+        return json(UserResponse.dump(await admin_of(request).get_user(user_id)))
 
     @bp.patch("/users/<user_id:uuid>")
     @doc(
         "Update a user",
-        ok=(200, UserOut),
+        operation_id="admin_patch_user",
+        ok=(200, UserResponse),
         body=AdminUpdateUserBody,
         errors=(
-            (403, "Not a superuser, or deactivating or demoting yourself (CANNOT_TARGET_SELF)."),
-            USER_404,
-            EMAIL_409,
-            (422, "Invalid input, or a weak password (PASSWORD_TOO_WEAK, ...)."),
+            errors.CannotTargetSelf,
+            errors.NotFound,
+            errors.EmailTaken,
+            errors.WeakPassword,
         ),
     )
     @require_superuser
@@ -154,43 +171,55 @@ def create_admin_blueprint(url_prefix: str) -> Blueprint:
         )
         changes = changes_of(body)
         user = await admin_of(request).update_user(current_auth(request).user, user_id, changes)
-        return json(user_out(user))
+        return json(UserResponse.dump(user))
 
     @bp.delete("/users/<user_id:uuid>")
     @doc(
         "Delete a user",
-        errors=(
-            (403, "Not a superuser, or deleting yourself (CANNOT_TARGET_SELF)."),
-            USER_404,
-            (409, "The user is the last owner of an organization (LAST_OWNER)."),
-        ),
+        operation_id="admin_delete_user",
+        errors=(errors.CannotTargetSelf, errors.NotFound, errors.LastOwner),
     )
     @require_superuser
     async def delete_user(request: Request, user_id: UUID) -> HTTPResponse:
         """Delete a user with their sessions and memberships (409 if last owner)."""
         await admin_of(request).delete_user(current_auth(request).user, user_id)
-        return json({"success": True, "message": "User deleted."})
+        return json(SuccessResponse.dump(success=True, message="User deleted."))
 
     @bp.post("/users/<user_id:uuid>/activate")
-    @doc("Activate a user", ok=(200, UserStatusOut), errors=(SELF_403, USER_404))
+    @doc(
+        "Activate a user",
+        operation_id="admin_activate_user",
+        ok=(200, UserStatusResponse),
+        errors=(errors.CannotTargetSelf, errors.NotFound),
+    )
     @require_superuser
     async def activate_user(request: Request, user_id: UUID) -> HTTPResponse:
         """Activate a user (never yourself)."""
         user = await admin_of(request).set_active(current_auth(request).user, user_id, True)
-        return json({"success": True, "message": "User activated.", "user": user_out(user)})
+        return json(UserStatusResponse.dump(success=True, message="User activated.", user=user))
 
     @bp.post("/users/<user_id:uuid>/deactivate")
-    @doc("Deactivate a user", ok=(200, UserStatusOut), errors=(SELF_403, USER_404))
+    @doc(
+        "Deactivate a user",
+        operation_id="admin_deactivate_user",
+        ok=(200, UserStatusResponse),
+        errors=(errors.CannotTargetSelf, errors.NotFound),
+    )
     @require_superuser
     async def deactivate_user(request: Request, user_id: UUID) -> HTTPResponse:
         """Deactivate a user and revoke their sessions (never yourself)."""
         user = await admin_of(request).set_active(current_auth(request).user, user_id, False)
-        return json({"success": True, "message": "User deactivated.", "user": user_out(user)})
+        return json(UserStatusResponse.dump(success=True, message="User deactivated.", user=user))
 
     # --- organizations ----------------------------------------------------------------
 
     @bp.get("/organizations")
-    @doc("List organizations", ok=(200, OrganizationPage), query=AdminOrganizationQuery)
+    @doc(
+        "List organizations",
+        operation_id="admin_list_organizations",
+        ok=(200, OrganizationPage),
+        query=AdminOrganizationQuery,
+    )
     @require_superuser
     async def list_organizations(request: Request) -> HTTPResponse:
         """Organizations (paginated) with their member count, filtered by search, is_active."""
@@ -198,14 +227,16 @@ def create_admin_blueprint(url_prefix: str) -> Blueprint:
         page = await admin_of(request).list_organizations(
             query, search=query.search, is_active=query.is_active
         )
-        return json(page.to_dict(admin_organization_out))
+        views = [organization_view(organization) for organization in page.items]
+        return json(OrganizationPage.dump(page, data=views))
 
     @bp.post("/organizations")
     @doc(
         "Create an organization",
-        ok=(201, OrganizationOut),
+        operation_id="admin_create_organization",
+        ok=(201, OrganizationResponse),
         body=AdminCreateOrganizationBody,
-        errors=((404, "No user has the `owner_email` (NOT_FOUND)."), SLUG_409),
+        errors=(errors.NotFound, errors.SlugTaken),
     )
     @require_superuser
     async def create_organization(request: Request) -> HTTPResponse:
@@ -214,22 +245,28 @@ def create_admin_blueprint(url_prefix: str) -> Blueprint:
         view = await admin_of(request).create_organization(
             current_auth(request).user, **body.model_dump()
         )
-        return json(organization_out(view.organization, member_count=view.member_count), 201)
+        return json(OrganizationResponse.dump(view), 201)
 
     @bp.get("/organizations/<org_id:uuid>")
-    @doc("Get an organization", ok=(200, OrganizationOut), errors=(ORG_404,))
+    @doc(
+        "Get an organization",
+        operation_id="admin_get_organization",
+        ok=(200, OrganizationResponse),
+        errors=(errors.NotFound,),
+    )
     @require_superuser
     async def get_organization(request: Request, org_id: UUID) -> HTTPResponse:
         """One organization, active or not."""
         view = await admin_of(request).organizations.get(current_auth(request).user, org_id)
-        return json(organization_out(view.organization, member_count=view.member_count))
+        return json(OrganizationResponse.dump(view))
 
     @bp.patch("/organizations/<org_id:uuid>")
     @doc(
         "Update an organization",
-        ok=(200, OrganizationOut),
+        operation_id="admin_patch_organization",
+        ok=(200, OrganizationResponse),
         body=AdminUpdateOrganizationBody,
-        errors=(ORG_404, SLUG_409),
+        errors=(errors.NotFound, errors.SlugTaken),
     )
     @require_superuser
     async def update_organization(request: Request, org_id: UUID) -> HTTPResponse:
@@ -239,18 +276,28 @@ def create_admin_blueprint(url_prefix: str) -> Blueprint:
         view = await admin_of(request).organizations.update(
             current_auth(request).user, org_id, changes
         )
-        return json(organization_out(view.organization, member_count=view.member_count))
+        return json(OrganizationResponse.dump(view))
 
     @bp.delete("/organizations/<org_id:uuid>")
-    @doc("Delete an organization", errors=(ORG_404,))
+    @doc(
+        "Delete an organization",
+        operation_id="admin_delete_organization",
+        errors=(errors.NotFound,),
+    )
     @require_superuser
     async def delete_organization(request: Request, org_id: UUID) -> HTTPResponse:
         """Delete an organization and its memberships."""
         await admin_of(request).organizations.delete(current_auth(request).user, org_id)
-        return json({"success": True, "message": "Organization deleted."})
+        return json(SuccessResponse.dump(success=True, message="Organization deleted."))
 
     @bp.get("/organizations/<org_id:uuid>/members")
-    @doc("List an organization's members", ok=(200, MemberPage), query=PageQuery, errors=(ORG_404,))
+    @doc(
+        "List an organization's members",
+        operation_id="admin_list_organization_members",
+        ok=(200, OrganizationMemberPage),
+        query=PageQuery,
+        errors=(errors.NotFound,),
+    )
     @require_superuser
     async def list_members(request: Request, org_id: UUID) -> HTTPResponse:
         """Members of any organization (paginated)."""
@@ -258,18 +305,15 @@ def create_admin_blueprint(url_prefix: str) -> Blueprint:
         page = await admin_of(request).organizations.list_members(
             current_auth(request).user, org_id, params
         )
-        return json(page.to_dict(member_out))
+        return json(OrganizationMemberPage.dump(page))
 
     @bp.post("/organizations/<org_id:uuid>/members")
     @doc(
         "Add a member to an organization",
-        ok=(201, MemberOut),
+        operation_id="admin_add_organization_member",
+        ok=(201, OrganizationMemberResponse),
         body=AddMemberBody,
-        errors=(
-            (404, "Unknown organization, or no user has this email (NOT_FOUND)."),
-            (409, "The user is already a member (ALREADY_MEMBER)."),
-            429,
-        ),
+        errors=(errors.NotFound, errors.AlreadyMember, errors.RateLimited),
     )
     @require_superuser
     @rate_limit(lambda s: s.rate_limit_add_member, scope="add_member", key=add_member_key)
@@ -279,15 +323,13 @@ def create_admin_blueprint(url_prefix: str) -> Blueprint:
         membership = await admin_of(request).organizations.add_member(
             current_auth(request).user, org_id, body.email, body.role
         )
-        return json(member_out(membership), status=201)
+        return json(OrganizationMemberResponse.dump(membership), status=201)
 
     @bp.delete("/organizations/<org_id:uuid>/members/<user_id:uuid>")
     @doc(
         "Remove a member from an organization",
-        errors=(
-            (404, "Unknown organization, or the user is not a member (NOT_FOUND)."),
-            (409, "The organization would lose its last owner (LAST_OWNER)."),
-        ),
+        operation_id="admin_remove_organization_member",
+        errors=(errors.NotFound, errors.LastOwner),
     )
     @require_superuser
     async def remove_member(request: Request, org_id: UUID, user_id: UUID) -> HTTPResponse:
@@ -295,12 +337,17 @@ def create_admin_blueprint(url_prefix: str) -> Blueprint:
         await admin_of(request).organizations.remove_member(
             current_auth(request).user, org_id, user_id
         )
-        return json({"success": True, "message": "Member removed."})
+        return json(SuccessResponse.dump(success=True, message="Member removed."))
 
     # --- sessions ---------------------------------------------------------------------
 
     @bp.get("/sessions")
-    @doc("List sessions", ok=(200, AdminSessionPage), query=AdminSessionQuery)
+    @doc(
+        "List sessions",
+        operation_id="admin_list_sessions",
+        ok=(200, AdminSessionPage),
+        query=AdminSessionQuery,
+    )
     @require_superuser
     async def list_sessions(request: Request) -> HTTPResponse:
         """Sessions of all users (keyset-paginated), most recently used first."""
@@ -308,14 +355,20 @@ def create_admin_blueprint(url_prefix: str) -> Blueprint:
         page = await admin_of(request).list_sessions(
             query, is_active=query.is_active, user_id=query.user_id, search=query.search
         )
-        return json(page.to_dict(admin_session_out))
+        now = datetime.now(timezone.utc)
+        rows = [admin_session(session, now) for session in page.items]
+        return json(AdminSessionPage.dump(page, data=rows))
 
     @bp.delete("/sessions/<session_id:uuid>")
-    @doc("Revoke any session", errors=((404, "Unknown session (NOT_FOUND)."),))
+    @doc(
+        "Revoke any session",
+        operation_id="admin_revoke_session",
+        errors=(errors.NotFound,),
+    )
     @require_superuser
     async def revoke_session(request: Request, session_id: UUID) -> HTTPResponse:
         """Revoke any user's session; its access token stops working at once."""
         await admin_of(request).revoke_session(session_id, admin=current_auth(request).user)
-        return json({"success": True, "message": "Session revoked."})
+        return json(SuccessResponse.dump(success=True, message="Session revoked."))
 
     return bp

@@ -2,17 +2,18 @@ from __future__ import annotations
 
 from sanic import Blueprint, HTTPResponse, Request, json
 
-from sanic_auth_sessions.core.tokens import TokenPair
+from sanic_auth_sessions.core import errors
 from sanic_auth_sessions.http.client import device_info
 from sanic_auth_sessions.http.guards import current_auth, manager_of, require_auth
-from sanic_auth_sessions.http.openapi import (
-    LoginOut,
-    LogoutAllOut,
-    RouteDocs,
-    TokenPairOut,
-    UserOut,
-)
+from sanic_auth_sessions.http.openapi import route_docs
 from sanic_auth_sessions.http.rate_limits import rate_limit
+from sanic_auth_sessions.http.responses import (
+    LogoutAllResponse,
+    SuccessResponse,
+    Token,
+    TokenPairResponse,
+    UserResponse,
+)
 from sanic_auth_sessions.http.routes.inputs import parse_json_with_password
 from sanic_auth_sessions.http.runtime import auth_runtime
 from sanic_auth_sessions.http.schemas import (
@@ -25,14 +26,16 @@ from sanic_auth_sessions.http.schemas import (
     RegisterBody,
     parse_form,
     parse_json,
-    user_out,
 )
-from sanic_auth_sessions.services.manager import LoginResult
+from sanic_auth_sessions.services.manager import InvalidResetToken, LoginResult
 
-doc = RouteDocs("Auth", auth="public")
-LOGIN_401 = (401, "Unknown email or wrong password, same answer (AUTH_INVALID_CREDENTIALS).")
-LOGIN_403 = (403, "The account is inactive (ACCOUNT_INACTIVE).")
-LOGIN_429 = (429, "Too many attempts (RATE_LIMITED), or the account is locked (ACCOUNT_LOCKED).")
+doc = route_docs("Auth", auth="public")
+LOGIN_ERRORS = (
+    errors.InvalidCredentials,
+    errors.AccountInactive,
+    errors.RateLimited,
+    errors.AccountLocked,
+)
 # RFC 6749 §5.1: nothing between the server and the client may keep a token response.
 TOKEN_HEADERS = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
@@ -50,17 +53,8 @@ def token_response(body: dict[str, object]) -> HTTPResponse:
     return json(body, headers=TOKEN_HEADERS)
 
 
-def token_body(tokens: TokenPair) -> dict[str, object]:
-    return {
-        "access_token": tokens.access_token,
-        "refresh_token": tokens.refresh_token,
-        "token_type": "bearer",
-        "expires_in": tokens.expires_in,
-    }
-
-
 def login_body(result: LoginResult) -> dict[str, object]:
-    return {**token_body(result.tokens), "user": user_out(result.user)}
+    return Token.dump(result.tokens, token_type="bearer", user=result.user)
 
 
 def create_auth_blueprint(url_prefix: str) -> Blueprint:
@@ -69,13 +63,14 @@ def create_auth_blueprint(url_prefix: str) -> Blueprint:
     @bp.post("/register")
     @doc(
         "Register an account",
-        ok=(201, UserOut),
+        operation_id="register",
+        ok=(201, UserResponse),
         body=RegisterBody,
         errors=(
-            (403, "Registration is disabled by configuration (REGISTRATION_DISABLED)."),
-            (409, "An account with this email exists, in any case (EMAIL_TAKEN)."),
-            (422, "Invalid email, or a weak password: too short, too guessable or over 72 bytes."),
-            429,
+            errors.RegistrationClosed,
+            errors.EmailTaken,
+            errors.WeakPassword,
+            errors.RateLimited,
         ),
     )
     @rate_limit(lambda s: s.rate_limit_register, scope="register")
@@ -95,14 +90,15 @@ def create_auth_blueprint(url_prefix: str) -> Blueprint:
             last_name=body.last_name,
             device=device_info(request, settings.trusted_proxies),
         )
-        return json(user_out(user), status=201)
+        return json(UserResponse.dump(user), status=201)
 
     @bp.post("/login")
     @doc(
         "Log in",
-        ok=(200, LoginOut),
+        operation_id="login",
+        ok=(200, Token),
         body=LoginBody,
-        errors=(LOGIN_401, LOGIN_403, LOGIN_429),
+        errors=LOGIN_ERRORS,
     )
     @rate_limit(lambda s: s.rate_limit_login, scope="login")
     @rate_limit(lambda s: s.rate_limit_login_email, scope="login_email", key=login_email)
@@ -116,9 +112,10 @@ def create_auth_blueprint(url_prefix: str) -> Blueprint:
     @bp.post("/login/oauth")
     @doc(
         "Log in (OAuth2 password flow)",
-        ok=(200, LoginOut),
+        operation_id="login_oauth",
+        ok=(200, Token),
         form=OAuthLoginForm,
-        errors=(LOGIN_401, LOGIN_403, LOGIN_429),
+        errors=LOGIN_ERRORS,
     )
     @rate_limit(lambda s: s.rate_limit_login, scope="login")
     @rate_limit(lambda s: s.rate_limit_login_email, scope="login_email", key=oauth_username)
@@ -132,53 +129,52 @@ def create_auth_blueprint(url_prefix: str) -> Blueprint:
     @bp.post("/refresh")
     @doc(
         "Refresh the tokens",
-        ok=(200, TokenPairOut),
+        operation_id="refresh_token",
+        ok=(200, TokenPairResponse),
         body=RefreshBody,
-        errors=(
-            (
-                401,
-                "Invalid, expired or revoked refresh token (AUTH_INVALID_TOKEN), or an already "
-                "rotated one (AUTH_TOKEN_REUSED), which revokes its whole session.",
-            ),
-            429,
-        ),
+        errors=(errors.InvalidToken, errors.TokenReused, errors.RateLimited),
     )
     @rate_limit(lambda s: s.rate_limit_refresh, scope="refresh")
     async def refresh(request: Request) -> HTTPResponse:
         """Rotate a refresh token; reusing an old one revokes its session."""
         body = parse_json(request, RefreshBody)
         tokens = await manager_of(request).refresh(body.refresh_token)
-        return token_response(token_body(tokens))
+        return token_response(TokenPairResponse.dump(tokens, token_type="bearer"))
 
     @bp.post("/logout")
-    @doc("Log out", auth="user", body=LogoutBody)
+    @doc("Log out", operation_id="logout", auth="user", body=LogoutBody)
     @require_auth
     async def logout(request: Request) -> HTTPResponse:
         """End the session of a refresh token (idempotent)."""
         body = parse_json(request, LogoutBody)
         await manager_of(request).logout(current_auth(request), body.refresh_token)
-        return json({"success": True, "message": "Logged out."})
+        return json(SuccessResponse.dump(success=True, message="Logged out."))
 
     @bp.post("/logout-all")
-    @doc("Log out of every session", auth="user", ok=(200, LogoutAllOut), errors=(429,))
+    @doc(
+        "Log out of every session",
+        operation_id="logout_all",
+        auth="user",
+        ok=(200, LogoutAllResponse),
+        errors=(errors.RateLimited,),
+    )
     @rate_limit(lambda s: s.rate_limit_logout_all, scope="logout_all")
     @require_auth
     async def logout_all(request: Request) -> HTTPResponse:
         """End every session of the caller, the current one included."""
         revoked = await manager_of(request).logout_all(current_auth(request))
         return json(
-            {
-                "success": True,
-                "message": "Logged out of every session.",
-                "sessions_revoked": revoked,
-            }
+            LogoutAllResponse.dump(
+                success=True, message="Logged out of every session.", sessions_revoked=revoked
+            )
         )
 
     @bp.post("/password-reset/request")
     @doc(
         "Request a password reset",
+        operation_id="request_password_reset",
         body=PasswordResetRequestBody,
-        errors=((422, "The email is missing or malformed (VALIDATION_ERROR)."), 429),
+        errors=(errors.RateLimited,),
     )
     @rate_limit(lambda s: s.rate_limit_password_reset_request, scope="password_reset_request")
     async def password_reset_request(request: Request) -> HTTPResponse:
@@ -191,21 +187,18 @@ def create_auth_blueprint(url_prefix: str) -> Blueprint:
         manager = manager_of(request)
         manager.run_in_background(manager.forgot_password(body.email), "A password-reset request")
         return json(
-            {
-                "success": True,
-                "message": "If an account exists for this email, a reset link has been sent.",
-            }
+            SuccessResponse.dump(
+                success=True,
+                message="If an account exists for this email, a reset link has been sent.",
+            )
         )
 
     @bp.post("/password-reset/confirm")
     @doc(
         "Reset the password",
+        operation_id="confirm_password_reset",
         body=PasswordResetConfirmBody,
-        errors=(
-            (400, "The reset token is invalid, used or expired (RESET_TOKEN_INVALID)."),
-            (422, "Invalid input, or a weak new password (PASSWORD_TOO_WEAK, ...)."),
-            429,
-        ),
+        errors=(InvalidResetToken, errors.WeakPassword, errors.RateLimited),
     )
     @rate_limit(lambda s: s.rate_limit_password_reset_confirm, scope="password_reset_confirm")
     async def password_reset_confirm(request: Request) -> HTTPResponse:
@@ -214,6 +207,8 @@ def create_auth_blueprint(url_prefix: str) -> Blueprint:
             request, PasswordResetConfirmBody, password_field="new_password"
         )
         await manager_of(request).reset_password(body.token, body.new_password)
-        return json({"success": True, "message": "Password has been reset. Please log in."})
+        return json(
+            SuccessResponse.dump(success=True, message="Password has been reset. Please log in.")
+        )
 
     return bp

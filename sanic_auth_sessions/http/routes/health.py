@@ -8,12 +8,13 @@ from sanic import Blueprint, HTTPResponse, Request, json
 
 from sanic_auth_sessions._version import __version__
 from sanic_auth_sessions.db.connection import ping
-from sanic_auth_sessions.http.openapi import HealthOut, RouteDocs
+from sanic_auth_sessions.http.openapi import route_docs
+from sanic_auth_sessions.http.responses import HealthResponse
 from sanic_auth_sessions.http.runtime import auth_runtime
 from sanic_auth_sessions.http.server_health import ServerHealth
 
 logger = logging.getLogger("sanic_auth_sessions")
-doc = RouteDocs("Health", auth="public")
+doc = route_docs("Health", auth="public")
 
 
 def create_health_blueprint(path: str) -> Blueprint:
@@ -22,10 +23,11 @@ def create_health_blueprint(path: str) -> Blueprint:
     @bp.get(path)
     @doc(
         "Health check",
-        ok=(200, HealthOut),
+        operation_id="health_check",
+        ok=(200, HealthResponse),
         responses={
             503: (
-                HealthOut,
+                HealthResponse,
                 "`status` is unhealthy: the database does not answer, fewer workers are alive "
                 "than expected, or the server is shutting down (draining).",
             )
@@ -43,15 +45,15 @@ def create_health_blueprint(path: str) -> Blueprint:
         server_health: ServerHealth = request.app.ctx.auth_server_health
         checks.update(server_health.checks())
         healthy = all(check["status"] == "healthy" for check in checks.values())
-        return json(
+        body = HealthResponse.model_validate(
             {
                 "status": "healthy" if healthy else "unhealthy",
                 "version": __version__,
                 "environment": auth_runtime(request).settings.environment,
-                "timestamp": datetime.now(timezone.utc).isoformat(),
+                "timestamp": datetime.now(timezone.utc),
                 "checks": checks,
-            },
-            status=200 if healthy else 503,
+            }
         )
+        return json(body.body(), status=200 if healthy else 503)
 
     return bp

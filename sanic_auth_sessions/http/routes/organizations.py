@@ -9,16 +9,18 @@ from uuid import UUID
 
 from sanic import Blueprint, HTTPResponse, Request, json
 
+from sanic_auth_sessions.core import errors
 from sanic_auth_sessions.db.pagination import PageQuery
 from sanic_auth_sessions.http.guards import current_auth, organizations_of, require_auth
-from sanic_auth_sessions.http.openapi import (
-    MemberOut,
-    MemberPage,
-    MyOrganizationOut,
-    MyOrganizationPage,
-    RouteDocs,
-)
+from sanic_auth_sessions.http.openapi import route_docs
 from sanic_auth_sessions.http.rate_limits import rate_limit
+from sanic_auth_sessions.http.responses import (
+    MyOrganizationPage,
+    MyOrganizationResponse,
+    OrganizationMemberPage,
+    OrganizationMemberResponse,
+    SuccessResponse,
+)
 from sanic_auth_sessions.http.routes.inputs import add_member_key
 from sanic_auth_sessions.http.schemas import (
     AddMemberBody,
@@ -26,18 +28,12 @@ from sanic_auth_sessions.http.schemas import (
     CreateOrganizationBody,
     UpdateOrganizationBody,
     changes_of,
-    member_out,
-    organization_out,
-    organization_view_out,
     parse_json,
     parse_query,
 )
+from sanic_auth_sessions.services.organizations import OrganizationView
 
-doc = RouteDocs("Organizations")
-ORG_404 = (404, "Unknown organization, or the caller is not a member (NOT_FOUND).")
-MEMBER_404 = (404, "Unknown organization, caller or user not a member (NOT_FOUND).")
-SLUG_409 = (409, "Another organization has this slug (SLUG_TAKEN).")
-LAST_OWNER_409 = (409, "The organization would lose its last owner (LAST_OWNER).")
+doc = route_docs("Organizations")
 
 
 def create_organizations_blueprint(url_prefix: str) -> Blueprint:
@@ -46,12 +42,10 @@ def create_organizations_blueprint(url_prefix: str) -> Blueprint:
     @bp.post("")
     @doc(
         "Create an organization",
-        ok=(201, MyOrganizationOut),
+        operation_id="create_organization",
+        ok=(201, MyOrganizationResponse),
         body=CreateOrganizationBody,
-        errors=(
-            (403, "Creating organizations is disabled (ORGANIZATION_CREATION_DISABLED)."),
-            SLUG_409,
-        ),
+        errors=(errors.OrganizationCreationClosed, errors.SlugTaken),
     )
     @require_auth
     async def create_organization(request: Request) -> HTTPResponse:
@@ -60,10 +54,15 @@ def create_organizations_blueprint(url_prefix: str) -> Blueprint:
         view = await organizations_of(request).create_for_user(
             current_auth(request).user, name=body.name, slug=body.slug, description=body.description
         )
-        return json(organization_view_out(view), status=201)
+        return json(MyOrganizationResponse.dump(view), status=201)
 
     @bp.get("/me")
-    @doc("List my organizations", ok=(200, MyOrganizationPage), query=PageQuery)
+    @doc(
+        "List my organizations",
+        operation_id="get_my_organizations",
+        ok=(200, MyOrganizationPage),
+        query=PageQuery,
+    )
     @require_auth
     async def my_organizations(request: Request) -> HTTPResponse:
         """The caller's organizations (paginated), with their role and the member count."""
@@ -71,52 +70,60 @@ def create_organizations_blueprint(url_prefix: str) -> Blueprint:
         service = organizations_of(request)
         page = await service.list_for_user(current_auth(request).user, params)
         counts = await service.member_counts(m.organization_id for m in page.items)
-        return json(
-            page.to_dict(
-                lambda m: {
-                    **organization_out(
-                        m.organization, member_count=counts.get(str(m.organization_id), 0)
-                    ),
-                    "role": m.role.value,
-                }
-            )
-        )
+        views = [
+            OrganizationView(m.organization, counts.get(str(m.organization_id), 0), m.role)
+            for m in page.items
+        ]
+        return json(MyOrganizationPage.dump(page, data=views))
 
     @bp.get("/<org_id:uuid>")
-    @doc("Get an organization", ok=(200, MyOrganizationOut), errors=(ORG_404,))
+    @doc(
+        "Get an organization",
+        operation_id="get_organization",
+        ok=(200, MyOrganizationResponse),
+        errors=(errors.NotFound,),
+    )
     @require_auth
     async def get_organization(request: Request, org_id: UUID) -> HTTPResponse:
         """An organization the caller belongs to."""
         view = await organizations_of(request).get(current_auth(request).user, org_id)
-        return json(organization_view_out(view))
+        return json(MyOrganizationResponse.dump(view))
 
     @bp.patch("/<org_id:uuid>")
     @doc(
         "Update an organization",
-        ok=(200, MyOrganizationOut),
+        operation_id="patch_organization",
+        ok=(200, MyOrganizationResponse),
         body=UpdateOrganizationBody,
-        errors=((403, "Needs the admin or owner role (PERMISSION_DENIED)."), ORG_404, SLUG_409),
+        errors=(errors.PermissionDenied, errors.NotFound, errors.SlugTaken),
     )
     @require_auth
     async def update_organization(request: Request, org_id: UUID) -> HTTPResponse:
         """Change the name, slug or description (admins and owners)."""
         changes = changes_of(parse_json(request, UpdateOrganizationBody), nullable=("description",))
         view = await organizations_of(request).update(current_auth(request).user, org_id, changes)
-        return json(organization_view_out(view))
+        return json(MyOrganizationResponse.dump(view))
 
     @bp.delete("/<org_id:uuid>")
     @doc(
         "Delete an organization",
-        errors=((403, "Needs the owner role (PERMISSION_DENIED)."), ORG_404),
+        operation_id="delete_organization",
+        errors=(errors.PermissionDenied, errors.NotFound),
     )
     @require_auth
     async def delete_organization(request: Request, org_id: UUID) -> HTTPResponse:
         """Delete the organization and its memberships (owners)."""
         await organizations_of(request).delete(current_auth(request).user, org_id)
-        return json({"success": True, "message": "Organization deleted."})
+        return json(SuccessResponse.dump(success=True, message="Organization deleted."))
 
     @bp.get("/<org_id:uuid>/members")
-    @doc("List the members", ok=(200, MemberPage), query=PageQuery, errors=(ORG_404,))
+    @doc(
+        "List the members",
+        operation_id="get_organization_members",
+        ok=(200, OrganizationMemberPage),
+        query=PageQuery,
+        errors=(errors.NotFound,),
+    )
     @require_auth
     async def list_members(request: Request, org_id: UUID) -> HTTPResponse:
         """The members (paginated), first joined first."""
@@ -124,18 +131,19 @@ def create_organizations_blueprint(url_prefix: str) -> Blueprint:
         page = await organizations_of(request).list_members(
             current_auth(request).user, org_id, params
         )
-        return json(page.to_dict(member_out))
+        return json(OrganizationMemberPage.dump(page))
 
     @bp.post("/<org_id:uuid>/members")
     @doc(
         "Add a member",
-        ok=(201, MemberOut),
+        operation_id="add_organization_member",
+        ok=(201, OrganizationMemberResponse),
         body=AddMemberBody,
         errors=(
-            (403, "Needs the admin role, and the owner role to add an owner (PERMISSION_DENIED)."),
-            (404, "Unknown organization or not a member (NOT_FOUND), or no user has this email."),
-            (409, "The user is already a member (ALREADY_MEMBER)."),
-            429,
+            errors.PermissionDenied,
+            errors.NotFound,
+            errors.AlreadyMember,
+            errors.RateLimited,
         ),
     )
     @require_auth
@@ -146,18 +154,15 @@ def create_organizations_blueprint(url_prefix: str) -> Blueprint:
         membership = await organizations_of(request).add_member(
             current_auth(request).user, org_id, body.email, body.role
         )
-        return json(member_out(membership), status=201)
+        return json(OrganizationMemberResponse.dump(membership), status=201)
 
     @bp.patch("/<org_id:uuid>/members/<user_id:uuid>")
     @doc(
         "Change a member's role",
-        ok=(200, MemberOut),
+        operation_id="update_organization_member_role",
+        ok=(200, OrganizationMemberResponse),
         body=ChangeRoleBody,
-        errors=(
-            (403, "Needs the admin role; only owners change the owner role (PERMISSION_DENIED)."),
-            MEMBER_404,
-            LAST_OWNER_409,
-        ),
+        errors=(errors.PermissionDenied, errors.NotFound, errors.LastOwner),
     )
     @require_auth
     async def change_role(request: Request, org_id: UUID, user_id: UUID) -> HTTPResponse:
@@ -166,21 +171,18 @@ def create_organizations_blueprint(url_prefix: str) -> Blueprint:
         membership = await organizations_of(request).change_role(
             current_auth(request).user, org_id, user_id, body.role
         )
-        return json(member_out(membership))
+        return json(OrganizationMemberResponse.dump(membership))
 
     @bp.delete("/<org_id:uuid>/members/<user_id:uuid>")
     @doc(
         "Remove a member, or leave",
-        errors=(
-            (403, "Needs the admin role, the owner role to remove an owner (PERMISSION_DENIED)."),
-            MEMBER_404,
-            LAST_OWNER_409,
-        ),
+        operation_id="remove_organization_member",
+        errors=(errors.PermissionDenied, errors.NotFound, errors.LastOwner),
     )
     @require_auth
     async def remove_member(request: Request, org_id: UUID, user_id: UUID) -> HTTPResponse:
         """Remove a member, or leave (your own user id); the last owner cannot go."""
         await organizations_of(request).remove_member(current_auth(request).user, org_id, user_id)
-        return json({"success": True, "message": "Member removed."})
+        return json(SuccessResponse.dump(success=True, message="Member removed."))
 
     return bp

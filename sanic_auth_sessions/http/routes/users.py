@@ -2,41 +2,35 @@ from __future__ import annotations
 
 from sanic import Blueprint, HTTPResponse, Request, json
 
+from sanic_auth_sessions.core import errors
 from sanic_auth_sessions.core.errors import ErrorDetail, ValidationFailed
 from sanic_auth_sessions.http.guards import current_auth, manager_of, require_auth
-from sanic_auth_sessions.http.openapi import RouteDocs, UserOut
+from sanic_auth_sessions.http.openapi import route_docs
 from sanic_auth_sessions.http.rate_limits import rate_limit
+from sanic_auth_sessions.http.responses import SuccessResponse, UserResponse
 from sanic_auth_sessions.http.routes.inputs import parse_json_with_password, user_key
-from sanic_auth_sessions.http.schemas import ChangePasswordBody, UpdateMeBody, parse_json, user_out
+from sanic_auth_sessions.http.schemas import ChangePasswordBody, UpdateMeBody, parse_json
 
-doc = RouteDocs("Users")
+doc = route_docs("Users")
 
 
 def create_users_blueprint(url_prefix: str) -> Blueprint:
     bp = Blueprint("auth_sessions_users", url_prefix=f"{url_prefix}/users")
 
     @bp.get("/me")
-    @doc("Get my account", ok=(200, UserOut))
+    @doc("Get my account", operation_id="get_current_user_profile", ok=(200, UserResponse))
     @require_auth
     async def get_me(request: Request) -> HTTPResponse:
         """The caller's account."""
-        return json(user_out(current_auth(request).user))
+        return json(UserResponse.dump(current_auth(request).user))
 
     @bp.patch("/me")
     @doc(
         "Update my account",
-        ok=(200, UserOut),
+        operation_id="update_current_user",
+        ok=(200, UserResponse),
         body=UpdateMeBody,
-        errors=(
-            (403, "A new email with a wrong `current_password` (AUTH_WRONG_PASSWORD)."),
-            (409, "Another account has this email (EMAIL_TAKEN)."),
-            (
-                422,
-                "Invalid input; `is_superuser`, `is_active` and other fields cannot be set here; "
-                "a new email without `current_password`.",
-            ),
-            429,
-        ),
+        errors=(errors.WrongPassword, errors.EmailTaken, errors.RateLimited),
     )
     @require_auth
     @rate_limit(lambda s: s.rate_limit_profile_update, scope="profile_update", key=user_key)
@@ -52,16 +46,18 @@ def create_users_blueprint(url_prefix: str) -> Blueprint:
         user = await manager_of(request).update_profile(
             user, changes, current_password=current_password or ""
         )
-        return json(user_out(user))
+        return json(UserResponse.dump(user))
 
     @bp.patch("/me/password")
     @doc(
         "Change my password",
+        operation_id="change_current_user_password",
         body=ChangePasswordBody,
         errors=(
-            (403, "The current password is wrong (AUTH_WRONG_PASSWORD)."),
-            (422, "Invalid input, or a weak new password (PASSWORD_TOO_WEAK, ...)."),
-            (429, "Too many attempts (RATE_LIMITED), or the account is locked (ACCOUNT_LOCKED)."),
+            errors.WrongPassword,
+            errors.WeakPassword,
+            errors.RateLimited,
+            errors.AccountLocked,
         ),
     )
     @require_auth
@@ -78,17 +74,18 @@ def create_users_blueprint(url_prefix: str) -> Blueprint:
         await manager_of(request).change_password(
             current_auth(request), body.current_password, body.new_password
         )
-        return json({"success": True, "message": "Password changed."})
+        return json(SuccessResponse.dump(success=True, message="Password changed."))
 
     @bp.delete("/me")
     @doc(
         "Deactivate my account",
-        errors=((409, "The caller is the only active superuser (LAST_SUPERUSER)."),),
+        operation_id="delete_current_user",
+        errors=(errors.LastSuperuser,),
     )
     @require_auth
     async def delete_me(request: Request) -> HTTPResponse:
         """Deactivate the caller's account and revoke its sessions."""
         await manager_of(request).deactivate_own_account(current_auth(request))
-        return json({"success": True, "message": "Account deactivated."})
+        return json(SuccessResponse.dump(success=True, message="Account deactivated."))
 
     return bp
