@@ -69,6 +69,9 @@ async def test_concurrent_guesses_get_at_most_the_limit_of_checks(
         bcrypt_rounds=12,
         trusted_proxies="127.0.0.1",
         rate_limit_storage_url=storage_url,
+        # The property is the atomic reservation: bcrypt at cost 12 loads the machine, and a
+        # Redis answer later than the default budget would be taken for an outage (fail open).
+        rate_limit_storage_timeout_ms=5000,
     )
     email = unique("burst")
     await api.register(email)

@@ -33,7 +33,7 @@ def audit_records() -> Iterator[list[logging.LogRecord]]:
             records.append(record)
 
     handler = Collect()
-    audit_logger = logging.getLogger("sanic_auth_sessions.core.audit")
+    audit_logger = logging.getLogger("sanic_auth_sessions.audit")
     audit_logger.addHandler(handler)
     audit_logger.setLevel(logging.INFO)
     yield records
@@ -97,14 +97,14 @@ def test_production_log_lines_are_json_with_the_request_id(
 ) -> None:
     logging.config.dictConfig(logging_config(json_lines=True))
     try:
-        logging.getLogger("sanic_auth_sessions.core.audit").info(
+        logging.getLogger("sanic_auth_sessions.audit").info(
             "audit login.succeeded", extra={"event": "login.succeeded", "request_id": "r-1"}
         )
         line = capsys.readouterr().out.strip().splitlines()[-1]
         entry = json.loads(line)
         assert entry["event"] == "login.succeeded"
         assert entry["request_id"] == "r-1"
-        assert entry["level"] == "INFO" and entry["logger"] == "sanic_auth_sessions.core.audit"
+        assert entry["level"] == "INFO" and entry["logger"] == "sanic_auth_sessions.audit"
     finally:
         logging.config.dictConfig(logging_config(json_lines=False))
         root = logging.getLogger()
@@ -133,7 +133,7 @@ def test_the_run_wide_secret_scan_sees_every_record() -> None:
     logging.getLogger("anything.at.all").warning("scanned %s", "too")
     assert len(LOGGED) == before + 1 and "scanned too" in LOGGED[-1]
     # The package's own INFO records (audit events) too, whatever ran before.
-    logging.getLogger("sanic_auth_sessions.core.audit").info("audit %s", "seen")
+    logging.getLogger("sanic_auth_sessions.audit").info("audit %s", "seen")
     assert "audit seen" in LOGGED[-1]
 
 

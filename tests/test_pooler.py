@@ -185,7 +185,8 @@ async def test_the_pooler_setting_is_refused_on_sqlite(tmp_path: Any) -> None:
 @requires_postgres("a second database on the PostgreSQL server")
 async def test_migrate_on_start_goes_through_the_migrations_url() -> None:
     """The main URL leads nowhere at start (its proxy is cut); the schema work still happens,
-    through ``AUTH_MIGRATIONS_DATABASE_URL``, and the app serves once the main URL works."""
+    through ``AUTH_MIGRATIONS_DATABASE_URL``. The main URL comes back only once every migration
+    is recorded, while the start waits for it; then the app serves."""
     assert POSTGRES_URL is not None
     name = f"mig_on_start_{uuid4().hex[:8]}"
     admin = await asyncpg.connect(POSTGRES_URL.replace("postgres://", "postgresql://", 1))
@@ -205,13 +206,24 @@ async def test_migrate_on_start_goes_through_the_migrations_url() -> None:
         migrate_on_start=True,
         migrations_database_url=migrations_url,
     )
+
+    async def restore_once_migrated() -> list[str]:
+        direct = await asyncpg.connect(migrations_url.replace("postgres://", "postgresql://", 1))
+        try:
+            while True:
+                present = await direct.fetchval("SELECT to_regclass('aerich') IS NOT NULL")
+                rows = await direct.fetch("SELECT version FROM aerich") if present else []
+                if len(rows) == len(all_versions(migrations_url)):
+                    await proxy.restore()
+                    return sorted(row["version"] for row in rows)
+                await asyncio.sleep(0.05)
+        finally:
+            await direct.close()
+
+    restored = asyncio.ensure_future(restore_once_migrated())
     running, server = await start_app(app, mailer)
     try:
-        direct = await asyncpg.connect(migrations_url.replace("postgres://", "postgresql://", 1))
-        versions = await direct.fetch("SELECT version FROM aerich ORDER BY id")
-        await direct.close()
-        assert [row["version"] for row in versions] == all_versions(migrations_url)
-        await proxy.restore()
+        assert sorted(await restored) == sorted(all_versions(migrations_url))
         tokens = await running.user_with_tokens("migrated@example.com")
         me = await running.client.get(running.url("/users/me"), headers=bearer(tokens))
         assert me.status_code == 200
