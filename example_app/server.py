@@ -10,12 +10,26 @@ from sanic.response import HTTPResponse
 
 from sanic_auth_sessions import (
     AuthSessions,
+    OrganizationRole,
+    ResponseModel,
     current_auth,
+    documented,
+    errors,
     logging_config,
     rate_limit,
     require_auth,
     require_org_role,
 )
+
+
+class Hello(ResponseModel):
+    message: str
+
+
+class Report(ResponseModel):
+    organization: str
+    your_role: OrganizationRole | None  # None for a superuser who is not a member
+
 
 DEVELOPMENT_RATE_LIMITS = {
     "AUTH_RATE_LIMIT_REGISTER": "100/minute",
@@ -55,23 +69,31 @@ def create_app() -> Sanic:
     app.extend(extensions=[AuthSessions()])
 
     @app.get("/api/v1/hello")
+    @documented("Say hello to the caller", operation_id="hello", tag="Example", ok=(200, Hello))
     @rate_limit("100/minute")
     @require_auth
     async def hello(request: Request) -> HTTPResponse:
         """A host route protected by the extension's guard."""
         user = current_auth(request).user
-        return json({"message": f"Hello, {user.first_name or user.email}!"})
+        return json(Hello.dump(message=f"Hello, {user.first_name or user.email}!"))
 
     @app.get("/api/v1/organizations/<org_id:uuid>/report")
+    @documented(
+        "A report for an organization's admins",
+        operation_id="organization_report",
+        tag="Example",
+        ok=(200, Report),
+        errors=(errors.PermissionDenied, errors.NotFound),
+    )
     @require_org_role("admin")
     async def organization_report(request: Request, org_id: UUID) -> HTTPResponse:
         """A host route for the admins and owners of one organization (others: 403/404)."""
         membership = request.ctx.membership  # None for a superuser who is not a member
         return json(
-            {
-                "organization": request.ctx.organization.name,
-                "your_role": membership.role.value if membership else None,
-            }
+            Report.dump(
+                organization=request.ctx.organization.name,
+                your_role=membership.role if membership else None,
+            )
         )
 
     return app

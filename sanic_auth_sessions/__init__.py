@@ -22,7 +22,9 @@ from sanic_auth_sessions.http.guards import (
     require_org_role,
     require_superuser,
 )
+from sanic_auth_sessions.http.openapi import documented
 from sanic_auth_sessions.http.rate_limits import rate_limit
+from sanic_auth_sessions.http.responses import ResponseModel
 from sanic_auth_sessions.services.mailer import ConsoleMailer, InMemoryMailer, Mailer
 from sanic_auth_sessions.services.manager import AuthContext, UserManager
 
@@ -40,11 +42,13 @@ __all__ = [
     "Membership",
     "Organization",
     "OrganizationRole",
+    "ResponseModel",
     "User",
     "UserManager",
     "UserSession",
     "__version__",
     "current_auth",
+    "documented",
     "errors",
     "logging_config",
     "rate_limit",

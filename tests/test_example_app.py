@@ -28,7 +28,16 @@ def test_python_m_example_app_runs_on_sqlite_with_no_setup(tmp_path: Path) -> No
         token = login.json()["access_token"]
         hello = client.get("/api/v1/hello", headers={"Authorization": f"Bearer {token}"})
         assert hello.status_code == 200
+        assert hello.json() == {"message": "Hello, root@example.com!"}
         assert client.get("/api/v1/hello").status_code == 401
+        # The example's own routes are documented like the extension's, from their models.
+        document = client.get("/docs/openapi.json").json()
+        operation = document["paths"]["/api/v1/hello"]["get"]
+        assert (operation["operationId"], operation["tags"]) == ("hello", ["Example"])
+        schema = operation["responses"]["200"]["content"]["application/json"]["schema"]
+        assert schema == {"$ref": "#/components/schemas/Hello"}
+        report = document["paths"]["/api/v1/organizations/{org_id}/report"]["get"]
+        assert {"200", "401", "403", "404"} <= set(report["responses"])
         # Strict CSP and the other headers on API responses.
         assert hello.headers["content-security-policy"].startswith("default-src 'none'")
         assert hello.headers["x-content-type-options"] == "nosniff"
