@@ -158,6 +158,7 @@ class AuthSessions(Extension):  # type: ignore[no-untyped-call]
 
     def _notices(self, settings: AuthSettings) -> None:
         """What an operator should know, said once per start (not once per process)."""
+        logger.info("AUTH: environment %s", settings.environment)
         if settings.is_production and isinstance(self.mailer, ConsoleMailer):
             logger.warning(
                 "AUTH: password-reset mails go to standard output (ConsoleMailer); pass "

@@ -144,6 +144,7 @@ def test_development_points_the_way_in_when_there_is_no_superuser(tmp_path: Path
         log.count("No superuser yet. Make one: python -m sanic_auth_sessions create-superuser") == 1
     )
     assert "--database-url sqlite://example_app.sqlite3" in log
+    assert log.count("AUTH: environment development") == 1  # what the banner's "mode" is not
 
 
 def test_the_console_mailer_notice_is_said_once_for_two_workers(tmp_path: Path) -> None:
