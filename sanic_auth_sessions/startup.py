@@ -27,7 +27,7 @@ from sanic_auth_sessions.services.manager import UserManager
 
 logger = logging.getLogger("sanic_auth_sessions")
 
-DATABASE_WAIT_S = 4.0  # how long a start waits for a database (one that starts beside it)
+DATABASE_WAIT_S = 2.0  # how long a start waits for a database (one that starts beside it)
 EXIT_STATUS = 2
 CREATE_SUPERUSER = "python -m sanic_auth_sessions create-superuser --email {email}"
 

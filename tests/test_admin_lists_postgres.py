@@ -8,6 +8,7 @@ from uuid import uuid4
 
 import asyncpg
 import pytest_asyncio
+from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.transactions import in_transaction
 
 from sanic_auth_sessions import InMemoryMailer, User
@@ -50,6 +51,7 @@ async def migrated() -> AsyncIterator[RunningApp]:
     name = f"lists_{uuid4().hex[:10]}"
     await admin_sql(f'CREATE DATABASE "{name}"')
     url = POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}?minsize=1&maxsize=1"
+    EXECUTOR_CACHE.clear()  # SQL compiled for SQLite by an earlier module of this worker
     mailer = InMemoryMailer()
     app = build_app(
         url,
