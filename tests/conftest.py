@@ -56,10 +56,10 @@ POSTGRES_URL = worker_database(SHARED_POSTGRES_URL)
 DATABASES = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
 PGBOUNCER_URL = worker_database(os.environ.get("TEST_PGBOUNCER_URL") or None)
 BEHIND_PGBOUNCER = {
-    "tests.test_routes_auth",
-    "tests.test_routes_sessions",
-    "tests.test_cleanup",
-    "tests.test_pooler",
+    "tests.http.test_routes_auth",
+    "tests.http.test_routes_sessions",
+    "tests.db.test_cleanup",
+    "tests.db.test_pooler",
 }
 
 
