@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 from uuid import UUID
 
-from sanic import Request, Sanic, json
+from sanic import Request, Sanic, html, json
 from sanic.response import HTTPResponse
+from sanic_ext import openapi
 
 from sanic_auth_sessions import (
     AuthSessions,
@@ -30,6 +31,17 @@ class Report(ResponseModel):
     organization: str
     your_role: OrganizationRole | None  # None for a superuser who is not a member
 
+
+WELCOME_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"><title>Welcome to the example app's API</title></head>
+<body>
+<h1>Welcome to the example app's API</h1>
+<p>Accounts, sessions and organizations, served by sanic_auth_sessions.</p>
+<p><a href="/docs">API documentation</a></p>
+</body>
+</html>
+"""
 
 DEVELOPMENT_RATE_LIMITS = {
     "AUTH_RATE_LIMIT_REGISTER": "100/minute",
@@ -68,6 +80,15 @@ def create_app() -> Sanic:
             app.config.setdefault(key, limit)
     app.extend(extensions=[AuthSessions()])
 
+    @app.get("/")
+    @openapi.operation("root__get")
+    @openapi.summary("Welcome page")
+    @openapi.tag("Example")
+    @openapi.response(200, {"text/html": str}, "A page with a link to the API documentation.")
+    async def root(request: Request) -> HTTPResponse:
+        """The original project's root page: a welcome and the way to the docs."""
+        return html(WELCOME_PAGE)
+
     @app.get("/api/v1/hello")
     @documented("Say hello to the caller", operation_id="hello", tag="Example", ok=(200, Hello))
     @rate_limit("100/minute")
@@ -77,7 +98,7 @@ def create_app() -> Sanic:
         user = current_auth(request).user
         return json(Hello.dump(message=f"Hello, {user.first_name or user.email}!"))
 
-    @app.get("/api/v1/organizations/<org_id:uuid>/report")
+    @app.get("/api/v1/organizations/<organization_id:uuid>/report")
     @documented(
         "A report for an organization's admins",
         operation_id="organization_report",
@@ -86,7 +107,7 @@ def create_app() -> Sanic:
         errors=(errors.PermissionDenied, errors.NotFound),
     )
     @require_org_role("admin")
-    async def organization_report(request: Request, org_id: UUID) -> HTTPResponse:
+    async def organization_report(request: Request, organization_id: UUID) -> HTTPResponse:
         """A host route for the admins and owners of one organization (others: 403/404)."""
         membership = request.ctx.membership  # None for a superuser who is not a member
         return json(

@@ -81,6 +81,7 @@ ANYONE_2XX = (200,) * 7
 USERS_200 = (401, *(200,) * 6)
 SUPERUSER_ONLY = (401, 403, 403, 403, 403, 403)
 ORG = {"org_id": "org"}
+USER_ORG = {"organization_id": "org"}  # the original project's name under /organizations
 
 # (method, route path as in the route table) -> the cases sent to it.
 EXPECTED: dict[tuple[str, str], list[Case]] = {
@@ -132,6 +133,31 @@ EXPECTED: dict[tuple[str, str], list[Case]] = {
     # The only superuser cannot leave (LAST_SUPERUSER); anyone else can.
     ("DELETE", f"{P}/users/me"): [Case("deactivate_me", (401, 200, 200, 200, 200, 200, 409))],
     ("GET", f"{P}/sessions/me"): [Case("my_sessions", USERS_200)],
+    # --- /users/{user_id}: your own id, or a superuser; anyone else 403, existing id or not ---
+    ("GET", f"{P}/users"): [Case("list_users", (*SUPERUSER_ONLY, 200))],
+    ("GET", f"{P}/users/<user_id:uuid>"): [
+        Case("get_user_self", USERS_200, {"user_id": "self"}),
+        Case("get_user_other", (*SUPERUSER_ONLY, 200), {"user_id": "target"}),
+        Case("get_user_missing", (*SUPERUSER_ONLY, 404), {"user_id": "missing"}),
+    ],
+    ("PATCH", f"{P}/users/<user_id:uuid>"): [
+        Case("update_user_self", USERS_200, {"user_id": "self"}, {"first_name": "Changed"}),
+        Case(
+            "update_user_other", (*SUPERUSER_ONLY, 200), {"user_id": "target"}, {"last_name": "T"}
+        ),
+        Case(
+            "update_user_missing",
+            (*SUPERUSER_ONLY, 404),
+            {"user_id": "missing"},
+            {"last_name": "T"},
+        ),
+    ],
+    ("DELETE", f"{P}/users/<user_id:uuid>"): [
+        Case("delete_user", (*SUPERUSER_ONLY, 200), {"user_id": "target"}),
+        Case("delete_user_self", (*SUPERUSER_ONLY, 403), {"user_id": "self"}),
+        Case("delete_user_missing", (*SUPERUSER_ONLY, 404), {"user_id": "missing"}),
+    ],
+    ("GET", f"{P}/openapi.json"): [Case("openapi_document", ANYONE_2XX)],
     ("DELETE", f"{P}/sessions/me/expired"): [Case("delete_expired", USERS_200)],
     ("DELETE", f"{P}/sessions/<session_id:uuid>"): [
         Case("revoke_own", USERS_200, {"session_id": "self_session"}),
@@ -142,67 +168,80 @@ EXPECTED: dict[tuple[str, str], list[Case]] = {
     # --- organizations ---
     ("POST", f"{P}/organizations"): [Case("create_org", (401, *(201,) * 6), body={"name": "New"})],
     ("GET", f"{P}/organizations/me"): [Case("my_orgs", USERS_200)],
-    ("GET", f"{P}/organizations/<org_id:uuid>"): [
-        Case("get_org", (401, 404, 200, 200, 200, 404, 200), ORG),
-        Case("get_missing_org", (401, 404, 404, 404, 404, 404, 404), {"org_id": "missing"}),
+    ("GET", f"{P}/organizations/<organization_id:uuid>"): [
+        Case("get_org", (401, 404, 200, 200, 200, 404, 200), USER_ORG),
+        Case(
+            "get_missing_org", (401, 404, 404, 404, 404, 404, 404), {"organization_id": "missing"}
+        ),
     ],
-    ("PATCH", f"{P}/organizations/<org_id:uuid>"): [
-        Case("update_org", (401, 404, 403, 200, 200, 404, 200), ORG, {"name": "X"})
+    ("PATCH", f"{P}/organizations/<organization_id:uuid>"): [
+        Case("update_org", (401, 404, 403, 200, 200, 404, 200), USER_ORG, {"name": "X"})
     ],
-    ("DELETE", f"{P}/organizations/<org_id:uuid>"): [
-        Case("delete_org", (401, 404, 403, 403, 200, 404, 200), ORG),
-        Case("delete_other_org", (401, 404, 404, 404, 404, 200, 200), {"org_id": "other_org"}),
+    ("PUT", f"{P}/organizations/<organization_id:uuid>"): [
+        Case("put_org", (401, 404, 403, 200, 200, 404, 200), USER_ORG, {"name": "X"})
     ],
-    ("GET", f"{P}/organizations/<org_id:uuid>/members"): [
-        Case("members", (401, 404, 200, 200, 200, 404, 200), ORG)
+    ("DELETE", f"{P}/organizations/<organization_id:uuid>"): [
+        Case("delete_org", (401, 404, 403, 403, 200, 404, 200), USER_ORG),
+        Case(
+            "delete_other_org",
+            (401, 404, 404, 404, 404, 200, 200),
+            {"organization_id": "other_org"},
+        ),
     ],
-    ("POST", f"{P}/organizations/<org_id:uuid>/members"): [
+    ("GET", f"{P}/organizations/<organization_id:uuid>/members"): [
+        Case("members", (401, 404, 200, 200, 200, 404, 200), USER_ORG)
+    ],
+    ("POST", f"{P}/organizations/<organization_id:uuid>/members"): [
         Case(
             "add_member",
             (401, 404, 403, 201, 201, 404, 201),
-            ORG,
+            USER_ORG,
             {"email": "newcomer@example.com", "role": "member"},
         ),
         Case(
             "add_owner",
             (401, 404, 403, 403, 201, 404, 201),
-            ORG,
+            USER_ORG,
             {"email": "newcomer@example.com", "role": "owner"},
         ),
     ],
-    ("PATCH", f"{P}/organizations/<org_id:uuid>/members/<user_id:uuid>"): [
+    ("PATCH", f"{P}/organizations/<organization_id:uuid>/members/<user_id:uuid>"): [
         Case(
             "promote_to_admin",
             (401, 404, 403, 200, 200, 404, 200),
-            {"org_id": "org", "user_id": "target"},
+            {"organization_id": "org", "user_id": "target"},
             {"role": "admin"},
         ),
         Case(
             "promote_to_owner",
             (401, 404, 403, 403, 200, 404, 200),
-            {"org_id": "org", "user_id": "target"},
+            {"organization_id": "org", "user_id": "target"},
             {"role": "owner"},
         ),
         Case(
             "demote_last_owner",
             (401, 404, 403, 403, 409, 404, 409),
-            {"org_id": "org", "user_id": "owner"},
+            {"organization_id": "org", "user_id": "owner"},
             {"role": "admin"},
         ),
     ],
-    ("DELETE", f"{P}/organizations/<org_id:uuid>/members/<user_id:uuid>"): [
+    ("DELETE", f"{P}/organizations/<organization_id:uuid>/members/<user_id:uuid>"): [
         Case(
             "remove_member",
             (401, 404, 403, 200, 200, 404, 200),
-            {"org_id": "org", "user_id": "target"},
+            {"organization_id": "org", "user_id": "target"},
         ),
         Case(
             "remove_last_owner",
             (401, 404, 403, 403, 409, 404, 409),
-            {"org_id": "org", "user_id": "owner"},
+            {"organization_id": "org", "user_id": "owner"},
         ),
         # Leaving: anyone may, but the last owner; the superuser is no member (404).
-        Case("leave", (401, 404, 200, 200, 409, 404, 404), {"org_id": "org", "user_id": "self"}),
+        Case(
+            "leave",
+            (401, 404, 200, 200, 409, 404, 404),
+            {"organization_id": "org", "user_id": "self"},
+        ),
     ],
     # --- the host app's routes, as in the example app ---
     ("GET", f"{P}/hello"): [Case("host_hello", USERS_200)],
@@ -210,6 +249,7 @@ EXPECTED: dict[tuple[str, str], list[Case]] = {
         Case("host_report", (401, 404, 403, 200, 200, 404, 200), ORG)
     ],
     # --- admin: superusers only ---
+    ("GET", f"{P}/admin/stats"): [Case("admin_stats", (*SUPERUSER_ONLY, 200))],
     ("GET", f"{P}/admin/users"): [Case("admin_users", (*SUPERUSER_ONLY, 200))],
     ("POST", f"{P}/admin/users"): [
         Case(
@@ -232,6 +272,9 @@ EXPECTED: dict[tuple[str, str], list[Case]] = {
     ("PATCH", f"{P}/admin/users/<user_id:uuid>"): [
         Case("admin_update_user", (*SUPERUSER_ONLY, 200), {"user_id": "target"}, {"last_name": "T"})
     ],
+    ("PUT", f"{P}/admin/users/<user_id:uuid>"): [
+        Case("admin_put_user", (*SUPERUSER_ONLY, 200), {"user_id": "target"}, {"last_name": None})
+    ],
     ("DELETE", f"{P}/admin/users/<user_id:uuid>"): [
         Case("admin_delete_user", (*SUPERUSER_ONLY, 200), {"user_id": "target"}),
         Case("admin_delete_last_owner", (*SUPERUSER_ONLY, 409), {"user_id": "owner"}),
@@ -253,6 +296,9 @@ EXPECTED: dict[tuple[str, str], list[Case]] = {
     ],
     ("PATCH", f"{P}/admin/organizations/<org_id:uuid>"): [
         Case("admin_update_org", (*SUPERUSER_ONLY, 200), ORG, {"is_active": False})
+    ],
+    ("PUT", f"{P}/admin/organizations/<org_id:uuid>"): [
+        Case("admin_put_org", (*SUPERUSER_ONLY, 200), ORG, {"description": None})
     ],
     ("DELETE", f"{P}/admin/organizations/<org_id:uuid>"): [
         Case("admin_delete_org", (*SUPERUSER_ONLY, 200), ORG)

@@ -36,8 +36,18 @@ def test_python_m_example_app_runs_on_sqlite_with_no_setup(tmp_path: Path) -> No
         assert (operation["operationId"], operation["tags"]) == ("hello", ["Example"])
         schema = operation["responses"]["200"]["content"]["application/json"]["schema"]
         assert schema == {"$ref": "#/components/schemas/Hello"}
-        report = document["paths"]["/api/v1/organizations/{org_id}/report"]["get"]
+        report = document["paths"]["/api/v1/organizations/{organization_id}/report"]["get"]
         assert {"200", "401", "403", "404"} <= set(report["responses"])
+        # The original project's root page, and its document under the prefix.
+        root = client.get("/")
+        assert root.status_code == 200
+        assert root.headers["content-type"] == "text/html; charset=utf-8"
+        assert "Welcome" in root.text and 'href="/docs"' in root.text
+        assert client.get("/docs").status_code == 200  # the link works
+        page = document["paths"]["/"]["get"]
+        assert page["operationId"] == "root__get"
+        assert "text/html" in page["responses"]["200"]["content"]
+        assert client.get("/api/v1/openapi.json").json() == document
         # Strict CSP and the other headers on API responses.
         assert hello.headers["content-security-policy"].startswith("default-src 'none'")
         assert hello.headers["x-content-type-options"] == "nosniff"

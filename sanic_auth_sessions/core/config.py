@@ -237,6 +237,14 @@ class AuthSettings(BaseModel):
         "`false` makes `POST /auth/register` answer 403 `REGISTRATION_DISABLED`. Superusers "
         "can still create users through `/admin/users`.",
     )
+    register_returns_tokens: Flag = setting(
+        False,
+        ROUTES,
+        "`true` makes `POST /auth/register` also start a session for the device: the 201 "
+        "answer has the user's fields plus `access_token, refresh_token, token_type, "
+        "expires_in, user`, as a login's (for clients, like the original project's register "
+        "form, that expect to be signed in).",
+    )
     organization_creation_enabled: Flag = setting(
         True,
         ROUTES,

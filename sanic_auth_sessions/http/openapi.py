@@ -23,9 +23,10 @@ from functools import partial
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel
-from sanic import Sanic
+from sanic import HTTPResponse, Request, Sanic, json
 from sanic_ext.extensions.openapi.builders import OperationStore, SpecificationBuilder
 from sanic_ext.extensions.openapi.definitions import Response
+from sanic_ext.extensions.openapi.openapi import exclude
 from sanic_ext.extensions.openapi.types import Schema
 
 from sanic_auth_sessions._version import __version__
@@ -315,6 +316,7 @@ def install_openapi(app: Sanic[Any, Any], settings: AuthSettings) -> None:
     for name, text in TAGS.items():
         if name not in spec.tags:
             spec.tag(name, description=text)
+    serve_document_under_prefix(app, settings)
     if not any(key in app.config for key in INFO_KEYS):
         app.config.update(
             {
@@ -323,3 +325,14 @@ def install_openapi(app: Sanic[Any, Any], settings: AuthSettings) -> None:
                 "API_DESCRIPTION": DESCRIPTION,
             }
         )
+
+
+def serve_document_under_prefix(app: Sanic[Any, Any], settings: AuthSettings) -> None:
+    """``{prefix}/openapi.json``: the document of ``/docs/openapi.json``, where the original
+    project's client generators look for it. Not itself part of the document."""
+
+    async def openapi_document(request: Request) -> HTTPResponse:
+        return json(SpecificationBuilder().build(request.app).serialize())  # type: ignore[no-untyped-call]
+
+    uri = f"{settings.url_prefix.rstrip('/')}/openapi.json"
+    app.add_route(exclude()(openapi_document), uri, methods=["GET"], name="auth_openapi_document")

@@ -29,6 +29,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    RootModel,
     WithJsonSchema,
 )
 
@@ -295,6 +296,38 @@ class BulkActionResult(SuccessResponse):
     )
 
 
+class UserGrowthData(ResponseModel):
+    date: str = Field(description='UTC day, e.g. "Nov 05".')
+    total_users: int = Field(description="Users created before the end of that day.")
+    active_users: int = Field(description="Of those, the ones active now.")
+
+
+class OrgDistributionData(ResponseModel):
+    name: str
+    value: int
+
+
+class RegistrationActivityData(ResponseModel):
+    date: str = Field(description='UTC day, e.g. "Nov 22".')
+    registrations: int
+
+
+class UserStatusData(ResponseModel):
+    name: Literal["Active", "Inactive"]
+    value: int
+
+
+class AdminStatsResponse(ResponseModel):
+    """The admin dashboard's charts: days are UTC calendar days, oldest first, today last."""
+
+    user_growth: list[UserGrowthData] = Field(description="30 days.")
+    organization_distribution: list[OrgDistributionData] = Field(
+        description="The organizations with the most members (at most 6), most first."
+    )
+    registration_activity: list[RegistrationActivityData] = Field(description="14 days.")
+    user_status: list[UserStatusData] = Field(description="Active, then Inactive.")
+
+
 # --- organizations ---------------------------------------------------------------------------
 
 
@@ -330,9 +363,8 @@ class OrganizationMemberResponse(ResponseModel):
     joined_at: Timestamp
 
 
-class MyOrganizationPage(PageResponse):
-    data: list[MyOrganizationResponse] = Field(validation_alias="items")
-    pagination: PaginationMeta
+class MyOrganizationList(RootModel[list[MyOrganizationResponse]]):
+    """``GET /organizations/me``: a bare list (the route dumps each item)."""
 
 
 class OrganizationPage(PageResponse):

@@ -18,7 +18,9 @@ from pydantic import (
     StringConstraints,
     ValidationError,
     WithJsonSchema,
+    model_validator,
 )
+from pydantic_core import PydanticCustomError
 from sanic import Request
 
 from sanic_auth_sessions.core.emails import normalize_email
@@ -149,7 +151,8 @@ def _validation_failed(exc: ValidationError, model: type[BaseModel]) -> Validati
     """One entry per field (its first failing check), in the order of the model's fields."""
     details: dict[str, ErrorDetail] = {}
     for error in exc.errors(include_url=False):
-        field = str(error["loc"][0]) if error["loc"] else None
+        # A rule about several fields is reported on the first field it names.
+        field = str(error["loc"][0]) if error["loc"] else next(iter(model.model_fields), None)
         message = error["msg"]
         if error["type"] == "extra_forbidden":
             message = "This field cannot be set here."
@@ -319,16 +322,25 @@ class UpdateOrganizationBody(StrictBody):
     description: Description | None = None
 
 
-class AddMemberBody(StrictBody):
-    email: Email
+class AddMemberRequest(StrictBody):
+    """Exactly one of ``email`` or ``user_id`` names the user (else 422 on ``email``)."""
+
+    email: Email | None = None
+    user_id: UUID | None = None
     role: OrganizationRole = OrganizationRole.MEMBER
+
+    @model_validator(mode="after")
+    def _one_user(self) -> AddMemberRequest:
+        if (self.email is None) == (self.user_id is None):
+            raise PydanticCustomError("one_of", "Give exactly one of email or user_id.")
+        return self
 
 
 class ChangeRoleBody(StrictBody):
     role: OrganizationRole
 
 
-class AdminCreateUserBody(StrictBody):
+class UserCreate(StrictBody):
     email: Email
     password: Password
     first_name: Name = ""
@@ -337,7 +349,7 @@ class AdminCreateUserBody(StrictBody):
     is_superuser: bool = False
 
 
-class AdminUpdateUserBody(StrictBody):
+class UserUpdate(StrictBody):
     email: Email | None = None
     first_name: Name | None = None
     last_name: Name | None = None
@@ -351,11 +363,11 @@ class BulkActionBody(StrictBody):
     user_ids: list[UUID] = Field(min_length=1, max_length=MAX_BULK_IDS)
 
 
-class AdminCreateOrganizationBody(CreateOrganizationBody):
+class OrganizationCreate(CreateOrganizationBody):
     owner_email: Email | None = None
 
 
-class AdminUpdateOrganizationBody(UpdateOrganizationBody):
+class OrganizationUpdate(UpdateOrganizationBody):
     is_active: bool | None = None
 
 
@@ -378,10 +390,18 @@ class AdminSessionQuery(KeysetPageQuery):
     search: Search | None = None
 
 
-def changes_of(body: BaseModel, *, nullable: tuple[str, ...] = ()) -> dict[str, Any]:
-    """The fields a PATCH body sets; ``null`` is 422 except for ``nullable`` fields."""
+# What ``null`` means in an update body, for the optional text fields: it clears them.
+CLEARED_BY_NULL: dict[str, str | None] = {"first_name": "", "last_name": "", "description": None}
+
+
+def changes_of(body: BaseModel) -> dict[str, Any]:
+    """The fields an update body (PATCH or PUT) sets. ``null`` clears an optional text field
+    (``first_name``, ``last_name`` become ``""``, ``description`` null) and is 422 elsewhere."""
     changes = body.model_dump(exclude_unset=True)
-    nulls = [key for key, value in changes.items() if value is None and key not in nullable]
+    for key, value in changes.items():
+        if value is None and key in CLEARED_BY_NULL:
+            changes[key] = CLEARED_BY_NULL[key]
+    nulls = [key for key, value in changes.items() if value is None and key not in CLEARED_BY_NULL]
     if nulls:
         raise ValidationFailed(
             [ErrorDetail("VALIDATION_ERROR", "This field cannot be null.", key) for key in nulls]

@@ -39,6 +39,7 @@ from sanic_auth_sessions.db.pagination import (
 from sanic_auth_sessions.db.search import with_short_words_indexed
 from sanic_auth_sessions.services.manager import UserManager, utcnow
 from sanic_auth_sessions.services.organizations import OrganizationService, OrganizationView
+from sanic_auth_sessions.services.stats import AdminStats, admin_stats
 
 BulkAction = Literal["activate", "deactivate", "delete"]
 SortOrder = Literal["asc", "desc"]
@@ -84,6 +85,10 @@ class AdminService:
     def cursor_signer(self) -> CursorSigner:
         """Signs the cursors of the keyset lists (a key derived from ``AUTH_SECRET_KEY``)."""
         return CursorSigner.from_secret(self.manager.settings.secret_key)
+
+    async def stats(self) -> AdminStats:
+        """The dashboard's numbers, in three grouped queries (see :mod:`.stats`)."""
+        return await admin_stats()
 
     # --- users --------------------------------------------------------------------------
 
@@ -177,25 +182,32 @@ class AdminService:
         await self.manager.audit(event, user_id=admin.id, target_user_id=user_id)
         return await self.get_user(user_id)  # the row as stored
 
-    async def delete_user(self, admin: User, user_id: UUID) -> None:
-        """Delete a user with their sessions, memberships and reset tokens.
+    async def delete_user(self, admin: User, user_id: UUID) -> User:
+        """Delete a user with their sessions, memberships and reset tokens; the deleted row
+        is returned.
 
         409 when they are the last owner of an organization; never the caller (403).
         """
         if user_id == admin.id:
             raise errors.CannotTargetSelf("You cannot delete your own account.")
-        if not await self._delete(user_id):
+        user = await self._delete(user_id)
+        if user is None:
             raise errors.NotFound("User not found.")
         await self.manager.audit("admin.user_deleted", user_id=admin.id, target_user_id=user_id)
+        return user
 
-    async def _delete(self, user_id: UUID) -> bool:
+    async def _delete(self, user_id: UUID) -> User | None:
+        """The deleted user, or None if there was none with this id."""
         async with transaction():
+            user = await User.get_or_none(id=user_id)
+            if user is None:
+                return None
             await self.organizations.check_user_removable(user_id)
             await UserSession.filter(user_id=user_id).delete()
             await Membership.filter(user_id=user_id).delete()
             await PasswordResetToken.filter(user_id=user_id).delete()
             deleted: int = await User.filter(id=user_id).delete()
-        return deleted > 0
+        return user if deleted else None  # None: deleted meanwhile by another request
 
     async def bulk_action(
         self, admin: User, action: BulkAction, user_ids: list[UUID]
@@ -241,7 +253,7 @@ class AdminService:
             return changed
         for user_id in ids:
             try:
-                if await self._delete(user_id):
+                if await self._delete(user_id) is not None:
                     changed.add(user_id)
             except errors.LastOwner:
                 continue

@@ -45,6 +45,7 @@ logger = logging.getLogger("sanic_auth_sessions")
 # Changing one of these ends every outstanding single-use token of the account (reset tokens
 # and any later ones), because it rotates ``User.security_stamp``.
 STAMPED_FIELDS = ("email", "hashed_password")
+MAX_LISTED_SESSIONS = 1000  # a session list is for people; older rows stay in the database
 
 
 def with_new_stamp(fields: dict[str, Any]) -> dict[str, Any]:
@@ -198,6 +199,13 @@ class UserManager:
         await self.audit("user.registered", user_id=user.id)
         await self.on_after_register(user, device)
         return user
+
+    async def sign_in_registered(self, user: User, device: DeviceInfo) -> LoginResult:
+        """A session for an account just registered (``AUTH_REGISTER_RETURNS_TOKENS``)."""
+        session, tokens = await self.start_session(user, device)
+        await self.audit("login.succeeded", user_id=user.id, session_id=session.id)
+        await self.on_after_login(user, session)
+        return LoginResult(user, session, tokens)
 
     async def ensure_superuser(
         self, email: str, password: str
@@ -518,14 +526,20 @@ class UserManager:
             query = query.exclude(id=keep_session_id)
         return await query.update(is_active=False, updated_at=utcnow())
 
-    async def list_sessions(self, user_id: UUID) -> list[UserSession]:
-        return (
+    async def list_sessions(
+        self, user_id: UUID, current_id: UUID | None = None
+    ) -> list[UserSession]:
+        """Active sessions: ``current_id`` first (in use now, whatever its stored
+        ``last_used_at``), then by ``last_used_at``, ``created_at`` (newest first), ``id``."""
+        sessions: list[UserSession] = (
             await UserSession.filter(user_id=user_id, is_active=True, expires_at__gt=utcnow())
-            .order_by("-last_used_at")
-            .limit(1000)
+            .order_by("-last_used_at", "-created_at", "id")
+            .limit(MAX_LISTED_SESSIONS)
         )
+        current = [s for s in sessions if s.id == current_id]
+        return current + [s for s in sessions if s.id != current_id]
 
-    async def revoke_session(self, ctx: AuthContext, session_id: UUID) -> None:
+    async def revoke_session(self, ctx: AuthContext, session_id: UUID) -> UserSession:
         session = await UserSession.get_or_none(id=session_id)
         if session is None:
             raise errors.NotFound("Session not found.")
@@ -533,6 +547,7 @@ class UserManager:
             raise errors.PermissionDenied("This session belongs to another user.")
         await UserSession.filter(id=session_id).update(is_active=False, updated_at=utcnow())
         await self.audit("session.revoked", user_id=ctx.user.id, session_id=session_id)
+        return session
 
     async def delete_expired_sessions(self, ctx: AuthContext) -> int:
         return (

@@ -43,6 +43,7 @@ SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 GENERATED_SLUG_BASE_CHARS = 80  # leaves room for a "-<suffix>" on collision
 NUMBERED_SLUG_TRIES = 9
 CREATE_ATTEMPTS = 4
+MAX_LISTED_ORGANIZATIONS = 1000  # GET /organizations/me is a bare list, not paginated
 
 
 def slugify(name: str) -> str:
@@ -189,23 +190,30 @@ class OrganizationService:
                     raise errors.SlugTaken(field="slug") from None
         return await self._view(access)
 
-    async def delete(self, user: User, org_id: UUID) -> None:
+    async def delete(self, user: User, org_id: UUID) -> Organization:
+        """Delete the organization and its memberships; the deleted row is returned."""
         async with transaction():
             access = await self.access(user, org_id, lock=True)
             policy.check_delete_organization(access.role)
             await Membership.filter(organization_id=org_id).delete()
             await Organization.filter(id=org_id).delete()
         await self.audit("organization.deleted", user_id=user.id, organization_id=org_id)
+        return access.organization
 
-    async def list_for_user(self, user: User, params: PageQuery) -> Page[Membership]:
-        """The caller's memberships (with ``organization``) in active organizations."""
-        query = Membership.filter(user_id=user.id, organization__is_active=True)
-        return await paginate(
-            query,
-            params,
-            order_by=("-joined_at", "id"),
-            select=lambda q: q.select_related("organization"),
+    async def all_for_user(self, user: User) -> list[OrganizationView]:
+        """Every active organization of ``user`` (most recently joined first, at most
+        ``MAX_LISTED_ORGANIZATIONS``) with the caller's role and the member count."""
+        memberships = (
+            await Membership.filter(user_id=user.id, organization__is_active=True)
+            .order_by("-joined_at", "id")
+            .limit(MAX_LISTED_ORGANIZATIONS)
+            .select_related("organization")
         )
+        counts = await self.member_counts(m.organization_id for m in memberships)
+        return [
+            OrganizationView(m.organization, counts.get(str(m.organization_id), 0), m.role)
+            for m in memberships
+        ]
 
     async def member_counts(self, org_ids: Iterable[UUID | str]) -> dict[str, int]:
         """Members per organization for many organizations, in one grouped query."""
@@ -298,8 +306,11 @@ class OrganizationService:
             )
         return membership
 
-    async def remove_member(self, user: User, org_id: UUID, member_id: UUID) -> None:
-        """Remove a member; members may remove themselves (leave)."""
+    async def remove_member(
+        self, user: User, org_id: UUID, member_id: UUID
+    ) -> tuple[Membership, Organization]:
+        """Remove a member; members may remove themselves (leave). Returns the removed
+        membership (with ``user``) and its organization."""
         async with transaction():
             access = await self.access(user, org_id, lock=True)
             membership = await self._member(org_id, member_id)
@@ -315,6 +326,7 @@ class OrganizationService:
             member_id=member_id,
             role=membership.role.value,
         )
+        return membership, access.organization
 
     async def _member(self, org_id: UUID, member_id: UUID) -> Membership:
         membership = (

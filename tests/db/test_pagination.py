@@ -334,7 +334,7 @@ async def test_totals_past_the_exact_limit_are_estimated_on_postgres(
     past = await api.client.get(api.url("/admin/users"), params={"page": 5}, headers=bearer(root))
     assert past.json()["data"] == [] and past.json()["pagination"]["total_pages"] == 1
     assert_error(
-        await api.client.get(api.url("/organizations/me?limit=-1"), headers=bearer(root)), 422
+        await api.client.get(api.url("/admin/organizations?limit=-1"), headers=bearer(root)), 422
     )
 
 

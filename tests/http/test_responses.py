@@ -17,7 +17,8 @@ from sanic_auth_sessions.http.responses import (
     AdminSessionResponse,
     BulkActionResult,
     ErrorResponse,
-    MyOrganizationPage,
+    MyOrganizationList,
+    MyOrganizationResponse,
     OrganizationMemberPage,
     OrganizationResponse,
     ResponseModel,
@@ -107,9 +108,11 @@ def test_nested_and_aliased_fields_dump_as_pydantic_serializes_them() -> None:
     assert OrganizationResponse.dump(view) == OrganizationResponse.model_validate(view).model_dump(
         mode="json"
     )
-    mine: Page[Any] = Page(items=[view], total=1, page=1, limit=20, has_next=False)
-    assert MyOrganizationPage.dump(mine) == MyOrganizationPage.model_validate(
-        SimpleNamespace(items=[view], pagination=mine)
+    mine = SimpleNamespace(
+        organization=an_organization(), member_count=1, role=OrganizationRole.GUEST
+    )
+    assert [MyOrganizationResponse.dump(mine)] == MyOrganizationList.model_validate(
+        [mine]
     ).model_dump(mode="json")
 
     users: Page[Any] = Page(

@@ -15,22 +15,36 @@ CHROME_MAC = (
 FIREFOX_WINDOWS = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 Firefox/121.0"
 
 
-async def test_list_my_sessions_marks_the_current_one(api: RunningApp) -> None:
+async def test_list_my_sessions_marks_the_current_one_and_lists_it_first(
+    api: RunningApp,
+) -> None:
     await api.register("ann@example.com")
     mac = await api.login("ann@example.com", **{"User-Agent": CHROME_MAC})
     win = await api.login("ann@example.com", **{"User-Agent": FIREFOX_WINDOWS})
-    # The Mac session was used last.
+    third = await api.login("ann@example.com")
+    # The Mac session was used last; the calling one comes first anyway (it is in use now).
     await UserSession.filter(id=session_id(mac)).update(
         last_used_at=datetime.now(timezone.utc) + timedelta(seconds=5)
+    )
+    await UserSession.filter(id=session_id(win)).update(
+        last_used_at=datetime.now(timezone.utc) - timedelta(hours=1)
     )
     response = await api.client.get(api.url("/sessions/me"), headers=bearer(win))
     assert response.status_code == 200
     body = response.json()
-    assert body["total"] == 2
-    assert [s["id"] for s in body["sessions"]] == [session_id(mac), session_id(win)]
+    assert body["total"] == 3
+    ids = [session_id(win), session_id(mac), session_id(third)]
+    assert [s["id"] for s in body["sessions"]] == ids
     assert all(set(s) == SESSION_FIELDS for s in body["sessions"])
-    assert [s["is_current"] for s in body["sessions"]] == [False, True]
-    assert [s["device_name"] for s in body["sessions"]] == ["Chrome on macOS", "Firefox on Windows"]
+    assert [s["is_current"] for s in body["sessions"]] == [True, False, False]
+    assert [s["device_name"] for s in body["sessions"][:2]] == [
+        "Firefox on Windows",
+        "Chrome on macOS",
+    ]
+    from_mac = (await api.client.get(api.url("/sessions/me"), headers=bearer(mac))).json()
+    assert [(s["id"], s["is_current"]) for s in from_mac["sessions"][:1]] == [
+        (session_id(mac), True)
+    ]
 
 
 async def test_list_excludes_revoked_and_expired_and_other_users(api: RunningApp) -> None:

@@ -15,7 +15,7 @@ from sanic_ext.config import Config as ExtConfig
 
 from sanic_auth_sessions.core.config import AuthSettings, ConfigurationError
 
-ALLOWED_METHODS = ("GET", "POST", "PATCH", "DELETE", "OPTIONS")
+ALLOWED_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 ALLOWED_HEADERS = ("Authorization", "Content-Type", "X-Device-Id", "X-Request-ID")
 EXPOSED_HEADERS = (
     "Retry-After",

@@ -22,6 +22,7 @@ from sanic_auth_sessions.http.rate_limits import rate_limit
 from sanic_auth_sessions.http.responses import (
     AdminSessionPage,
     AdminSessionResponse,
+    AdminStatsResponse,
     BulkActionResult,
     OrganizationMemberPage,
     OrganizationMemberResponse,
@@ -35,15 +36,15 @@ from sanic_auth_sessions.http.responses import (
 from sanic_auth_sessions.http.routes.inputs import add_member_key, parse_json_with_password
 from sanic_auth_sessions.http.runtime import auth_runtime
 from sanic_auth_sessions.http.schemas import (
-    AddMemberBody,
-    AdminCreateOrganizationBody,
-    AdminCreateUserBody,
+    AddMemberRequest,
     AdminOrganizationQuery,
     AdminSessionQuery,
-    AdminUpdateOrganizationBody,
-    AdminUpdateUserBody,
     AdminUserQuery,
     BulkActionBody,
+    OrganizationCreate,
+    OrganizationUpdate,
+    UserCreate,
+    UserUpdate,
     changes_of,
     parse_json,
     parse_query,
@@ -70,33 +71,79 @@ def admin_session(session: UserSession, now: datetime) -> dict[str, object]:
     )
 
 
+# --- the user actions that /users/{user_id} shares (the caller is a superuser) -------------
+
+
+async def list_users(request: Request) -> HTTPResponse:
+    query = parse_query(request, AdminUserQuery)
+    page = await admin_of(request).list_users(
+        query,
+        search=query.search,
+        is_active=query.is_active,
+        is_superuser=query.is_superuser,
+        sort_by=query.sort_by,
+        sort_order=query.sort_order,
+    )
+    return json(UserPage.dump(page))
+
+
+async def get_user(request: Request, user_id: UUID) -> HTTPResponse:
+    return json(UserResponse.dump(await admin_of(request).get_user(user_id)))
+
+
+async def update_user(request: Request, user_id: UUID) -> HTTPResponse:
+    body = await parse_json_with_password(
+        request,
+        UserUpdate,
+        password_field="password",
+        input_fields=("email", "first_name", "last_name"),
+    )
+    user = await admin_of(request).update_user(
+        current_auth(request).user, user_id, changes_of(body)
+    )
+    return json(UserResponse.dump(user))
+
+
+async def delete_user(request: Request, user_id: UUID) -> HTTPResponse:
+    user = await admin_of(request).delete_user(current_auth(request).user, user_id)
+    return json(SuccessResponse.dump(success=True, message=f"User {user.email} has been deleted"))
+
+
+UPDATE_USER_ERRORS = (
+    errors.CannotTargetSelf,
+    errors.NotFound,
+    errors.EmailTaken,
+    errors.WeakPassword,
+)
+DELETE_USER_ERRORS = (errors.CannotTargetSelf, errors.NotFound, errors.LastOwner)
+
+
 def create_admin_blueprint(url_prefix: str) -> Blueprint:
     bp = Blueprint("auth_sessions_admin", url_prefix=f"{url_prefix}/admin")
+
+    @bp.get("/stats")
+    @doc("Dashboard statistics", operation_id="admin_get_stats", ok=(200, AdminStatsResponse))
+    @require_superuser
+    async def get_stats(request: Request) -> HTTPResponse:
+        """User growth (30 days), the largest organizations, registrations (14 days) and
+        active/inactive users, for the admin dashboard's charts."""
+        return json(AdminStatsResponse.dump(await admin_of(request).stats()))
 
     # --- users ------------------------------------------------------------------------
 
     @bp.get("/users")
     @doc("List users", operation_id="admin_list_users", ok=(200, UserPage), query=AdminUserQuery)
     @require_superuser
-    async def list_users(request: Request) -> HTTPResponse:
+    async def admin_list_users(request: Request) -> HTTPResponse:
         """Users (keyset-paginated), filtered by search, is_active, is_superuser; sortable."""
-        query = parse_query(request, AdminUserQuery)
-        page = await admin_of(request).list_users(
-            query,
-            search=query.search,
-            is_active=query.is_active,
-            is_superuser=query.is_superuser,
-            sort_by=query.sort_by,
-            sort_order=query.sort_order,
-        )
-        return json(UserPage.dump(page))
+        return await list_users(request)
 
     @bp.post("/users")
     @doc(
         "Create a user",
         operation_id="admin_create_user",
         ok=(201, UserResponse),
-        body=AdminCreateUserBody,
+        body=UserCreate,
         errors=(errors.EmailTaken, errors.WeakPassword),
     )
     @require_superuser
@@ -104,7 +151,7 @@ def create_admin_blueprint(url_prefix: str) -> Blueprint:
         """Create a user (the password policy applies)."""
         body = await parse_json_with_password(
             request,
-            AdminCreateUserBody,
+            UserCreate,
             password_field="password",
             input_fields=("email", "first_name", "last_name"),
         )
@@ -128,7 +175,10 @@ def create_admin_blueprint(url_prefix: str) -> Blueprint:
         return json(
             BulkActionResult.dump(
                 success=True,
-                message=f"{body.action}: done.",
+                message=(
+                    f"Bulk {body.action}: {len(result.affected)} users affected, "
+                    f"{len(result.failed)} skipped"
+                ),
                 affected_count=len(result.affected),
                 failed_count=len(result.failed),
                 failed_ids=result.failed,
@@ -143,47 +193,47 @@ def create_admin_blueprint(url_prefix: str) -> Blueprint:
         errors=(errors.NotFound,),
     )
     @require_superuser
-    async def get_user(request: Request, user_id: UUID) -> HTTPResponse:
+    async def admin_get_user(request: Request, user_id: UUID) -> HTTPResponse:
         """One user."""
-        return json(UserResponse.dump(await admin_of(request).get_user(user_id)))
+        return await get_user(request, user_id)
+
+    @bp.put("/users/<user_id:uuid>")
+    @doc(
+        "Update a user",
+        operation_id="admin_update_user",
+        ok=(200, UserResponse),
+        body=UserUpdate,
+        errors=UPDATE_USER_ERRORS,
+    )
+    @require_superuser
+    async def put_user(request: Request, user_id: UUID) -> HTTPResponse:
+        """Exactly PATCH: absent fields stay as they are (the original project's method)."""
+        return await update_user(request, user_id)
 
     @bp.patch("/users/<user_id:uuid>")
     @doc(
         "Update a user",
         operation_id="admin_patch_user",
         ok=(200, UserResponse),
-        body=AdminUpdateUserBody,
-        errors=(
-            errors.CannotTargetSelf,
-            errors.NotFound,
-            errors.EmailTaken,
-            errors.WeakPassword,
-        ),
+        body=UserUpdate,
+        errors=UPDATE_USER_ERRORS,
     )
     @require_superuser
-    async def update_user(request: Request, user_id: UUID) -> HTTPResponse:
-        """Change a user; a new password or deactivation revokes their sessions at once."""
-        body = await parse_json_with_password(
-            request,
-            AdminUpdateUserBody,
-            password_field="password",
-            input_fields=("email", "first_name", "last_name"),
-        )
-        changes = changes_of(body)
-        user = await admin_of(request).update_user(current_auth(request).user, user_id, changes)
-        return json(UserResponse.dump(user))
+    async def patch_user(request: Request, user_id: UUID) -> HTTPResponse:
+        """Change a user; a new password or deactivation revokes their sessions at once;
+        ``null`` clears first_name or last_name."""
+        return await update_user(request, user_id)
 
     @bp.delete("/users/<user_id:uuid>")
     @doc(
         "Delete a user",
         operation_id="admin_delete_user",
-        errors=(errors.CannotTargetSelf, errors.NotFound, errors.LastOwner),
+        errors=DELETE_USER_ERRORS,
     )
     @require_superuser
-    async def delete_user(request: Request, user_id: UUID) -> HTTPResponse:
+    async def admin_delete_user(request: Request, user_id: UUID) -> HTTPResponse:
         """Delete a user with their sessions and memberships (409 if last owner)."""
-        await admin_of(request).delete_user(current_auth(request).user, user_id)
-        return json(SuccessResponse.dump(success=True, message="User deleted."))
+        return await delete_user(request, user_id)
 
     @bp.post("/users/<user_id:uuid>/activate")
     @doc(
@@ -196,7 +246,8 @@ def create_admin_blueprint(url_prefix: str) -> Blueprint:
     async def activate_user(request: Request, user_id: UUID) -> HTTPResponse:
         """Activate a user (never yourself)."""
         user = await admin_of(request).set_active(current_auth(request).user, user_id, True)
-        return json(UserStatusResponse.dump(success=True, message="User activated.", user=user))
+        message = f"User {user.email} has been activated"
+        return json(UserStatusResponse.dump(success=True, message=message, user=user))
 
     @bp.post("/users/<user_id:uuid>/deactivate")
     @doc(
@@ -209,7 +260,8 @@ def create_admin_blueprint(url_prefix: str) -> Blueprint:
     async def deactivate_user(request: Request, user_id: UUID) -> HTTPResponse:
         """Deactivate a user and revoke their sessions (never yourself)."""
         user = await admin_of(request).set_active(current_auth(request).user, user_id, False)
-        return json(UserStatusResponse.dump(success=True, message="User deactivated.", user=user))
+        message = f"User {user.email} has been deactivated"
+        return json(UserStatusResponse.dump(success=True, message=message, user=user))
 
     # --- organizations ----------------------------------------------------------------
 
@@ -235,13 +287,13 @@ def create_admin_blueprint(url_prefix: str) -> Blueprint:
         "Create an organization",
         operation_id="admin_create_organization",
         ok=(201, OrganizationResponse),
-        body=AdminCreateOrganizationBody,
+        body=OrganizationCreate,
         errors=(errors.NotFound, errors.SlugTaken),
     )
     @require_superuser
     async def create_organization(request: Request) -> HTTPResponse:
         """Create an organization, owned by ``owner_email`` when given."""
-        body = parse_json(request, AdminCreateOrganizationBody)
+        body = parse_json(request, OrganizationCreate)
         view = await admin_of(request).create_organization(
             current_auth(request).user, **body.model_dump()
         )
@@ -260,23 +312,38 @@ def create_admin_blueprint(url_prefix: str) -> Blueprint:
         view = await admin_of(request).organizations.get(current_auth(request).user, org_id)
         return json(OrganizationResponse.dump(view))
 
+    async def update_organization(request: Request, org_id: UUID) -> HTTPResponse:
+        changes = changes_of(parse_json(request, OrganizationUpdate))
+        view = await admin_of(request).organizations.update(
+            current_auth(request).user, org_id, changes
+        )
+        return json(OrganizationResponse.dump(view))
+
+    @bp.put("/organizations/<org_id:uuid>")
+    @doc(
+        "Update an organization",
+        operation_id="admin_update_organization",
+        ok=(200, OrganizationResponse),
+        body=OrganizationUpdate,
+        errors=(errors.NotFound, errors.SlugTaken),
+    )
+    @require_superuser
+    async def put_organization(request: Request, org_id: UUID) -> HTTPResponse:
+        """Exactly PATCH: absent fields stay as they are (the original project's method)."""
+        return await update_organization(request, org_id)
+
     @bp.patch("/organizations/<org_id:uuid>")
     @doc(
         "Update an organization",
         operation_id="admin_patch_organization",
         ok=(200, OrganizationResponse),
-        body=AdminUpdateOrganizationBody,
+        body=OrganizationUpdate,
         errors=(errors.NotFound, errors.SlugTaken),
     )
     @require_superuser
-    async def update_organization(request: Request, org_id: UUID) -> HTTPResponse:
-        """Change name, slug, description or is_active."""
-        body = parse_json(request, AdminUpdateOrganizationBody)
-        changes = changes_of(body, nullable=("description",))
-        view = await admin_of(request).organizations.update(
-            current_auth(request).user, org_id, changes
-        )
-        return json(OrganizationResponse.dump(view))
+    async def patch_organization(request: Request, org_id: UUID) -> HTTPResponse:
+        """Change name, slug, description (null clears it) or is_active."""
+        return await update_organization(request, org_id)
 
     @bp.delete("/organizations/<org_id:uuid>")
     @doc(
@@ -287,8 +354,11 @@ def create_admin_blueprint(url_prefix: str) -> Blueprint:
     @require_superuser
     async def delete_organization(request: Request, org_id: UUID) -> HTTPResponse:
         """Delete an organization and its memberships."""
-        await admin_of(request).organizations.delete(current_auth(request).user, org_id)
-        return json(SuccessResponse.dump(success=True, message="Organization deleted."))
+        organization = await admin_of(request).organizations.delete(
+            current_auth(request).user, org_id
+        )
+        message = f"Organization {organization.name} has been deleted"
+        return json(SuccessResponse.dump(success=True, message=message))
 
     @bp.get("/organizations/<org_id:uuid>/members")
     @doc(
@@ -312,16 +382,16 @@ def create_admin_blueprint(url_prefix: str) -> Blueprint:
         "Add a member to an organization",
         operation_id="admin_add_organization_member",
         ok=(201, OrganizationMemberResponse),
-        body=AddMemberBody,
+        body=AddMemberRequest,
         errors=(errors.NotFound, errors.AlreadyMember, errors.RateLimited),
     )
     @require_superuser
     @rate_limit(lambda s: s.rate_limit_add_member, scope="add_member", key=add_member_key)
     async def add_member(request: Request, org_id: UUID) -> HTTPResponse:
-        """Add a user by email with a role (owner included)."""
-        body = parse_json(request, AddMemberBody)
+        """Add a user, by email or user_id, with a role (owner included)."""
+        body = parse_json(request, AddMemberRequest)
         membership = await admin_of(request).organizations.add_member(
-            current_auth(request).user, org_id, body.email, body.role
+            current_auth(request).user, org_id, body.email, body.role, user_id=body.user_id
         )
         return json(OrganizationMemberResponse.dump(membership), status=201)
 
@@ -334,10 +404,11 @@ def create_admin_blueprint(url_prefix: str) -> Blueprint:
     @require_superuser
     async def remove_member(request: Request, org_id: UUID, user_id: UUID) -> HTTPResponse:
         """Remove a member (409 for the last owner)."""
-        await admin_of(request).organizations.remove_member(
+        membership, organization = await admin_of(request).organizations.remove_member(
             current_auth(request).user, org_id, user_id
         )
-        return json(SuccessResponse.dump(success=True, message="Member removed."))
+        message = f"User {membership.user.email} removed from organization {organization.name}"
+        return json(SuccessResponse.dump(success=True, message=message))
 
     # --- sessions ---------------------------------------------------------------------
 

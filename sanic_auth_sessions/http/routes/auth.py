@@ -38,6 +38,10 @@ LOGIN_ERRORS = (
 )
 # RFC 6749 §5.1: nothing between the server and the client may keep a token response.
 TOKEN_HEADERS = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+PASSWORD_RESET_DONE = (
+    "Password has been reset successfully. All devices have been logged out for security. "
+    "You can now log in with your new password."
+)
 
 
 def login_email(request: Request) -> str:
@@ -75,7 +79,9 @@ def create_auth_blueprint(url_prefix: str) -> Blueprint:
     )
     @rate_limit(lambda s: s.rate_limit_register, scope="register")
     async def register(request: Request) -> HTTPResponse:
-        """Create an account."""
+        """Create an account. With ``AUTH_REGISTER_RETURNS_TOKENS`` the answer also signs the
+        device in: the user's fields plus a login's (``access_token``, ``refresh_token``,
+        ``token_type``, ``expires_in``, ``user``)."""
         body = await parse_json_with_password(
             request,
             RegisterBody,
@@ -83,14 +89,20 @@ def create_auth_blueprint(url_prefix: str) -> Blueprint:
             input_fields=("email", "first_name", "last_name"),
         )
         settings = auth_runtime(request).settings
-        user = await manager_of(request).register(
+        device = device_info(request, settings.trusted_proxies)
+        manager = manager_of(request)
+        user = await manager.register(
             email=body.email,
             password=body.password,
             first_name=body.first_name,
             last_name=body.last_name,
-            device=device_info(request, settings.trusted_proxies),
+            device=device,
         )
-        return json(UserResponse.dump(user), status=201)
+        if not settings.register_returns_tokens:
+            return json(UserResponse.dump(user), status=201)
+        result = await manager.sign_in_registered(user, device)
+        body_with_tokens = {**UserResponse.dump(user), **login_body(result)}
+        return json(body_with_tokens, status=201, headers=TOKEN_HEADERS)
 
     @bp.post("/login")
     @doc(
@@ -148,7 +160,7 @@ def create_auth_blueprint(url_prefix: str) -> Blueprint:
         """End the session of a refresh token (idempotent)."""
         body = parse_json(request, LogoutBody)
         await manager_of(request).logout(current_auth(request), body.refresh_token)
-        return json(SuccessResponse.dump(success=True, message="Logged out."))
+        return json(SuccessResponse.dump(success=True, message="Logged out successfully"))
 
     @bp.post("/logout-all")
     @doc(
@@ -165,7 +177,11 @@ def create_auth_blueprint(url_prefix: str) -> Blueprint:
         revoked = await manager_of(request).logout_all(current_auth(request))
         return json(
             LogoutAllResponse.dump(
-                success=True, message="Logged out of every session.", sessions_revoked=revoked
+                success=True,
+                message=(
+                    f"Successfully logged out from all devices ({revoked} sessions terminated)"
+                ),
+                sessions_revoked=revoked,
             )
         )
 
@@ -189,7 +205,9 @@ def create_auth_blueprint(url_prefix: str) -> Blueprint:
         return json(
             SuccessResponse.dump(
                 success=True,
-                message="If an account exists for this email, a reset link has been sent.",
+                message=(
+                    "If your email is registered, you will receive a password reset link shortly"
+                ),
             )
         )
 
@@ -207,8 +225,6 @@ def create_auth_blueprint(url_prefix: str) -> Blueprint:
             request, PasswordResetConfirmBody, password_field="new_password"
         )
         await manager_of(request).reset_password(body.token, body.new_password)
-        return json(
-            SuccessResponse.dump(success=True, message="Password has been reset. Please log in.")
-        )
+        return json(SuccessResponse.dump(success=True, message=PASSWORD_RESET_DONE))
 
     return bp

@@ -10,7 +10,7 @@ from sanic import Request
 
 from sanic_auth_sessions.core.errors import ValidationFailed
 from sanic_auth_sessions.http.guards import current_auth, manager_of
-from sanic_auth_sessions.http.schemas import AddMemberBody, in_field_order, parse_json, read_json
+from sanic_auth_sessions.http.schemas import AddMemberRequest, in_field_order, parse_json, read_json
 
 Body = TypeVar("Body", bound=BaseModel)
 
@@ -55,4 +55,4 @@ def user_key(request: Request) -> str:
 def add_member_key(request: Request) -> str | None:
     """Adding a member by email answers whether an account has that email: counted per user
     (after the body is read), so it is no free existence oracle."""
-    return user_key(request) if parse_json(request, AddMemberBody).email else None
+    return user_key(request) if parse_json(request, AddMemberRequest).email else None

@@ -31,9 +31,9 @@ def create_sessions_blueprint(url_prefix: str) -> Blueprint:
     @rate_limit(lambda s: s.rate_limit_session_list, scope="session_list")
     @require_auth
     async def list_my_sessions(request: Request) -> HTTPResponse:
-        """The caller's active sessions, most recently used first."""
+        """The caller's active sessions: the calling one first, then the most recently used."""
         auth = current_auth(request)
-        sessions = await manager_of(request).list_sessions(auth.user.id)
+        sessions = await manager_of(request).list_sessions(auth.user.id, auth.session.id)
         current = auth.session.id
         return json(
             SessionListResponse.dump(
@@ -54,7 +54,7 @@ def create_sessions_blueprint(url_prefix: str) -> Blueprint:
         deleted = await manager_of(request).delete_expired_sessions(current_auth(request))
         return json(
             DeletedSessionsResponse.dump(
-                success=True, message="Expired sessions deleted.", deleted=deleted
+                success=True, message=f"Cleaned up {deleted} expired sessions", deleted=deleted
             )
         )
 
@@ -68,7 +68,8 @@ def create_sessions_blueprint(url_prefix: str) -> Blueprint:
     @require_auth
     async def revoke(request: Request, session_id: UUID) -> HTTPResponse:
         """Revoke one of the caller's sessions."""
-        await manager_of(request).revoke_session(current_auth(request), session_id)
-        return json(SuccessResponse.dump(success=True, message="Session revoked."))
+        session = await manager_of(request).revoke_session(current_auth(request), session_id)
+        message = f"Session revoked: {session.device_name or 'Unknown device'}"
+        return json(SuccessResponse.dump(success=True, message=message))
 
     return bp

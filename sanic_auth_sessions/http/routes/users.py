@@ -1,21 +1,120 @@
 from __future__ import annotations
 
+from uuid import UUID
+
 from sanic import Blueprint, HTTPResponse, Request, json
 
 from sanic_auth_sessions.core import errors
 from sanic_auth_sessions.core.errors import ErrorDetail, ValidationFailed
-from sanic_auth_sessions.http.guards import current_auth, manager_of, require_auth
+from sanic_auth_sessions.http.guards import (
+    current_auth,
+    manager_of,
+    require_auth,
+    require_superuser,
+)
 from sanic_auth_sessions.http.openapi import route_docs
 from sanic_auth_sessions.http.rate_limits import rate_limit
-from sanic_auth_sessions.http.responses import SuccessResponse, UserResponse
+from sanic_auth_sessions.http.responses import SuccessResponse, UserPage, UserResponse
+from sanic_auth_sessions.http.routes import admin as admin_routes
 from sanic_auth_sessions.http.routes.inputs import parse_json_with_password, user_key
-from sanic_auth_sessions.http.schemas import ChangePasswordBody, UpdateMeBody, parse_json
+from sanic_auth_sessions.http.schemas import (
+    AdminUserQuery,
+    ChangePasswordBody,
+    UpdateMeBody,
+    UserUpdate,
+    changes_of,
+    parse_json,
+)
 
 doc = route_docs("Users")
 
 
+UPDATE_ME_ERRORS = (errors.WrongPassword, errors.EmailTaken, errors.RateLimited)
+
+
+@rate_limit(lambda s: s.rate_limit_profile_update, scope="profile_update", key=user_key)
+async def update_me(request: Request) -> HTTPResponse:
+    body = parse_json(request, UpdateMeBody)
+    changes = changes_of(body)
+    current_password = changes.pop("current_password", None)
+    user = current_auth(request).user
+    if "email" in changes and changes["email"] != user.email and current_password is None:
+        message = "Your current password is required to change the email."
+        raise ValidationFailed([ErrorDetail("VALIDATION_ERROR", message, "current_password")])
+    user = await manager_of(request).update_profile(
+        user, changes, current_password=current_password or ""
+    )
+    return json(UserResponse.dump(user))
+
+
+def superuser_or_self(request: Request, user_id: UUID) -> bool:
+    """True for the caller's own id; a superuser passes for any id; anyone else gets 403
+    without the id being looked up (whether it exists is not revealed)."""
+    user = current_auth(request).user
+    if user_id == user.id:
+        return True
+    if not user.is_superuser:
+        raise errors.PermissionDenied("You can only see and change your own account.")
+    return False
+
+
 def create_users_blueprint(url_prefix: str) -> Blueprint:
     bp = Blueprint("auth_sessions_users", url_prefix=f"{url_prefix}/users")
+
+    @bp.get("")
+    @doc(
+        "List users",
+        operation_id="list_users",
+        ok=(200, UserPage),
+        query=AdminUserQuery,
+        auth="superuser",
+    )
+    @require_superuser
+    async def list_all_users(request: Request) -> HTTPResponse:
+        """Superusers: the same query and answer as ``GET /admin/users``."""
+        return await admin_routes.list_users(request)
+
+    @bp.get("/<user_id:uuid>")
+    @doc(
+        "Get a user",
+        operation_id="get_user_by_id",
+        ok=(200, UserResponse),
+        errors=(errors.PermissionDenied, errors.NotFound),
+    )
+    @require_auth
+    async def get_user_by_id(request: Request, user_id: UUID) -> HTTPResponse:
+        """Your own account, or (superusers) anyone's; others 403, whether the id exists."""
+        if superuser_or_self(request, user_id):
+            return json(UserResponse.dump(current_auth(request).user))
+        return await admin_routes.get_user(request, user_id)
+
+    @bp.patch("/<user_id:uuid>")
+    @doc(
+        "Update a user",
+        operation_id="update_user",
+        ok=(200, UserResponse),
+        body=UserUpdate,
+        errors=(errors.PermissionDenied, *UPDATE_ME_ERRORS, *admin_routes.UPDATE_USER_ERRORS),
+    )
+    @require_auth
+    async def update_user(request: Request, user_id: UUID) -> HTTPResponse:
+        """Your own id: exactly ``PATCH /users/me`` (its body rules). A superuser on another
+        id: exactly ``PATCH /admin/users/{user_id}``. Anyone else 403."""
+        if superuser_or_self(request, user_id):
+            return await update_me(request)
+        return await admin_routes.update_user(request, user_id)
+
+    @bp.delete("/<user_id:uuid>")
+    @doc(
+        "Delete a user",
+        operation_id="delete_user",
+        errors=admin_routes.DELETE_USER_ERRORS,
+        auth="superuser",
+    )
+    @require_superuser
+    async def delete_user(request: Request, user_id: UUID) -> HTTPResponse:
+        """Superusers: exactly ``DELETE /admin/users/{user_id}`` (never yourself)."""
+        return await admin_routes.delete_user(request, user_id)
 
     @bp.get("/me")
     @doc("Get my account", operation_id="get_current_user_profile", ok=(200, UserResponse))
@@ -30,23 +129,12 @@ def create_users_blueprint(url_prefix: str) -> Blueprint:
         operation_id="update_current_user",
         ok=(200, UserResponse),
         body=UpdateMeBody,
-        errors=(errors.WrongPassword, errors.EmailTaken, errors.RateLimited),
+        errors=UPDATE_ME_ERRORS,
     )
     @require_auth
-    @rate_limit(lambda s: s.rate_limit_profile_update, scope="profile_update", key=user_key)
-    async def update_me(request: Request) -> HTTPResponse:
-        """Change the caller's name, or email (with the current password)."""
-        body = parse_json(request, UpdateMeBody)
-        changes = body.model_dump(exclude_unset=True, exclude_none=True)
-        current_password = changes.pop("current_password", None)
-        user = current_auth(request).user
-        if "email" in changes and changes["email"] != user.email and current_password is None:
-            message = "Your current password is required to change the email."
-            raise ValidationFailed([ErrorDetail("VALIDATION_ERROR", message, "current_password")])
-        user = await manager_of(request).update_profile(
-            user, changes, current_password=current_password or ""
-        )
-        return json(UserResponse.dump(user))
+    async def patch_me(request: Request) -> HTTPResponse:
+        """Change the caller's name (null clears it), or email (with the current password)."""
+        return await update_me(request)
 
     @bp.patch("/me/password")
     @doc(
@@ -74,7 +162,7 @@ def create_users_blueprint(url_prefix: str) -> Blueprint:
         await manager_of(request).change_password(
             current_auth(request), body.current_password, body.new_password
         )
-        return json(SuccessResponse.dump(success=True, message="Password changed."))
+        return json(SuccessResponse.dump(success=True, message="Password changed successfully"))
 
     @bp.delete("/me")
     @doc(
