@@ -70,6 +70,7 @@ def create_app() -> Sanic:
         AUTH_RATE_LIMIT_ENABLED=env.get("RATE_LIMIT_ENABLED", "true"),
         AUTH_RATE_LIMIT_STORAGE_URL=env.get("RATE_LIMIT_STORAGE_URL", "memory://"),
         AUTH_REFRESH_REUSE_GRACE_S=env.get("REFRESH_REUSE_GRACE_S", "0"),
+        AUTH_REGISTER_RETURNS_TOKENS=env.get("REGISTER_RETURNS_TOKENS", "false"),
         AUTH_CSP_MODE=env.get("CSP_MODE", "strict"),
         AUTH_CORS_ORIGINS=env.get("BACKEND_CORS_ORIGINS", "[]"),
     )
