@@ -44,7 +44,7 @@ from sanic_auth_sessions.http.runtime import (
     stop_runtime,
 )
 from sanic_auth_sessions.http.server_health import install_server_health
-from sanic_auth_sessions.services.mailer import ConsoleMailer, Mailer
+from sanic_auth_sessions.services.mailer import ConsoleMailer, Mailer, can_send_messages
 from sanic_auth_sessions.services.manager import UserManager
 from sanic_auth_sessions.startup import (
     StartupFailed,
@@ -163,6 +163,12 @@ class AuthSessions(Extension):  # type: ignore[no-untyped-call]
             logger.warning(
                 "AUTH: password-reset mails go to standard output (ConsoleMailer); pass "
                 "AuthSessions(mailer=...) to deliver them in production."
+            )
+        if not can_send_messages(self.mailer):
+            logger.warning(
+                "AUTH: the mailer %s has no send_message(kind, email, token, data): "
+                "verification, email-change and security notification mails are not delivered.",
+                type(self.mailer).__name__,
             )
 
     async def _start_worker(
