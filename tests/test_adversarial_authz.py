@@ -159,6 +159,7 @@ EXPECTED: dict[tuple[str, str], list[Case]] = {
     ],
     ("GET", f"{P}/openapi.json"): [Case("openapi_document", ANYONE_2XX)],
     ("DELETE", f"{P}/sessions/me/expired"): [Case("delete_expired", USERS_200)],
+    ("POST", f"{P}/sessions/revoke-others"): [Case("revoke_others", USERS_200)],
     ("DELETE", f"{P}/sessions/<session_id:uuid>"): [
         Case("revoke_own", USERS_200, {"session_id": "self_session"}),
         # Not even a superuser revokes another user's session here (that is /admin/sessions).

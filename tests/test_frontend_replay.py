@@ -13,9 +13,10 @@ Not replayed, because no backend can make them work (SEED-COMPAT §7):
   change is replayed below with the bearer a fixed frontend would send;
 - the social-login buttons refuse any authorization URL outside a fixed list of provider hosts,
   so a generic OIDC provider never starts a login;
-- the register form wants tokens in the register answer, which only the optional
-  ``AUTH_REGISTER_RETURNS_TOKENS`` of §5.G gives (the original backend does not either): users
-  are created here the way the admin users page creates them.
+The example app runs as the frontend needs it: ``REGISTER_RETURNS_TOKENS=true`` (its register
+form wants tokens in the register answer, §5.G; the original backend did not give them) and
+``REFRESH_REUSE_GRACE_S=5`` (its tabs share tokens and may refresh at once). Most users are
+created the way the admin users page creates them.
 
 Optional fields the screens do not read (``phone_number``, ``locale``: §5.G) are not asserted.
 """
@@ -23,7 +24,7 @@ Optional fields the screens do not read (``phone_number``, ``locale``: §5.G) ar
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 from uuid import uuid4
 
@@ -111,6 +112,8 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
         "FIRST_SUPERUSER_EMAIL": ADMIN_EMAIL,
         "FIRST_SUPERUSER_PASSWORD": STRONG_PASSWORD,
         "BACKEND_CORS_ORIGINS": f'["{FRONTEND_ORIGIN}"]',
+        "REGISTER_RETURNS_TOKENS": "true",
+        "REFRESH_REUSE_GRACE_S": "5",
     }
     directory = tmp_path_factory.mktemp("frontend-replay")
     with (
@@ -203,6 +206,43 @@ def footer(pagination: dict[str, Any]) -> tuple[int, int, int]:
     """The table footer's "Showing <first> to <last> of <total>", computed as the page does."""
     page, page_size, total = pagination["page"], pagination["page_size"], pagination["total"]
     return (page - 1) * page_size + 1, min(page * page_size, total), total
+
+
+def test_register_form_signs_the_new_user_in(client: httpx.Client) -> None:
+    email = f"signup-{uuid4().hex[:10]}@example.com"
+    response = client.post(
+        f"{API}/auth/register",
+        json={"email": email, "password": STRONG_PASSWORD, "first_name": "Grace", "last_name": ""},
+        headers={"User-Agent": SAFARI_ON_IPHONE},
+    )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    # What the form reads: the tokens and ``user``; the user's fields stay at the top level.
+    assert body.keys() >= USER_FIELDS | TOKEN_FIELDS | {"user"}
+    assert body["user"]["email"] == body["email"] == email
+    me = client.get(f"{API}/users/me", headers=bearer(body))
+    assert (me.status_code, me.json()["first_name"]) == (200, "Grace")
+    sessions = client.get(f"{API}/sessions/me", headers=bearer(body)).json()["sessions"]
+    assert [(s["device_name"], s["is_current"]) for s in sessions] == [("Apple iPhone", True)]
+
+
+def test_two_tabs_refreshing_at_once_stay_signed_in(
+    client: httpx.Client, admin: dict[str, Any]
+) -> None:
+    user = new_user(client, admin)
+    tokens = login(client, user["email"])
+    # Both tabs hold the same refresh token; the second refresh comes a moment after the first.
+    first = client.post(f"{API}/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    second = client.post(f"{API}/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    assert (first.status_code, second.status_code) == (200, 200), second.text
+    assert second.json()["refresh_token"] != tokens["refresh_token"]
+    for tab in (first.json(), second.json()):
+        assert client.get(f"{API}/users/me", headers=bearer(tab)).status_code == 200
+    # One rotation: the second tab got the session's current refresh token, usable once more.
+    again = client.post(
+        f"{API}/auth/refresh", json={"refresh_token": second.json()["refresh_token"]}
+    )
+    assert again.status_code == 200, again.text
 
 
 def test_sign_in_refresh_and_profile_page(client: httpx.Client, admin: dict[str, Any]) -> None:
@@ -405,9 +445,9 @@ def test_admin_dashboard(client: httpx.Client, admin: dict[str, Any]) -> None:
         )
         assert added.status_code == 201, added.text
 
-    days_before = datetime.now(UTC)
+    days_before = datetime.now(timezone.utc)
     after = client.get(f"{API}/admin/stats", headers=bearer(admin))
-    days_after = datetime.now(UTC)
+    days_after = datetime.now(timezone.utc)
     assert after.status_code == 200, after.text
     stats, old = after.json(), before.json()
 

@@ -212,6 +212,30 @@ class AuthSettings(BaseModel):
         "A session's `last_used_at` is written at most once per interval (seconds) by the "
         "requests that use it. This keeps most authenticated requests down to one read query.",
     )
+    max_sessions_per_user: int = setting(
+        0,
+        TOKENS,
+        "Active sessions kept per account; `0` means no limit. A login beyond it revokes the "
+        "sessions used least recently (ties: the oldest), in the login's transaction: their "
+        "tokens stop at once (event `session.evicted`).",
+        ge=0,
+    )
+    session_idle_timeout_s: int = setting(
+        0,
+        TOKENS,
+        "A session unused for this many seconds is expired: its tokens get 401 and it leaves "
+        "the session list. A refresh counts as use. `0` turns it off; otherwise it must be "
+        "greater than `AUTH_SESSION_TOUCH_INTERVAL_S`.",
+        ge=0,
+    )
+    session_absolute_ttl_s: int = setting(
+        0,
+        TOKENS,
+        "A session ends this many seconds after its login, refreshes or not: a refresh sets "
+        "`expires_at` (and the refresh token's `exp`) to the earlier of a full refresh "
+        "lifetime and that end. `0` turns it off.",
+        ge=0,
+    )
     refresh_reuse_grace_s: int = setting(
         0,
         TOKENS,
@@ -431,6 +455,9 @@ class AuthSettings(BaseModel):
     rate_limit_session_revoke: str = setting(
         "10/minute", THROTTLE, "`DELETE /sessions/{id}`, per client IP."
     )
+    rate_limit_revoke_others: str = setting(
+        "5/minute", THROTTLE, "`POST /sessions/revoke-others`, per client IP."
+    )
     rate_limit_password_change: str = setting(
         "5/minute", THROTTLE, "`PATCH /users/me/password`, per user."
     )
@@ -496,6 +523,18 @@ class AuthSettings(BaseModel):
             "is required outside development and test "
             f"(at least {MIN_SECRET_KEY_CHARS} characters)."
         )
+
+    @model_validator(mode="after")
+    def _idle_timeout_outlasts_the_touch(self) -> AuthSettings:
+        # last_used_at is written at most once per touch interval: a shorter idle timeout
+        # would end sessions that are in use.
+        idle = self.session_idle_timeout_s
+        if idle and idle <= self.session_touch_interval_s:
+            raise _refuse(
+                f"AUTH_SESSION_IDLE_TIMEOUT_S ({idle}) must be greater than "
+                f"AUTH_SESSION_TOUCH_INTERVAL_S ({self.session_touch_interval_s})."
+            )
+        return self
 
     @model_validator(mode="after")
     def _keys_fit_the_algorithm(self) -> AuthSettings:

@@ -236,6 +236,10 @@ class LogoutAllResponse(SuccessResponse):
     sessions_revoked: int
 
 
+class RevokedOthersResponse(SuccessResponse):
+    sessions_revoked: int = Field(description="Other sessions this call ended.")
+
+
 class SessionFields(ResponseModel):
     """The fields of a session that its owner and the admin list both see."""
 

@@ -381,23 +381,87 @@ class UserManager:
         await self.on_after_login(user, session)
         return LoginResult(user, session, tokens)
 
+    # --- session policies (AUTH_MAX_SESSIONS_PER_USER, idle and absolute lifetimes) --------
+
+    def _idle_cutoff(self, now: datetime) -> datetime | None:
+        """Sessions last used at or before this are expired (idle timeout), or None."""
+        idle = self.settings.session_idle_timeout_s
+        return now - timedelta(seconds=idle) if idle else None
+
+    def _born_cutoff(self, now: datetime) -> datetime | None:
+        """Sessions created at or before this are past their absolute lifetime, or None."""
+        ttl = self.settings.session_absolute_ttl_s
+        return now - timedelta(seconds=ttl) if ttl else None
+
+    def _refresh_end(self, created_at: datetime, now: datetime) -> datetime:
+        """A new ``expires_at``: a full refresh lifetime, capped by the absolute lifetime."""
+        end = now + timedelta(seconds=self.settings.refresh_token_ttl_s)
+        if self.settings.session_absolute_ttl_s:
+            end = min(end, created_at + timedelta(seconds=self.settings.session_absolute_ttl_s))
+        return end
+
+    def is_expired(self, session: UserSession, now: datetime) -> bool:
+        """Past ``expires_at``, idle too long, or older than the absolute lifetime."""
+        idle, born = self._idle_cutoff(now), self._born_cutoff(now)
+        return (
+            session.expires_at <= now
+            or (idle is not None and session.last_used_at <= idle)
+            or (born is not None and session.created_at <= born)
+        )
+
+    def _alive(self, now: datetime) -> Q:
+        """The query form of ``not is_expired`` (active is checked apart)."""
+        condition = Q(expires_at__gt=now)
+        idle, born = self._idle_cutoff(now), self._born_cutoff(now)
+        if idle is not None:
+            condition &= Q(last_used_at__gt=idle)
+        if born is not None:
+            condition &= Q(created_at__gt=born)
+        return condition
+
     async def start_session(self, user: User, device: DeviceInfo) -> tuple[UserSession, TokenPair]:
         session_id = uuid4()
+        now = utcnow()
         tokens = self.codec.issue_pair(
-            user_id=user.id, session_id=session_id, refresh_jti=new_jti()
+            user_id=user.id,
+            session_id=session_id,
+            refresh_jti=new_jti(),
+            refresh_expires_at=self._refresh_end(now, now),
         )
-        session = await UserSession.create(
-            id=session_id,
-            user=user,
-            refresh_token_jti=tokens.refresh_jti,
-            device_name=device.device_name,
-            device_id=device.device_id,
-            ip_address=device.ip_address,
-            user_agent=device.user_agent,
-            last_used_at=utcnow(),
-            expires_at=tokens.refresh_expires_at,
-        )
+        limit = self.settings.max_sessions_per_user
+        async with transaction():
+            if limit:
+                # Concurrent logins of one account take turns: each sees the others' rows.
+                await User.filter(id=user.id).select_for_update().only("id").first()
+            session = await UserSession.create(
+                id=session_id,
+                user=user,
+                refresh_token_jti=tokens.refresh_jti,
+                device_name=device.device_name,
+                device_id=device.device_id,
+                ip_address=device.ip_address,
+                user_agent=device.user_agent,
+                last_used_at=now,
+                expires_at=tokens.refresh_expires_at,
+            )
+            evicted = await self._evict_beyond(limit, user.id, now) if limit else []
+        for evicted_id in evicted:
+            await self.audit("session.evicted", user_id=user.id, session_id=evicted_id)
         return session, tokens
+
+    async def _evict_beyond(self, limit: int, user_id: UUID, now: datetime) -> list[UUID]:
+        """Revoke the account's active sessions beyond the ``limit`` most recently used."""
+        ranked = (
+            await UserSession.filter(self._alive(now), user_id=user_id, is_active=True)
+            .order_by("-last_used_at", "-created_at", "-id")
+            .values_list("id", flat=True)
+        )
+        evicted = [UUID(str(session_id)) for session_id in ranked[limit:]]
+        if evicted:
+            await UserSession.filter(id__in=evicted, is_active=True).update(
+                is_active=False, updated_at=now
+            )
+        return evicted
 
     async def refresh(self, refresh_token: str) -> TokenPair:
         """Rotate the refresh token: an atomic compare-and-swap on the stored ``jti``.
@@ -408,16 +472,24 @@ class UserManager:
         replaced (a retried request, a second tab): it gets the session's current ``jti``.
         """
         claims = self.codec.decode(refresh_token, "refresh")
-        tokens = self.codec.issue_pair(
-            user_id=claims.user_id, session_id=claims.session_id, refresh_jti=new_jti()
-        )
         now = utcnow()
+        refresh_end = None
+        if self.settings.session_absolute_ttl_s:
+            row = await UserSession.filter(id=claims.session_id).first().values("created_at")
+            if row is not None:
+                refresh_end = self._refresh_end(row["created_at"], now)
+        tokens = self.codec.issue_pair(
+            user_id=claims.user_id,
+            session_id=claims.session_id,
+            refresh_jti=new_jti(),
+            refresh_expires_at=refresh_end,
+        )
         swapped = await UserSession.filter(
+            self._alive(now),
             id=claims.session_id,
             user_id=claims.user_id,
             refresh_token_jti=claims.jti,
             is_active=True,
-            expires_at__gt=now,
             # Defence in depth: deactivation revokes sessions, and an inactive user's
             # session still never rotates.
             user_id__in=Subquery(User.filter(id=claims.user_id, is_active=True).values("id")),
@@ -457,12 +529,12 @@ class UserManager:
         grace = timedelta(seconds=self.settings.refresh_reuse_grace_s)
         current = (
             await UserSession.filter(
+                self._alive(now),
                 id=claims.session_id,
                 user_id=claims.user_id,
                 previous_refresh_jti=claims.jti,
                 rotated_at__gte=now - grace,
                 is_active=True,
-                expires_at__gt=now,
                 user_id__in=Subquery(User.filter(id=claims.user_id, is_active=True).values("id")),
             )
             .first()
@@ -485,7 +557,7 @@ class UserManager:
         claims = self.codec.decode(access_token, "access")
         now = utcnow()
         session = await active_session_with_user(claims.session_id, claims.user_id)
-        if session is None or session.expires_at <= now:
+        if session is None or self.is_expired(session, now):
             raise errors.InvalidToken()
         touch_after = session.last_used_at + timedelta(
             seconds=self.settings.session_touch_interval_s
@@ -532,7 +604,7 @@ class UserManager:
         """Active sessions: ``current_id`` first (in use now, whatever its stored
         ``last_used_at``), then by ``last_used_at``, ``created_at`` (newest first), ``id``."""
         sessions: list[UserSession] = (
-            await UserSession.filter(user_id=user_id, is_active=True, expires_at__gt=utcnow())
+            await UserSession.filter(self._alive(utcnow()), user_id=user_id, is_active=True)
             .order_by("-last_used_at", "-created_at", "id")
             .limit(MAX_LISTED_SESSIONS)
         )
@@ -549,10 +621,19 @@ class UserManager:
         await self.audit("session.revoked", user_id=ctx.user.id, session_id=session_id)
         return session
 
+    async def revoke_other_sessions(self, ctx: AuthContext) -> int:
+        """Revoke every other active session of the caller; the calling one stays."""
+        revoked = await self.revoke_user_sessions(ctx.user.id, keep_session_id=ctx.session.id)
+        await self.audit(
+            "session.revoked_others", user_id=ctx.user.id, session_id=ctx.session.id, count=revoked
+        )
+        return revoked
+
     async def delete_expired_sessions(self, ctx: AuthContext) -> int:
+        """Delete the caller's revoked or expired (idle, absolute lifetime) sessions."""
         return (
             await UserSession.filter(
-                Q(is_active=False) | Q(expires_at__lte=utcnow()), user_id=ctx.user.id
+                Q(is_active=False) | ~self._alive(utcnow()), user_id=ctx.user.id
             )
             .exclude(id=ctx.session.id)
             .delete()

@@ -122,6 +122,7 @@ CONTRACT: dict[tuple[str, str], Contract] = {
     ("GET", "/sessions/me"): user(429, ok_schema="SessionListResponse"),
     ("DELETE", "/sessions/{session_id}"): user(403, 404, 429),
     ("DELETE", "/sessions/me/expired"): user(ok_schema="DeletedSessionsResponse"),
+    ("POST", "/sessions/revoke-others"): user(429, ok_schema="RevokedOthersResponse"),
     # organizations
     ("POST", "/organizations"): user(403, 409, ok=201, body=CreateOrganizationBody),
     ("GET", "/organizations/me"): user(ok_schema="MyOrganizationList"),
@@ -179,6 +180,7 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
     ("GET", "/sessions/me"): "list_my_sessions",
     ("DELETE", "/sessions/{session_id}"): "revoke_session",
     ("DELETE", "/sessions/me/expired"): "cleanup_expired_sessions",
+    ("POST", "/sessions/revoke-others"): "revoke_other_sessions",
     ("POST", "/organizations"): "create_organization",
     ("GET", "/organizations/me"): "get_my_organizations",
     ("GET", ORG): "get_organization",

@@ -10,6 +10,7 @@ from sanic_auth_sessions.http.openapi import route_docs
 from sanic_auth_sessions.http.rate_limits import rate_limit
 from sanic_auth_sessions.http.responses import (
     DeletedSessionsResponse,
+    RevokedOthersResponse,
     SessionListResponse,
     SessionResponse,
     SuccessResponse,
@@ -55,6 +56,27 @@ def create_sessions_blueprint(url_prefix: str) -> Blueprint:
         return json(
             DeletedSessionsResponse.dump(
                 success=True, message=f"Cleaned up {deleted} expired sessions", deleted=deleted
+            )
+        )
+
+    @bp.post("/revoke-others")
+    @doc(
+        "Sign out my other devices",
+        operation_id="revoke_other_sessions",
+        ok=(200, RevokedOthersResponse),
+        errors=(errors.RateLimited,),
+    )
+    @rate_limit(lambda s: s.rate_limit_revoke_others, scope="revoke_others")
+    @require_auth
+    async def revoke_others(request: Request) -> HTTPResponse:
+        """Revoke every other active session of the caller; this one stays. Their tokens stop
+        working on their next request."""
+        revoked = await manager_of(request).revoke_other_sessions(current_auth(request))
+        return json(
+            RevokedOthersResponse.dump(
+                success=True,
+                message=f"Signed out of {revoked} other sessions",
+                sessions_revoked=revoked,
             )
         )
 
