@@ -15,7 +15,7 @@ from tortoise.exceptions import BaseORMException
 from sanic_auth_sessions.core.config import DEFAULTS, AuthSettings
 from sanic_auth_sessions.core.emails import normalize_email
 from sanic_auth_sessions.core.errors import AuthSessionsError
-from sanic_auth_sessions.core.passwords import PasswordHasher
+from sanic_auth_sessions.core.passwords import hasher_for
 from sanic_auth_sessions.db.cleanup import delete_stale_rows
 from sanic_auth_sessions.db.connection import close_database, init_database
 from sanic_auth_sessions.db.migrate import (
@@ -102,11 +102,19 @@ async def create_superuser(url: str, email: str, password: str | None) -> str:
     """Create ``email`` as a superuser, or promote and reactivate that account."""
     env = {
         key: os.environ[f"AUTH_{key.upper()}"]
-        for key in ("bcrypt_rounds", "password_min_length", "password_min_score")
+        for key in (
+            "password_hasher",
+            "bcrypt_rounds",
+            "argon2_memory_kib",
+            "argon2_time_cost",
+            "argon2_parallelism",
+            "password_min_length",
+            "password_min_score",
+        )
         if f"AUTH_{key.upper()}" in os.environ
     }
     settings = AuthSettings.from_defaults(environment="development", **env)
-    hasher = PasswordHasher(settings.bcrypt_rounds, 1)
+    hasher = hasher_for(settings, 1)
     await init_database(url, generate_schemas=False)
     try:
         manager = UserManager(settings, hasher=hasher, mailer=ConsoleMailer())

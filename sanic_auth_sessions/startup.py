@@ -16,7 +16,7 @@ from typing import NoReturn
 
 from sanic_auth_sessions.core.config import AuthSettings
 from sanic_auth_sessions.core.errors import AuthSessionsError
-from sanic_auth_sessions.core.passwords import PasswordHasher
+from sanic_auth_sessions.core.passwords import hasher_for
 from sanic_auth_sessions.db.connection import close_database, init_database, ping
 from sanic_auth_sessions.db.errors import is_database_unavailable
 from sanic_auth_sessions.db.migrate import MigrationError
@@ -164,7 +164,7 @@ async def prepare_database(
     try:
         await wait_for_database()
         await check_schema(owns_database=True)
-        hasher = PasswordHasher(settings.bcrypt_rounds, 1)
+        hasher = hasher_for(settings, 1)
         try:
             manager = manager_class(settings, hasher=hasher, mailer=mailer)
             await ensure_first_superuser(settings, manager)

@@ -293,7 +293,19 @@ class AuthSettings(BaseModel):
     )
 
     # Passwords
+    password_hasher: Literal["bcrypt", "argon2id"] = setting(
+        "bcrypt",
+        PASSWORDS,
+        "`bcrypt` or `argon2id` (argon2-cffi): new hashes use it, and a login whose stored hash "
+        "uses the other algorithm or other parameters replaces it (no password change, no "
+        "session revoked). The 72-byte limit applies only to bcrypt.",
+    )
     bcrypt_rounds: int = setting(12, PASSWORDS, "bcrypt cost factor.", ge=4, le=31)
+    argon2_memory_kib: int = setting(
+        19456, PASSWORDS, "argon2id memory cost, in KiB (OWASP: 19 MiB).", ge=8, le=4 * 1024 * 1024
+    )
+    argon2_time_cost: int = setting(2, PASSWORDS, "argon2id passes (OWASP: 2).", ge=1, le=100)
+    argon2_parallelism: int = setting(1, PASSWORDS, "argon2id lanes (OWASP: 1).", ge=1, le=64)
     hashing_threads: int | None = setting(
         None,
         PASSWORDS,
@@ -307,7 +319,7 @@ class AuthSettings(BaseModel):
         3,
         PASSWORDS,
         "Minimum `zxcvbn` score. `0` turns the strength check off. The 72-byte bcrypt limit "
-        "always applies.",
+        "applies whenever the hasher is bcrypt.",
         ge=0,
         le=4,
     )

@@ -20,7 +20,7 @@ from limits.aio.storage import Storage
 from sanic import Request, Sanic
 
 from sanic_auth_sessions.core.config import AuthSettings
-from sanic_auth_sessions.core.passwords import PasswordHasher
+from sanic_auth_sessions.core.passwords import PasswordHasher, hasher_for
 from sanic_auth_sessions.services.admin import AdminService
 from sanic_auth_sessions.services.mailer import ConsoleMailer, Mailer
 from sanic_auth_sessions.services.manager import UserManager
@@ -66,7 +66,7 @@ class AuthRuntime:
         guard = StorageGuard(settings, "Rate-limit")
         limiter = RateLimiter(settings, storage, guard)
         lockout = LoginLockout(settings, storage, guard)
-        hasher = PasswordHasher(settings.bcrypt_rounds, settings.hashing_threads)
+        hasher = hasher_for(settings, settings.hashing_threads)
         mailer = mailer or ConsoleMailer()
         manager = manager_class(settings, hasher=hasher, mailer=mailer, lockout=lockout)
         organizations = OrganizationService(settings, audit=manager.audit)

@@ -376,6 +376,8 @@ class UserManager:
             raise errors.AccountInactive()
         if self.lockout is not None:
             await self.lockout.succeeded(email)
+        if self.hasher.needs_rehash(user.hashed_password):
+            await self.rehash(user, password)
         session, tokens = await self.start_session(user, device)
         await self.audit("login.succeeded", user_id=user.id, session_id=session.id)
         await self.on_after_login(user, session)
@@ -418,6 +420,17 @@ class UserManager:
         if born is not None:
             condition &= Q(created_at__gt=born)
         return condition
+
+    async def rehash(self, user: User, password: str) -> None:
+        """Store ``password`` (just verified) under the configured algorithm and costs.
+
+        Not a password change: the security stamp, tokens and sessions stay. A compare-and-swap
+        on the old hash, so a password changed meanwhile is never overwritten."""
+        old = user.hashed_password
+        new = await self.hasher.hash(password)
+        if await User.filter(id=user.id, hashed_password=old).update(hashed_password=new):
+            user.hashed_password = new
+            await self.audit("password.rehashed", user_id=user.id, algorithm=self.hasher.algorithm)
 
     async def start_session(self, user: User, device: DeviceInfo) -> tuple[UserSession, TokenPair]:
         session_id = uuid4()
