@@ -8,6 +8,7 @@ import getpass
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from asyncpg import exceptions as pg
 from tortoise.exceptions import BaseORMException
@@ -16,6 +17,7 @@ from sanic_auth_sessions.core.config import DEFAULTS, AuthSettings
 from sanic_auth_sessions.core.emails import normalize_email
 from sanic_auth_sessions.core.errors import AuthSessionsError
 from sanic_auth_sessions.core.passwords import hasher_for
+from sanic_auth_sessions.core.tokens import generate_key_pair, public_jwk
 from sanic_auth_sessions.db.cleanup import delete_stale_rows
 from sanic_auth_sessions.db.connection import close_database, init_database
 from sanic_auth_sessions.db.migrate import (
@@ -30,6 +32,7 @@ from sanic_auth_sessions.services.mailer import ConsoleMailer
 from sanic_auth_sessions.services.manager import UserManager
 
 # Reported as "Error: …" with exit status 2 rather than a traceback.
+KEY_ALGORITHMS = ("RS256", "RS384", "RS512", "ES256", "ES384", "ES512")
 COMMAND_ERRORS = (
     MigrationError,
     OSError,
@@ -175,6 +178,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="default: $AUTH_SUPERUSER_PASSWORD, else asked for (an existing account may keep "
         "its password: press Enter)",
     )
+    keys = verbs.add_parser(
+        "generate-keys",
+        help="a new key pair for AUTH_ALGORITHM RS*/ES* (AUTH_SECRET_KEY, AUTH_PUBLIC_KEY)",
+    )
+    keys.add_argument("--algorithm", default="ES256", choices=KEY_ALGORITHMS)
+    keys.add_argument(
+        "--out",
+        type=Path,
+        help="write OUT.pem (the private key, mode 600) and OUT.pub.pem; default: print both",
+    )
     migrate = verbs.add_parser(
         "migrate", parents=[url_option], help="migrations of the extension's tables (aerich)"
     )
@@ -209,10 +222,37 @@ def run_create_superuser(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_generate_keys(args: argparse.Namespace) -> int:
+    private_pem, public_pem = generate_key_pair(args.algorithm)
+    kid = public_jwk(public_pem, args.algorithm)["kid"]
+    if args.out is None:
+        print(private_pem + public_pem, end="")
+        print(f"kid: {kid}", file=sys.stderr)
+        return 0
+    private_path = args.out.with_name(args.out.name + ".pem")
+    public_path = args.out.with_name(args.out.name + ".pub.pem")
+    descriptor = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as private_file:
+        private_file.write(private_pem)
+    public_path.write_text(public_pem)
+    print(
+        f"Wrote {private_path} (AUTH_SECRET_KEY) and {public_path} (AUTH_PUBLIC_KEY) for "
+        f"AUTH_ALGORITHM={args.algorithm}; kid {kid}. On rotation, move the old public key to "
+        "AUTH_VERIFICATION_KEYS until a refresh lifetime has passed."
+    )
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.verb == "create-superuser":
         return run_create_superuser(args)
+    if args.verb == "generate-keys":
+        try:
+            return run_generate_keys(args)
+        except FileExistsError as exc:
+            print(f"Error: {exc.filename} exists; not overwritten.", file=sys.stderr)
+            return 2
     try:
         if args.verb == "cleanup-sessions":
             url = database_url(args.database_url)

@@ -87,6 +87,8 @@ USER_ORG = {"organization_id": "org"}  # the original project's name under /orga
 EXPECTED: dict[tuple[str, str], list[Case]] = {
     # --- public ---
     ("GET", "/health"): [Case("health", ANYONE_2XX)],
+    # A shared secret (HS256) has no public key to publish.
+    ("GET", "/.well-known/jwks.json"): [Case("jwks", (404,) * 7)],
     ("POST", f"{P}/auth/register"): [
         Case(
             "register",

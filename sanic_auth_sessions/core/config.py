@@ -87,6 +87,41 @@ def _string_list(value: Any) -> list[str]:
     return [str(item).strip() for item in value if str(item).strip()]
 
 
+PEM_BEGIN = "-----BEGIN "
+
+
+def _pem_list(value: Any) -> list[str]:
+    """PEM blocks: a list, a JSON list, or one string holding one or more blocks."""
+    if value is None or value == "":
+        return []
+    if isinstance(value, str) and not value.strip().startswith("["):
+        text = value.strip()
+        return [PEM_BEGIN + block.strip() for block in text.split(PEM_BEGIN) if block.strip()]
+    return _string_list(value)
+
+
+def _client_secrets(value: Any) -> dict[str, str]:
+    """A mapping, or a JSON object, of client id to secret."""
+    if value is None or value == "":
+        return {}
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            raise _refuse("is not a valid JSON object.") from None
+    if not isinstance(value, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise _refuse('must be a JSON object of client id to secret: {"id": "secret"}.')
+    short = [k for k, v in value.items() if len(v) < MIN_SECRET_KEY_CHARS]
+    if short:
+        raise _refuse(
+            f"has secrets shorter than {MIN_SECRET_KEY_CHARS} characters (clients: "
+            f"{', '.join(sorted(short))})."
+        )
+    return dict(value)
+
+
 def _networks(value: Any) -> tuple[Network, ...]:
     try:
         return tuple(ipaddress.ip_network(item, strict=False) for item in _string_list(value))
@@ -102,6 +137,8 @@ def _url_path(value: str) -> str:
 Flag = Annotated[bool, BeforeValidator(_strip)]
 StringList = Annotated[tuple[str, ...], BeforeValidator(_string_list)]
 Networks = Annotated[tuple[Network, ...], BeforeValidator(_networks)]
+PemList = Annotated[tuple[str, ...], BeforeValidator(_pem_list)]
+ClientSecrets = Annotated[dict[str, str], BeforeValidator(_client_secrets)]
 Lower = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True)]
 UrlPath = Annotated[str, AfterValidator(_url_path)]
 
@@ -164,6 +201,27 @@ class AuthSettings(BaseModel):
         "HS256",
         ENVIRONMENT,
         "The signing algorithm (any case). Tokens signed with any other algorithm are rejected.",
+    )
+    verification_keys: PemList = setting(
+        (),
+        ENVIRONMENT,
+        "PEM public keys still accepted to verify tokens (never to sign), for a key rotation "
+        "without logging anyone out: a list, a JSON list, or the PEM blocks one after the "
+        "other. Only with `RS*`/`ES*`; they must suit `AUTH_ALGORITHM`.",
+        shown="none",
+    )
+    jwks_path: str = setting(
+        "/.well-known/jwks.json",
+        ROUTES,
+        "Where the public keys are served as a JWK Set (`RS*`/`ES*` only; not under the prefix).",
+    )
+    introspection_clients: ClientSecrets = setting(
+        {},
+        ROUTES,
+        "Clients of `POST /auth/introspect` (RFC 7662), as a JSON object `{client_id: "
+        f"client_secret}}`; secrets of at least {MIN_SECRET_KEY_CHARS} characters. None: the "
+        "route answers 404.",
+        shown="none",
     )
     issuer: str = setting(
         "sanic-auth-sessions",
@@ -470,6 +528,9 @@ class AuthSettings(BaseModel):
     rate_limit_revoke_others: str = setting(
         "5/minute", THROTTLE, "`POST /sessions/revoke-others`, per client IP."
     )
+    rate_limit_introspect: str = setting(
+        "600/minute", THROTTLE, "`POST /auth/introspect`, per introspection client."
+    )
     rate_limit_password_change: str = setting(
         "5/minute", THROTTLE, "`PATCH /users/me/password`, per user."
     )
@@ -551,6 +612,11 @@ class AuthSettings(BaseModel):
     @model_validator(mode="after")
     def _keys_fit_the_algorithm(self) -> AuthSettings:
         asymmetric = self.algorithm.startswith(ASYMMETRIC_PREFIXES)
+        if self.verification_keys and not asymmetric:
+            raise _refuse(
+                f"AUTH_VERIFICATION_KEYS are public keys: they need an RS* or ES* "
+                f"AUTH_ALGORITHM, not {self.algorithm}."
+            )
         if asymmetric and not self.public_key:
             raise _refuse(
                 f"AUTH_ALGORITHM={self.algorithm} needs AUTH_SECRET_KEY (the private key, PEM) "

@@ -9,8 +9,11 @@ from typing import Any, Literal
 from uuid import UUID
 
 import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from joserfc.jwk import JWKRegistry
 
-from sanic_auth_sessions.core.config import AuthSettings, ConfigurationError
+from sanic_auth_sessions.core.config import ASYMMETRIC_PREFIXES, AuthSettings, ConfigurationError
 from sanic_auth_sessions.core.errors import InvalidToken
 
 TokenType = Literal["access", "refresh"]
@@ -40,6 +43,46 @@ def new_jti() -> str:
     return secrets.token_urlsafe(24)
 
 
+KEY_CURVES = {"ES256": ec.SECP256R1(), "ES384": ec.SECP384R1(), "ES512": ec.SECP521R1()}
+RSA_KEY_BITS = 3072
+
+
+def generate_key_pair(algorithm: str) -> tuple[str, str]:
+    """A new (private, public) PEM pair for ``algorithm`` (``RS*``: RSA 3072, ``ES*``: its
+    curve), made by ``cryptography``."""
+    private: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+    if algorithm.startswith("RS"):
+        private = rsa.generate_private_key(public_exponent=65537, key_size=RSA_KEY_BITS)
+    elif algorithm in KEY_CURVES:
+        private = ec.generate_private_key(KEY_CURVES[algorithm])
+    else:
+        raise ConfigurationError(f"Key pairs are for RS*/ES* algorithms, not {algorithm}.")
+    private_pem = private.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    public_pem = private.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return private_pem.decode(), public_pem.decode()
+
+
+def public_jwk(pem: str, algorithm: str, what: str = "the key") -> dict[str, Any]:
+    """The public JWK of a PEM key (public or private) for ``algorithm`` (``RS*``/``ES*``),
+    with ``use``, ``alg`` and its RFC 7638 thumbprint as ``kid``; ConfigurationError when the
+    key does not suit the algorithm."""
+    key_type = "RSA" if algorithm.startswith("RS") else "EC"
+    try:
+        key = JWKRegistry.import_key(pem, key_type)
+        jwt.get_algorithm_by_name(algorithm).prepare_key(pem)
+    except Exception as exc:  # joserfc and PyJWT raise several kinds for an unusable key
+        message = f"{what} is not a usable {key_type} key for AUTH_ALGORITHM={algorithm}: {exc}"
+        raise ConfigurationError(message) from None
+    members = key.as_dict(private=False)
+    return {**members, "use": "sig", "alg": algorithm, "kid": key.thumbprint()}
+
+
 class TokenCodec:
     """Issues and verifies tokens with the keys of ``settings``.
 
@@ -66,6 +109,22 @@ class TokenCodec:
         except (jwt.InvalidKeyError, ValueError, TypeError) as exc:
             message = f"Unusable key for AUTH_ALGORITHM={settings.algorithm}: {exc}"
             raise ConfigurationError(message) from exc
+        # RS*/ES*: every token names its key (``kid``, the RFC 7638 thumbprint); the older
+        # public keys of AUTH_VERIFICATION_KEYS still verify, for a rotation.
+        self.jwks: list[dict[str, Any]] = []
+        self._keys: dict[str, Any] = {}
+        self._kid: str | None = None
+        if settings.algorithm.startswith(ASYMMETRIC_PREFIXES):
+            for index, pem in enumerate((settings.verification_key, *settings.verification_keys)):
+                what = "AUTH_PUBLIC_KEY" if index == 0 else f"AUTH_VERIFICATION_KEYS[{index - 1}]"
+                jwk = public_jwk(pem, settings.algorithm, what)
+                if index == 0:
+                    self._kid = jwk["kid"]
+                if jwk["kid"] not in self._keys:
+                    self._keys[jwk["kid"]] = (
+                        self._verification_key if index == 0 else algorithm.prepare_key(pem)
+                    )
+                    self.jwks.append(jwk)
 
     def encode(
         self,
@@ -90,7 +149,8 @@ class TokenCodec:
             "iss": s.issuer,
             "aud": s.audience,
         }
-        return jwt.encode(payload, self._signing_key, algorithm=s.algorithm)
+        headers = {"kid": self._kid} if self._kid else None
+        return jwt.encode(payload, self._signing_key, algorithm=s.algorithm, headers=headers)
 
     def issue_pair(
         self,
@@ -148,7 +208,7 @@ class TokenCodec:
         try:
             payload: dict[str, Any] = jwt.decode(
                 token,
-                self._verification_key,
+                self._key_of(token),
                 algorithms=[s.algorithm],
                 audience=s.audience,
                 issuer=s.issuer,
@@ -168,6 +228,19 @@ class TokenCodec:
         except (jwt.PyJWTError, ValueError, TypeError, KeyError, OverflowError, OSError):
             # OverflowError/OSError: an ``exp`` too far in the future for a datetime.
             raise InvalidToken() from None
+
+    def _key_of(self, token: str) -> Any:
+        """The key that must have signed ``token``: the one its ``kid`` names (RS*/ES*; an
+        unknown ``kid`` is refused), else the configured verification key."""
+        if not self._keys:
+            return self._verification_key
+        kid = jwt.get_unverified_header(token).get("kid")
+        if kid is None:  # issued before tokens named their key: the current key only
+            return self._verification_key
+        key = self._keys.get(kid) if isinstance(kid, str) else None
+        if key is None:
+            raise InvalidToken()
+        return key
 
     def _issued_in_the_future(self, iat: Any) -> bool:
         """``iat`` beyond now plus the leeway (or not a number: ``ValueError``/``TypeError``).

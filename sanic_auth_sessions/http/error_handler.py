@@ -122,7 +122,11 @@ def install_error_handler(app: Sanic[Any, Any], settings: AuthSettings) -> None:
 
     def is_own_path(path: str) -> bool:
         prefix = settings.url_prefix
-        return path == prefix or path.startswith(prefix + "/") or path == settings.health_path
+        return (
+            path == prefix
+            or path.startswith(prefix + "/")
+            or path in (settings.health_path, settings.jwks_path)
+        )
 
     async def handle_domain_error(request: Request, exc: errors.AuthSessionsError) -> HTTPResponse:
         return error_response(exc)

@@ -281,6 +281,7 @@ TAGS: dict[str, str] = {
     "Organizations": "Organizations and their members, by role (owner, admin, member).",
     "Admin": "Every user, organization and session (superusers only).",
     "Health": "Liveness and database check.",
+    "Keys": "The public keys that verify tokens (RS*/ES* algorithms), for other services.",
 }
 INFO_KEYS = ("API_TITLE", "API_VERSION", "API_DESCRIPTION")
 DESCRIPTION = (

@@ -70,6 +70,11 @@ def _converter(annotation: Any) -> Converter | None:
         return lambda values: [item(value) for value in values]
     if origin is Literal:
         return None
+    if origin is dict:
+        key, value = get_args(annotation)
+        if key is not str or _converter(value) is not None:
+            raise TypeError(f"unsupported mapping in a response: {annotation!r}")
+        return dict  # of JSON values already
     if isinstance(annotation, type):
         if issubclass(annotation, ResponseModel):
             nested = annotation.dump
@@ -230,6 +235,13 @@ class Token(TokenPairResponse):
     """The answer of a login: the tokens and the user."""
 
     user: UserResponse
+
+
+class JwksResponse(ResponseModel):
+    """A JWK Set (RFC 7517): each key has ``kty, use, alg, kid`` and ``n, e`` (RSA) or
+    ``crv, x, y`` (EC); ``kid`` is its RFC 7638 thumbprint."""
+
+    keys: list[dict[str, str]]
 
 
 class LogoutAllResponse(SuccessResponse):

@@ -158,6 +158,7 @@ CONTRACT: dict[tuple[str, str], Contract] = {
     ("DELETE", "/admin/sessions/{session_id}"): admin(404),
 }
 HEALTH = ("GET", "/health")
+JWKS = ("GET", "/.well-known/jwks.json")
 
 # SEED-COMPAT §5.F: the original's operationIds on our routes, and ours for routes it lacks.
 OPERATION_IDS: dict[tuple[str, str], str] = {
@@ -256,7 +257,7 @@ def app_routes(app: Sanic[Any, Any], prefix: str = PREFIX) -> set[tuple[str, str
     found = set()
     for route in app.router.routes:
         path = "/" + route.path
-        if not (path.startswith(prefix + "/") or path == "/health"):
+        if not (path.startswith(prefix + "/") or path in ("/health", JWKS[1])):
             continue
         if path == prefix + "/openapi.json":
             continue  # the document itself, also served under the prefix (not in it)
@@ -269,6 +270,8 @@ def app_routes(app: Sanic[Any, Any], prefix: str = PREFIX) -> set[tuple[str, str
 def expected(method: str, path: str, prefix: str = PREFIX) -> Contract | None:
     if (method, path) == HEALTH:
         return public(ok_schema="HealthResponse")
+    if (method, path) == JWKS:
+        return public(404, ok_schema="JwksResponse")
     return CONTRACT.get((method, path.removeprefix(prefix)))
 
 
@@ -276,7 +279,7 @@ def problems_of(app: Sanic[Any, Any], document: dict[str, Any], prefix: str = PR
     """Every way the document falls short of the contract, for every route of the app."""
     problems: list[str] = []
     routes = app_routes(app, prefix)
-    contract_routes = {(m, prefix + p) for m, p in CONTRACT} | {HEALTH}
+    contract_routes = {(m, prefix + p) for m, p in CONTRACT} | {HEALTH, JWKS}
     problems += [f"{m} {p}: in API.md but not served" for m, p in contract_routes - routes]
     for method, path in sorted(routes):
         where = f"{method} {path}"
@@ -330,7 +333,7 @@ async def test_every_route_is_documented_with_its_responses(make_app: Any) -> No
     document = await load_document(api)
 
     assert problems_of(api.app, document) == []
-    assert len(app_routes(api.app)) == len(CONTRACT) + 1
+    assert len(app_routes(api.app)) == len(CONTRACT) + 2
 
 
 async def test_operation_ids_and_schema_names_are_the_stable_ones(make_app: Any) -> None:
@@ -341,9 +344,9 @@ async def test_operation_ids_and_schema_names_are_the_stable_ones(make_app: Any)
         (method.upper(), path.removeprefix(PREFIX)): operation["operationId"]
         for path, item in document["paths"].items()
         for method, operation in item.items()
-        if path.startswith(PREFIX + "/") or path == "/health"
+        if path.startswith(PREFIX + "/") or path in ("/health", JWKS[1])
     }
-    assert found == {**OPERATION_IDS, HEALTH: "health_check"}
+    assert found == {**OPERATION_IDS, HEALTH: "health_check", JWKS: "get_jwks"}
     assert set(OPERATION_IDS) == set(CONTRACT)
     schemas = document["components"]["schemas"]
     assert set(FRONTEND_SCHEMAS) <= set(schemas)
