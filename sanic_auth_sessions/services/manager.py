@@ -346,7 +346,9 @@ class UserManager:
             await self.lockout.attempt(email)
         except errors.AccountLocked as locked:
             if locked.newly_locked:
-                await self.audit("account.locked", email=email)
+                # Rare (once per lock): name the account, so its owner sees the event.
+                owner = await User.filter(email=email).first().values_list("id", flat=True)
+                await self.audit("account.locked", user_id=owner, email=email)
                 await self.on_account_locked(email, device)
             raise
 

@@ -182,6 +182,24 @@ async def test_a_failure_to_store_is_logged_not_answered(
     assert any("Storing the login.succeeded event failed" in r.message for r in caplog.records)
 
 
+async def test_a_lock_is_shown_to_the_account_owner(make_app: Any) -> None:
+    api: RunningApp = await make_app(lockout_enabled=True, lockout_max_failures=2)
+    await api.register("locked@example.com")
+    await api.login("locked@example.com")
+    for _ in range(3):
+        await api.client.post(
+            api.url("/auth/login"),
+            json={"email": "locked@example.com", "password": "wrong pw 123"},
+        )
+    await api.client.post(
+        api.url("/auth/login"), json={"email": "ghost@example.com", "password": "wrong pw 123"}
+    )
+    [locked] = await SecurityEvent.filter(type="account.locked")
+    user = await User.get(email="locked@example.com")
+    assert (locked.user_id, locked.actor_id) == (user.id, None)
+    assert locked.data == {"email": "locked@example.com"}
+
+
 # --- GET /users/me/security-events -----------------------------------------------------------
 
 
