@@ -54,16 +54,24 @@ def database_url(given: str | None, *, schema_work: bool = False) -> str:
     return url
 
 
-async def cleanup_sessions(url: str, audit_window_s: int, batch_size: int) -> str:
+async def cleanup_sessions(
+    url: str,
+    audit_window_s: int,
+    batch_size: int,
+    audit_retention_s: int = DEFAULTS["AUDIT_RETENTION_S"],
+) -> str:
     # No named prepared statements: right through a transaction-mode pooler too.
     await init_database(url, generate_schemas=False, named_statements=False)
     try:
-        result = await delete_stale_rows(audit_window_s, batch_size=batch_size)
+        result = await delete_stale_rows(
+            audit_window_s, batch_size=batch_size, audit_retention_s=audit_retention_s
+        )
     finally:
         await close_database()
     done = (
-        f"Deleted {result.sessions_deleted} sessions and "
-        f"{result.reset_tokens_deleted} password reset tokens."
+        f"Deleted {result.sessions_deleted} sessions, "
+        f"{result.reset_tokens_deleted} password reset tokens and "
+        f"{result.security_events_deleted} security events."
     )
     if result.skipped:
         done += " Stopped: another worker or host is cleaning up."
@@ -151,7 +159,8 @@ def build_parser() -> argparse.ArgumentParser:
     cleanup = verbs.add_parser(
         "cleanup-sessions",
         parents=[url_option],
-        help="delete sessions revoked or expired before the audit window, and spent reset tokens",
+        help="delete sessions revoked or expired before the audit window, spent reset tokens "
+        "and security events older than their retention",
     )
     cleanup.add_argument(
         "--audit-window-s",
@@ -160,6 +169,12 @@ def build_parser() -> argparse.ArgumentParser:
             os.environ.get("AUTH_SESSION_AUDIT_WINDOW_S", DEFAULTS["SESSION_AUDIT_WINDOW_S"])
         ),
         help="keep revoked/expired sessions this many seconds (default: 30 days)",
+    )
+    cleanup.add_argument(
+        "--audit-retention-s",
+        type=positive_int,
+        default=int(os.environ.get("AUTH_AUDIT_RETENTION_S", DEFAULTS["AUDIT_RETENTION_S"])),
+        help="keep security events this many seconds (default: $AUTH_AUDIT_RETENTION_S or 90 days)",
     )
     cleanup.add_argument(
         "--batch-size",
@@ -256,7 +271,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.verb == "cleanup-sessions":
             url = database_url(args.database_url)
-            print(asyncio.run(cleanup_sessions(url, args.audit_window_s, args.batch_size)))
+            cleanup = cleanup_sessions(
+                url, args.audit_window_s, args.batch_size, args.audit_retention_s
+            )
+            print(asyncio.run(cleanup))
             return 0
         return asyncio.run(run_migrate(args))
     except COMMAND_ERRORS as exc:

@@ -145,6 +145,7 @@ class AuthSessions(Extension):  # type: ignore[no-untyped-call]
                         settings.cleanup_interval_s,
                         settings.session_audit_window_s,
                         settings.cleanup_batch_size,
+                        settings.audit_retention_s,
                     )
                 )
 

@@ -9,6 +9,7 @@ from sanic_auth_sessions.core.models import (
     Organization,
     OrganizationRole,
     PasswordResetToken,
+    SecurityEvent,
     User,
     UserSession,
 )
@@ -18,6 +19,7 @@ __all__ = [
     "Organization",
     "OrganizationRole",
     "PasswordResetToken",
+    "SecurityEvent",
     "User",
     "UserSession",
 ]

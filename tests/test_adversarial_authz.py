@@ -135,6 +135,7 @@ EXPECTED: dict[tuple[str, str], list[Case]] = {
     # The only superuser cannot leave (LAST_SUPERUSER); anyone else can.
     ("DELETE", f"{P}/users/me"): [Case("deactivate_me", (401, 200, 200, 200, 200, 200, 409))],
     ("GET", f"{P}/sessions/me"): [Case("my_sessions", USERS_200)],
+    ("GET", f"{P}/users/me/security-events"): [Case("my_security_events", USERS_200)],
     # --- /users/{user_id}: your own id, or a superuser; anyone else 403, existing id or not ---
     ("GET", f"{P}/users"): [Case("list_users", (*SUPERUSER_ONLY, 200))],
     ("GET", f"{P}/users/<user_id:uuid>"): [
@@ -326,6 +327,7 @@ EXPECTED: dict[tuple[str, str], list[Case]] = {
         ),
     ],
     ("GET", f"{P}/admin/sessions"): [Case("admin_sessions", (*SUPERUSER_ONLY, 200))],
+    ("GET", f"{P}/admin/audit-events"): [Case("admin_audit_events", (*SUPERUSER_ONLY, 200))],
     ("DELETE", f"{P}/admin/sessions/<session_id:uuid>"): [
         Case("admin_revoke_session", (*SUPERUSER_ONLY, 200), {"session_id": "target_session"})
     ],

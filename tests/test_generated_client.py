@@ -55,6 +55,7 @@ OPERATIONS = {
         "change_current_user_password",
         "delete_user",
         "delete_current_user",
+        "list_my_security_events",
     },
     "sessions": {"list_my_sessions", "revoke_session", "cleanup_expired_sessions"},
     "organizations": {
@@ -91,6 +92,7 @@ OPERATIONS = {
         "admin_remove_organization_member",
         "admin_list_sessions",
         "admin_revoke_session",
+        "admin_list_audit_events",
     },
     "health": {"health_check"},
     "example": {"root_get", "hello", "organization_report"},

@@ -26,6 +26,9 @@ AuditCallback = Callable[..., Awaitable[None]]
 class RequestContext:
     request_id: str
     ip_address: str | None
+    # The raw headers, cleaned only when an event is stored (never on the hot path).
+    user_agent: str | None = None
+    device_id: str | None = None
 
 
 current_request: ContextVar[RequestContext | None] = ContextVar(
@@ -66,6 +69,102 @@ def new_event(
         request_id=context.request_id if context else None,
         data={key: str(value) if isinstance(value, UUID) else value for key, value in data.items()},
     )
+
+
+# --- stored events (``auth_security_events``) ----------------------------------------------
+
+# Too frequent to store (one per refresh): logged and passed to the hook only.
+NOT_STORED = frozenset({"token.refreshed"})
+
+# The types a user sees of their own events (``GET /users/me/security-events``).
+USER_VISIBLE_TYPES: tuple[str, ...] = (
+    "login.succeeded",
+    "login.new_device",
+    "login.failed",
+    "account.locked",
+    "token.reuse_detected",
+    "session.revoked",
+    "session.logged_out_all",
+    "session.revoked_others",
+    "session.evicted",
+    "password.changed",
+    "password.reset",
+    "email.change_requested",
+    "email.changed",
+    "email.verified",
+    "mfa.enabled",
+    "mfa.disabled",
+    "mfa.recovery_codes_regenerated",
+    "mfa.recovery_code_used",
+    "passkey.added",
+    "passkey.removed",
+    "passkey.counter_regression",
+    "oauth.linked",
+    "oauth.unlinked",
+)
+# Stored, but only superusers see them (``GET /admin/audit-events``).
+ADMIN_ONLY_TYPES: tuple[str, ...] = (
+    "user.registered",
+    "user.deactivated",
+    "user.superuser_created",
+    "user.superuser_promoted",
+    "session.logged_out",
+    "session.reauthenticated",
+    "token.refresh_grace",
+    "password.check_failed",
+    "password.change_failed",
+    "password.reset_requested",
+    "organization.created",
+    "organization.deleted",
+    "organization.member_added",
+    "organization.role_changed",
+    "organization.member_removed",
+    "admin.user_created",
+    "admin.user_updated",
+    "admin.user_activated",
+    "admin.user_deactivated",
+    "admin.user_deleted",
+    "admin.bulk_action",
+    "admin.organization_created",
+    "admin.session_revoked",
+    "admin.mfa_reset",
+)
+STORED_TYPES: tuple[str, ...] = USER_VISIBLE_TYPES + ADMIN_ONLY_TYPES
+
+# Events made by someone who has not proven who they are: no actor.
+ANONYMOUS_EVENTS = frozenset(
+    {"login.failed", "account.locked", "token.reuse_detected", "password.reset_requested"}
+)
+# Made from the command line by the operator, who has no account: no actor.
+OPERATOR_EVENTS = frozenset({"user.superuser_created", "user.superuser_promoted"})
+# Keys of ``data`` naming the account an action was about, when it is not the actor's.
+SUBJECT_KEYS = ("target_user_id", "member_id")
+# ``data`` keys never stored, whatever an event (or a host app's) puts there.
+SECRET_KEY_PARTS = ("password", "token", "secret", "hash", "code")
+
+
+def subject_and_actor(event: AuditEvent) -> tuple[str | None, str | None]:
+    """``(user_id, actor_id)`` of the stored row: the account the event is about, and who
+    acted (the user themselves, a superuser or owner acting on another account, or nobody
+    for anonymous requests and the command line)."""
+    for key in SUBJECT_KEYS:
+        subject = event.data.get(key)
+        if subject is not None:
+            return str(subject), event.user_id
+    if event.name in ANONYMOUS_EVENTS or event.name in OPERATOR_EVENTS:
+        return event.user_id, None
+    if event.name.startswith("admin."):  # about no single account (bulk, organizations)
+        return None, event.user_id
+    return event.user_id, event.user_id
+
+
+def stored_data(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` without a key that could hold a password, hash, token, code or secret."""
+    return {
+        key: value
+        for key, value in data.items()
+        if not any(part in key.lower() for part in SECRET_KEY_PARTS)
+    }
 
 
 def log_event(event: AuditEvent) -> None:

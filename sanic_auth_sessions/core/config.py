@@ -142,6 +142,29 @@ ClientSecrets = Annotated[dict[str, str], BeforeValidator(_client_secrets)]
 Lower = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True)]
 UrlPath = Annotated[str, AfterValidator(_url_path)]
 
+# The security notification mails ``AUTH_SECURITY_NOTIFICATIONS`` can turn on.
+NOTIFICATION_KINDS = (
+    "new_device",
+    "password_changed",
+    "password_reset",
+    "email_changed",
+    "mfa_disabled",
+)
+
+
+def _notification_kinds(kinds: tuple[str, ...]) -> tuple[str, ...]:
+    unknown = [kind for kind in kinds if kind not in NOTIFICATION_KINDS]
+    if unknown:
+        raise _refuse(
+            f"has unknown kinds {', '.join(unknown)}: use {', '.join(NOTIFICATION_KINDS)}."
+        )
+    return tuple(dict.fromkeys(kinds))
+
+
+NotificationKinds = Annotated[
+    tuple[str, ...], BeforeValidator(_string_list), AfterValidator(_notification_kinds)
+]
+
 
 def setting(default: Any, section: str, description: str, **options: Any) -> Any:
     """A field with its docs: ``section`` groups it in the generated table.
@@ -164,6 +187,7 @@ CLEANUP = "Background cleanup"
 THROTTLE = "Rate limits and lockout"
 CLIENTS = "Client addresses"
 HEADERS = "Headers"
+EVENTS = "Security events and notifications"
 
 
 class AuthSettings(BaseModel):
@@ -456,6 +480,12 @@ class AuthSettings(BaseModel):
         "How long (seconds) revoked and expired sessions are kept (for audit) before the "
         "cleanup deletes them.",
     )
+    audit_retention_s: int = setting(
+        90 * 24 * 60 * 60,
+        CLEANUP,
+        "How long (seconds) stored security events are kept before the cleanup deletes them.",
+        gt=0,
+    )
 
     # Rate limits and lockout
     rate_limit_enabled: Flag = setting(
@@ -541,6 +571,9 @@ class AuthSettings(BaseModel):
         "`POST /organizations/{id}/members` and `POST /admin/organizations/{id}/members` when "
         "the body names an `email`, per user.",
     )
+    rate_limit_security_events: str = setting(
+        "30/minute", THROTTLE, "`GET /users/me/security-events`, per user."
+    )
     lockout_enabled: Flag = setting(
         True,
         THROTTLE,
@@ -583,6 +616,18 @@ class AuthSettings(BaseModel):
         HEADERS,
         "Explicit allowed origins (`https://app.example`). `*` is refused at start. No origins "
         "means no CORS headers at all.",
+    )
+
+    # Security events and notifications
+    security_notifications: NotificationKinds = setting(
+        NOTIFICATION_KINDS,
+        EVENTS,
+        "Which security notification mails are sent (after the answer, through the mailer's "
+        "`send_message`): a comma-separated list of "
+        + ", ".join(f"`{kind}`" for kind in NOTIFICATION_KINDS)
+        + ". Empty: none. An unknown kind stops the start. See "
+        "[the security model](security.md#security-events).",
+        shown="`" + ",".join(NOTIFICATION_KINDS) + "`",
     )
 
     @field_validator("secret_key", mode="before")

@@ -52,3 +52,12 @@ UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 def clean_text(text: str, max_chars: int) -> str:
     """``text`` without control and bidi characters, trimmed, cut to ``max_chars``."""
     return UNPRINTABLE.sub("", text).strip()[:max_chars]
+
+
+def storable_text(raw: str | None, max_chars: int) -> str | None:
+    """A header value as stored: bytes that were not UTF-8 (kept by Sanic as lone surrogates,
+    which no database encodes) become U+FFFD, then :func:`clean_text`; None when empty."""
+    if not raw:
+        return None
+    text = raw.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return clean_text(text, max_chars) or None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import secrets
+from typing import Any
 from uuid import uuid4
 
 from tortoise import fields
@@ -117,6 +118,42 @@ class PasswordResetToken(Model):
     class Meta:
         table = "auth_password_reset_tokens"
         app = APP_LABEL
+
+
+class SecurityEvent(Model):
+    """A stored audit event (every one but ``token.refreshed``), kept ``AUTH_AUDIT_RETENTION_S``.
+
+    Append-only. No foreign key: events outlive the accounts and sessions they are about.
+    ``user_id`` is the account the event is about, ``actor_id`` who acted (the user, a
+    superuser, or null when anonymous). ``device_id`` (the ``X-Device-Id`` header) is kept for
+    new-device detection and not shown.
+    """
+
+    id = fields.UUIDField(primary_key=True, default=uuid4)
+    type = fields.CharField(max_length=64)
+    created_at = fields.DatetimeField()
+    user_id = fields.UUIDField(null=True)
+    actor_id = fields.UUIDField(null=True)
+    ip_address = fields.CharField(max_length=45, null=True)
+    user_agent = fields.CharField(max_length=500, null=True)
+    device_name = fields.CharField(max_length=255, null=True)
+    device_id = fields.CharField(max_length=255, null=True)
+    location_city = fields.CharField(max_length=100, null=True)
+    location_country = fields.CharField(max_length=100, null=True)
+    session_id = fields.UUIDField(null=True)
+    data: dict[str, Any] = fields.JSONField(default=dict)
+
+    class Meta:
+        table = "auth_security_events"
+        app = APP_LABEL
+        indexes = (
+            # A user's events, newest first (their list, new-device detection); the id makes
+            # the keyset (created_at, id) of the cursor an index range.
+            Index(fields=("user_id", "created_at", "id")),
+            # The admin list, filtered by actor too; and the retention cleanup.
+            Index(fields=("actor_id", "created_at", "id")),
+            Index(fields=("created_at", "id")),
+        )
 
 
 class OrganizationRole(str, enum.Enum):

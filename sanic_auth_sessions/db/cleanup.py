@@ -1,4 +1,5 @@
-"""Deleting what no one needs any more: old sessions and spent reset tokens.
+"""Deleting what no one needs any more: old sessions, spent reset tokens and security events
+older than ``AUTH_AUDIT_RETENTION_S``.
 
 Every worker of every host runs the job, but only one cleans up at a time: each batch is a
 transaction that first takes a PostgreSQL advisory lock with ``pg_try_advisory_xact_lock``,
@@ -25,7 +26,8 @@ from tortoise.expressions import Q, Subquery
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
-from sanic_auth_sessions.core.models import PasswordResetToken, UserSession
+from sanic_auth_sessions.core.config import DEFAULTS
+from sanic_auth_sessions.core.models import PasswordResetToken, SecurityEvent, UserSession
 from sanic_auth_sessions.db.connection import transaction, try_transaction_lock
 
 logger = logging.getLogger("sanic_auth_sessions")
@@ -33,6 +35,7 @@ logger = logging.getLogger("sanic_auth_sessions")
 LOCK_NAME = "cleanup"
 DEFAULT_BATCH_SIZE = 5000
 JITTER = 0.1  # each wait is the interval ± 10 %
+DEFAULT_AUDIT_RETENTION_S: int = DEFAULTS["AUDIT_RETENTION_S"]
 
 M = TypeVar("M", bound=Model)
 
@@ -41,6 +44,7 @@ M = TypeVar("M", bound=Model)
 class CleanupResult:
     sessions_deleted: int
     reset_tokens_deleted: int
+    security_events_deleted: int = 0
     # True when another runner held the lock: this one stopped (after what it counts).
     skipped: bool = False
 
@@ -73,10 +77,12 @@ async def delete_stale_rows(
     *,
     batch_size: int = DEFAULT_BATCH_SIZE,
     now: datetime | None = None,
+    audit_retention_s: int = DEFAULT_AUDIT_RETENTION_S,
 ) -> CleanupResult:
     """One round: delete sessions revoked or expired more than ``audit_window_s`` ago, then
-    reset tokens that are used or expired, ``batch_size`` rows per transaction. Active,
-    unexpired sessions are never touched. ``skipped`` when another runner is cleaning up."""
+    reset tokens that are used or expired, then security events older than
+    ``audit_retention_s``, ``batch_size`` rows per transaction. Active, unexpired sessions are
+    never touched. ``skipped`` when another runner is cleaning up."""
     now = now or datetime.now(timezone.utc)
     horizon = now - timedelta(seconds=audit_window_s)
     sessions = UserSession.filter(
@@ -87,7 +93,11 @@ async def delete_stale_rows(
         return CleanupResult(sessions_deleted, 0, skipped=True)
     tokens = PasswordResetToken.filter(Q(expires_at__lt=now) | Q(used_at__isnull=False))
     tokens_deleted, skipped = await _delete_all(PasswordResetToken, tokens, batch_size)
-    return CleanupResult(sessions_deleted, tokens_deleted, skipped=skipped)
+    if skipped:
+        return CleanupResult(sessions_deleted, tokens_deleted, skipped=True)
+    events = SecurityEvent.filter(created_at__lt=now - timedelta(seconds=audit_retention_s))
+    events_deleted, skipped = await _delete_all(SecurityEvent, events, batch_size)
+    return CleanupResult(sessions_deleted, tokens_deleted, events_deleted, skipped=skipped)
 
 
 def next_delay(interval_s: float) -> float:
@@ -96,21 +106,27 @@ def next_delay(interval_s: float) -> float:
 
 
 async def run_periodically(
-    interval_s: int, audit_window_s: int, batch_size: int = DEFAULT_BATCH_SIZE
+    interval_s: int,
+    audit_window_s: int,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    audit_retention_s: int = DEFAULT_AUDIT_RETENTION_S,
 ) -> None:
     """The background job: a round every ``interval_s`` seconds (with jitter) until cancelled."""
     while True:
         await asyncio.sleep(next_delay(interval_s))
         try:
-            result = await delete_stale_rows(audit_window_s, batch_size=batch_size)
+            result = await delete_stale_rows(
+                audit_window_s, batch_size=batch_size, audit_retention_s=audit_retention_s
+            )
         except Exception as exc:  # a failed round must not end the job; the next one retries
             logger.error("Session cleanup failed: %r", exc)
             continue
-        if result.sessions_deleted or result.reset_tokens_deleted:
+        if result.sessions_deleted or result.reset_tokens_deleted or result.security_events_deleted:
             logger.info(
-                "Cleanup deleted %d sessions and %d reset tokens",
+                "Cleanup deleted %d sessions, %d reset tokens and %d security events",
                 result.sessions_deleted,
                 result.reset_tokens_deleted,
+                result.security_events_deleted,
             )
         if result.skipped:
             logger.debug("Cleanup: another worker or host is cleaning up; this round stops")

@@ -15,6 +15,7 @@ from sanic_auth_sessions.core.devices import (
     DeviceInfo,
     clean_text,
     device_name,
+    storable_text,
 )
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -57,9 +58,7 @@ def client_ip(request: Request, trusted_proxies: tuple[Network, ...]) -> str | N
 def header_text(request: Request, name: str, max_chars: int) -> str:
     """A header as storable text: Sanic keeps bytes that are not UTF-8 as lone surrogates,
     which no database encodes; they become U+FFFD. Then :func:`clean_text`."""
-    raw = request.headers.get(name, "")
-    text = raw.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-    return clean_text(text, max_chars)
+    return storable_text(request.headers.get(name), max_chars) or ""
 
 
 def device_info(request: Request, trusted_proxies: tuple[Network, ...]) -> DeviceInfo:

@@ -68,7 +68,7 @@ def _converter(annotation: Any) -> Converter | None:
         if item is None:
             return list
         return lambda values: [item(value) for value in values]
-    if origin is Literal:
+    if origin is Literal or origin is dict:
         return None
     if origin is dict:
         key, value = get_args(annotation)
@@ -296,6 +296,43 @@ class UserPage(PageResponse):
 
 class AdminSessionPage(PageResponse):
     data: list[AdminSessionResponse] = Field(validation_alias="items")
+    pagination: KeysetPaginationMeta
+
+
+class SecurityEventResponse(ResponseModel):
+    """A stored security event, as its user sees it."""
+
+    id: UUID
+    type: str = Field(description='e.g. "login.succeeded"; the types are in the docs.')
+    created_at: Timestamp
+    ip_address: str | None
+    user_agent: str | None
+    device_name: str | None
+    location_city: str | None
+    location_country: str | None
+    session_id: UUID | None
+    data: dict[str, Any] = Field(
+        description="Details of the event type; never a password, hash, token, code or secret."
+    )
+
+
+class AdminAuditEventResponse(SecurityEventResponse):
+    """A row of ``/admin/audit-events``."""
+
+    user_id: UUID | None = Field(description="The account the event is about.")
+    user_email: str | None = Field(description="Its email; null once the account is deleted.")
+    actor_id: UUID | None = Field(
+        description="Who acted: the user, a superuser, or null when anonymous."
+    )
+
+
+class SecurityEventPage(PageResponse):
+    data: list[SecurityEventResponse] = Field(validation_alias="items")
+    pagination: KeysetPaginationMeta
+
+
+class AdminAuditEventPage(PageResponse):
+    data: list[AdminAuditEventResponse] = Field(validation_alias="items")
     pagination: KeysetPaginationMeta
 
 

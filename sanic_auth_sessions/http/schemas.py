@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 import urllib.parse
+from collections.abc import Callable
+from datetime import datetime, timezone
 from typing import Annotated, Any, Literal, TypeVar, cast
 from uuid import UUID
 
@@ -23,6 +26,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 from sanic import Request
 
+from sanic_auth_sessions.core.audit import STORED_TYPES, USER_VISIBLE_TYPES
 from sanic_auth_sessions.core.emails import normalize_email
 from sanic_auth_sessions.core.errors import (
     BadRequest,
@@ -388,6 +392,81 @@ class AdminSessionQuery(KeysetPageQuery):
     is_active: bool = True
     user_id: UUID | None = None
     search: Search | None = None
+
+
+# --- security events --------------------------------------------------------------------------
+
+EVENT_TYPES_MAX_CHARS = 2000
+
+
+def _event_types(allowed: tuple[str, ...], kind: str) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        names = list(dict.fromkeys(name.strip() for name in value.split(",") if name.strip()))
+        if not names:
+            raise ValueError("name at least one event type")
+        unknown = [name for name in names if name not in allowed]
+        if unknown:
+            raise ValueError(f"not {kind} event types: {', '.join(unknown)[:200]}")
+        return ",".join(names)
+
+    return check
+
+
+def _aware_time(value: Any) -> Any:
+    """ISO 8601 with a UTC offset (``Z`` or ``±hh:mm``); a ``+`` that the query string turned
+    into a space is read back as ``+``."""
+    if not isinstance(value, str):
+        raise ValueError("must be an ISO 8601 time with a UTC offset")
+    text = re.sub(r" (\d\d(:?\d\d)?)$", r"+\1", value.strip())
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError("must be an ISO 8601 time with a UTC offset") from None
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        raise ValueError("must have a UTC offset (Z or +hh:mm)")
+    # In UTC: SQLite compares the stored text, which is always in UTC.
+    return parsed.astimezone(timezone.utc)
+
+
+EventTypes = Annotated[
+    str,
+    StringConstraints(max_length=EVENT_TYPES_MAX_CHARS),
+    AfterValidator(_event_types(USER_VISIBLE_TYPES, "user-visible")),
+    WithJsonSchema({"type": "string", "description": "Comma-separated user-visible event types."}),
+]
+StoredEventTypes = Annotated[
+    str,
+    StringConstraints(max_length=EVENT_TYPES_MAX_CHARS),
+    AfterValidator(_event_types(STORED_TYPES, "stored")),
+    WithJsonSchema({"type": "string", "description": "Comma-separated event types."}),
+]
+AwareTime = Annotated[
+    datetime,
+    BeforeValidator(_aware_time),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
+
+
+def event_types(value: str | None) -> list[str] | None:
+    """The names of a validated ``type`` parameter."""
+    return value.split(",") if value else None
+
+
+class SecurityEventQuery(KeysetPageQuery):
+    type: EventTypes | None = None
+
+
+class AdminAuditEventQuery(KeysetPageQuery):
+    user_id: UUID | None = Field(None, description="The event's account or its actor.")
+    type: StoredEventTypes | None = None
+    since: AwareTime | None = Field(None, description="From this time (inclusive).")
+    until: AwareTime | None = Field(None, description="Before this time (exclusive).")
+
+    def check_period(self) -> None:
+        """422 on ``since`` unless it is before ``until`` (checked once every field is valid)."""
+        if self.since is not None and self.until is not None and self.since >= self.until:
+            message = "since must be earlier than until."
+            raise ValidationFailed([ErrorDetail("VALIDATION_ERROR", message, "since")])
 
 
 # What ``null`` means in an update body, for the optional text fields: it clears them.

@@ -338,9 +338,13 @@ class AdminService:
 
     async def revoke_session(self, session_id: UUID, *, admin: User | None = None) -> None:
         """Revoke any user's session; its access token fails on the next request."""
+        owner = await UserSession.filter(id=session_id).first().values_list("user_id", flat=True)
         found = await UserSession.filter(id=session_id).update(is_active=False, updated_at=utcnow())
         if not found:
             raise errors.NotFound("Session not found.")
         await self.manager.audit(
-            "admin.session_revoked", user_id=admin.id if admin else None, session_id=session_id
+            "admin.session_revoked",
+            user_id=admin.id if admin else None,
+            session_id=session_id,
+            target_user_id=owner,
         )

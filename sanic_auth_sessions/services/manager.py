@@ -33,7 +33,9 @@ from sanic_auth_sessions.core.models import (
 from sanic_auth_sessions.core.passwords import PasswordHasher
 from sanic_auth_sessions.core.tokens import TokenClaims, TokenCodec, TokenPair, new_jti
 from sanic_auth_sessions.db.connection import active_session_with_user, transaction
-from sanic_auth_sessions.services.mailer import Mailer
+from sanic_auth_sessions.db.security_events import login_history
+from sanic_auth_sessions.services import security_events
+from sanic_auth_sessions.services.mailer import Mailer, MessageKind, deliver
 
 if TYPE_CHECKING:
     from sanic_auth_sessions.throttle.lockout import LoginLockout
@@ -135,9 +137,28 @@ class UserManager:
     async def audit(
         self, name: str, *, user_id: object = None, session_id: object = None, **data: Any
     ) -> None:
+        """Log the event, pass it to :meth:`on_audit_event`, and store it (all but
+        ``token.refreshed``). A failure to store is logged at ERROR, never raised: the action
+        the event records has happened."""
         event = new_event(name, user_id=user_id, session_id=session_id, **data)
         log_event(event)
         await self.on_audit_event(event)
+        if security_events.should_store(event):
+            try:
+                await security_events.store(event)
+            except Exception as exc:
+                logger.error("Storing the %s event failed: %r", name, exc)
+
+    async def notify(self, kind: MessageKind, email: str, **data: Any) -> None:
+        """Mail the security notification ``kind`` to ``email`` after the answer, when
+        ``AUTH_SECURITY_NOTIFICATIONS`` lists it; a mailer failure is logged at ERROR."""
+        if kind not in self.settings.security_notifications:
+            return
+
+        async def send() -> None:
+            await deliver(self.mailer, kind, email, data=data)
+
+        self.run_in_background(send(), f"The {kind} notification")
 
     # --- passwords ----------------------------------------------------------------------
 
@@ -200,10 +221,36 @@ class UserManager:
         await self.on_after_register(user, device)
         return user
 
-    async def sign_in_registered(self, user: User, device: DeviceInfo) -> LoginResult:
-        """A session for an account just registered (``AUTH_REGISTER_RETURNS_TOKENS``)."""
+    async def sign_in(
+        self, user: User, device: DeviceInfo, *, method: str = "password"
+    ) -> LoginResult:
+        """The session of a successful login, its ``login.succeeded`` event, and the
+        new-device report (``login.new_device`` and its mail) when the account logged in
+        before but never from this device: one indexed query, before the session exists."""
+        history = await login_history(
+            user.id,
+            device_id=device.device_id,
+            device_name=device.device_name,
+            ip_address=device.ip_address,
+        )
         session, tokens = await self.start_session(user, device)
-        await self.audit("login.succeeded", user_id=user.id, session_id=session.id)
+        await self.audit(
+            "login.succeeded", user_id=user.id, session_id=session.id, method=method, mfa=False
+        )
+        if history.earlier_login and not history.known_device:
+            await self.audit(
+                "login.new_device",
+                user_id=user.id,
+                session_id=session.id,
+                device_name=device.device_name,
+            )
+            await self.notify(
+                "new_device",
+                user.email,
+                device_name=device.device_name,
+                ip_address=device.ip_address or "unknown",
+                time=session.created_at.isoformat(),
+            )
         await self.on_after_login(user, session)
         return LoginResult(user, session, tokens)
 
@@ -295,7 +342,9 @@ class UserManager:
             await self.lockout.attempt(email)
         except errors.AccountLocked as locked:
             if locked.newly_locked:
-                await self.audit("account.locked", email=email)
+                # Rare (once per lock): name the account, so its owner sees the event.
+                owner = await User.filter(email=email).first().values_list("id", flat=True)
+                await self.audit("account.locked", user_id=owner, email=email)
                 await self.on_account_locked(email, device)
             raise
 
@@ -320,6 +369,7 @@ class UserManager:
         await self.audit(
             "password.changed", user_id=user.id, session_id=ctx.session.id, sessions_revoked=revoked
         )
+        await self.notify("password_changed", user.email)
         await self.on_after_password_change(user)
 
     async def save_user(self, user: User, **fields: Any) -> None:
@@ -368,7 +418,9 @@ class UserManager:
         user = await User.get_or_none(email=email)
         valid = await self.hasher.verify(password, user.hashed_password if user else None)
         if user is None or not valid:
-            await self.audit("login.failed", email=email, reason="credentials")
+            await self.audit(
+                "login.failed", user_id=user.id if user else None, email=email, reason="credentials"
+            )
             await self.on_failed_login(email, device)
             raise errors.InvalidCredentials()
         if not user.is_active:
@@ -378,10 +430,7 @@ class UserManager:
             await self.lockout.succeeded(email)
         if self.hasher.needs_rehash(user.hashed_password):
             await self.rehash(user, password)
-        session, tokens = await self.start_session(user, device)
-        await self.audit("login.succeeded", user_id=user.id, session_id=session.id)
-        await self.on_after_login(user, session)
-        return LoginResult(user, session, tokens)
+        return await self.sign_in(user, device)
 
     # --- session policies (AUTH_MAX_SESSIONS_PER_USER, idle and absolute lifetimes) --------
 
@@ -709,6 +758,7 @@ class UserManager:
                 raise InvalidResetToken(field="token")
             revoked = await self.revoke_user_sessions(user.id)
         await self.audit("password.reset", user_id=user.id, sessions_revoked=revoked)
+        await self.notify("password_reset", user.email)
         await self.on_after_reset_password(user)
         return user
 

@@ -15,7 +15,12 @@ import pytest
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from sanic_auth_sessions.cli import main
-from sanic_auth_sessions.core.models import PasswordResetToken, User, UserSession
+from sanic_auth_sessions.core.models import (
+    PasswordResetToken,
+    SecurityEvent,
+    User,
+    UserSession,
+)
 from sanic_auth_sessions.db.cleanup import (
     LOCK_NAME,
     CleanupResult,
@@ -95,7 +100,69 @@ def test_cli_cleanup_sessions(tmp_path: Path, capsys: pytest.CaptureFixture[str]
 
     asyncio.run(prepare())
     assert main(["cleanup-sessions", "--database-url", url]) == 0
-    assert "Deleted 2 sessions and 2 password reset tokens." in capsys.readouterr().out
+    assert (
+        "Deleted 2 sessions, 2 password reset tokens and 0 security events."
+        in capsys.readouterr().out
+    )
+
+
+async def old_and_new_events(ages_days: list[int]) -> None:
+    now = datetime.now(timezone.utc)
+    await SecurityEvent.bulk_create(
+        [
+            SecurityEvent(type="login.failed", created_at=now - timedelta(days=age), data={})
+            for age in ages_days
+        ]
+    )
+
+
+async def test_cleanup_deletes_security_events_past_their_retention(api: RunningApp) -> None:
+    await old_and_new_events([1, 89, 91, 400])
+    result = await delete_stale_rows(30 * DAY_S, audit_retention_s=90 * DAY_S, batch_size=1)
+    assert result.security_events_deleted == 2
+    now = datetime.now(timezone.utc)
+    ages = sorted((now - event.created_at).days for event in await SecurityEvent.all())
+    assert ages == [1, 89]
+    shorter = await delete_stale_rows(30 * DAY_S, audit_retention_s=2 * DAY_S)
+    assert shorter.security_events_deleted == 1
+    # The default retention is AUTH_AUDIT_RETENTION_S's: 90 days.
+    await old_and_new_events([95])
+    assert (await delete_stale_rows(30 * DAY_S)).security_events_deleted == 1
+    assert await SecurityEvent.all().count() == 1
+
+
+def test_cli_cleanup_deletes_security_events(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite://{tmp_path / 'events.sqlite3'}"
+    EXECUTOR_CACHE.clear()
+
+    async def prepare() -> None:
+        await init_database(url, generate_schemas=True)
+        await old_and_new_events([1, 5, 100])
+        await close_database()
+
+    asyncio.run(prepare())
+    assert main(["cleanup-sessions", "--database-url", url]) == 0
+    assert "and 1 security events." in capsys.readouterr().out
+    assert main(["cleanup-sessions", "--database-url", url, "--audit-retention-s", "259200"]) == 0
+    assert "and 1 security events." in capsys.readouterr().out  # the 5-day-old one
+    asyncio.run(prepare())
+    monkeypatch.setenv("AUTH_AUDIT_RETENTION_S", str(2 * DAY_S))
+    assert main(["cleanup-sessions", "--database-url", url]) == 0
+    assert "and 2 security events." in capsys.readouterr().out  # the new 5- and 100-day-old
+
+
+async def test_background_cleanup_uses_the_retention_setting(make_app: object) -> None:
+    api: RunningApp = await make_app(cleanup_interval_s=1, audit_retention_s=10 * DAY_S)  # type: ignore[operator]
+    await old_and_new_events([1, 11])
+    for _ in range(50):
+        await asyncio.sleep(0.1)
+        if await SecurityEvent.all().count() == 1:
+            break
+    [kept] = await SecurityEvent.all()
+    assert (datetime.now(timezone.utc) - kept.created_at).days == 1
+    assert auth_runtime(api.app).cleanup_task is not None
 
 
 def test_cli_needs_a_database(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -259,7 +326,10 @@ def test_cli_batch_size(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
 
     asyncio.run(prepare())
     assert main(["cleanup-sessions", "--database-url", url, "--batch-size", "1"]) == 0
-    assert "Deleted 2 sessions and 2 password reset tokens." in capsys.readouterr().out
+    assert (
+        "Deleted 2 sessions, 2 password reset tokens and 0 security events."
+        in capsys.readouterr().out
+    )
     with pytest.raises(SystemExit):
         main(["cleanup-sessions", "--database-url", url, "--batch-size", "0"])
     assert "at least 1" in capsys.readouterr().err

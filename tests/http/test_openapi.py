@@ -21,6 +21,7 @@ from sanic_auth_sessions.http.error_handler import status_for
 from sanic_auth_sessions.http.openapi import BEARER_SCHEME, OAUTH2_SCHEME
 from sanic_auth_sessions.http.schemas import (
     AddMemberRequest,
+    AdminAuditEventQuery,
     AdminOrganizationQuery,
     AdminSessionQuery,
     AdminUserQuery,
@@ -37,6 +38,7 @@ from sanic_auth_sessions.http.schemas import (
     PasswordResetRequestBody,
     RefreshBody,
     RegisterBody,
+    SecurityEventQuery,
     UpdateMeBody,
     UpdateOrganizationBody,
     UserCreate,
@@ -118,6 +120,9 @@ CONTRACT: dict[tuple[str, str], Contract] = {
     ("PATCH", "/users/me"): user(409, body=UpdateMeBody, ok_schema="UserResponse"),
     ("PATCH", "/users/me/password"): user(403, body=ChangePasswordBody),
     ("DELETE", "/users/me"): user(),
+    ("GET", "/users/me/security-events"): user(
+        429, query=SecurityEventQuery, ok_schema="SecurityEventPage"
+    ),
     # sessions
     ("GET", "/sessions/me"): user(429, ok_schema="SessionListResponse"),
     ("DELETE", "/sessions/{session_id}"): user(403, 404, 429),
@@ -156,6 +161,9 @@ CONTRACT: dict[tuple[str, str], Contract] = {
     ("DELETE", f"{ADMIN_ORG}/members/{{user_id}}"): admin(404, 409),
     ("GET", "/admin/sessions"): admin(query=AdminSessionQuery, ok_schema="AdminSessionPage"),
     ("DELETE", "/admin/sessions/{session_id}"): admin(404),
+    ("GET", "/admin/audit-events"): admin(
+        query=AdminAuditEventQuery, ok_schema="AdminAuditEventPage"
+    ),
 }
 HEALTH = ("GET", "/health")
 JWKS = ("GET", "/.well-known/jwks.json")
@@ -178,6 +186,7 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
     ("PATCH", "/users/me"): "update_current_user",
     ("PATCH", "/users/me/password"): "change_current_user_password",
     ("DELETE", "/users/me"): "delete_current_user",
+    ("GET", "/users/me/security-events"): "list_my_security_events",
     ("GET", "/sessions/me"): "list_my_sessions",
     ("DELETE", "/sessions/{session_id}"): "revoke_session",
     ("DELETE", "/sessions/me/expired"): "cleanup_expired_sessions",
@@ -213,6 +222,7 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
     ("DELETE", f"{ADMIN_ORG}/members/{{user_id}}"): "admin_remove_organization_member",
     ("GET", "/admin/sessions"): "admin_list_sessions",
     ("DELETE", "/admin/sessions/{session_id}"): "admin_revoke_session",
+    ("GET", "/admin/audit-events"): "admin_list_audit_events",
 }
 # SEED-COMPAT §5.F: the component names generated clients import, where we answer them.
 FRONTEND_SCHEMAS = ("UserResponse", "Token", "SessionResponse", "SessionListResponse")

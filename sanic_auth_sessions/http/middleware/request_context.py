@@ -24,7 +24,15 @@ def install_request_context(app: Sanic[Any, Any], settings: AuthSettings) -> Non
         request_id = given if VALID_REQUEST_ID.match(given) else uuid4().hex
         request.ctx.request_id = request_id
         ip_address = client_ip(request, settings.trusted_proxies)
-        current_request.set(RequestContext(request_id, ip_address))
+        headers = request.headers
+        current_request.set(
+            RequestContext(
+                request_id,
+                ip_address,
+                headers.get("user-agent"),
+                headers.get("x-device-id"),
+            )
+        )
 
     async def echo_request_id(request: Request, response: BaseHTTPResponse) -> None:
         request_id = getattr(request.ctx, "request_id", None)

@@ -20,6 +20,8 @@ from sanic_auth_sessions.http.guards import (
 from sanic_auth_sessions.http.openapi import route_docs
 from sanic_auth_sessions.http.rate_limits import rate_limit
 from sanic_auth_sessions.http.responses import (
+    AdminAuditEventPage,
+    AdminAuditEventResponse,
     AdminSessionPage,
     AdminSessionResponse,
     AdminStatsResponse,
@@ -37,6 +39,7 @@ from sanic_auth_sessions.http.routes.inputs import add_member_key, parse_json_wi
 from sanic_auth_sessions.http.runtime import auth_runtime
 from sanic_auth_sessions.http.schemas import (
     AddMemberRequest,
+    AdminAuditEventQuery,
     AdminOrganizationQuery,
     AdminSessionQuery,
     AdminUserQuery,
@@ -46,9 +49,11 @@ from sanic_auth_sessions.http.schemas import (
     UserCreate,
     UserUpdate,
     changes_of,
+    event_types,
     parse_json,
     parse_query,
 )
+from sanic_auth_sessions.services import security_events
 from sanic_auth_sessions.services.admin import AdminService
 from sanic_auth_sessions.services.organizations import OrganizationView
 
@@ -441,5 +446,38 @@ def create_admin_blueprint(url_prefix: str) -> Blueprint:
         """Revoke any user's session; its access token stops working at once."""
         await admin_of(request).revoke_session(session_id, admin=current_auth(request).user)
         return json(SuccessResponse.dump(success=True, message="Session revoked."))
+
+    # --- security events --------------------------------------------------------------
+
+    @bp.get("/audit-events")
+    @doc(
+        "List stored security events",
+        operation_id="admin_list_audit_events",
+        ok=(200, AdminAuditEventPage),
+        query=AdminAuditEventQuery,
+    )
+    @require_superuser
+    async def list_audit_events(request: Request) -> HTTPResponse:
+        """Every stored security event, newest first (keyset-paginated); ``user_id`` matches
+        the event's account or its actor; ``since`` inclusive, ``until`` exclusive."""
+        query = parse_query(request, AdminAuditEventQuery)
+        query.check_period()
+        page = await security_events.list_all(
+            query,
+            admin_of(request).cursor_signer,
+            user_id=query.user_id,
+            types=event_types(query.type),
+            since=query.since,
+            until=query.until,
+        )
+        emails = await security_events.emails_of(event.user_id for event in page.items)
+        rows = [
+            AdminAuditEventResponse.dump(
+                event,
+                user_email=emails.get(str(event.user_id)) if event.user_id else None,
+            )
+            for event in page.items
+        ]
+        return json(AdminAuditEventPage.dump(page, data=rows))
 
     return bp

@@ -100,7 +100,7 @@ def create_auth_blueprint(url_prefix: str) -> Blueprint:
         )
         if not settings.register_returns_tokens:
             return json(UserResponse.dump(user), status=201)
-        result = await manager.sign_in_registered(user, device)
+        result = await manager.sign_in(user, device)
         body_with_tokens = {**UserResponse.dump(user), **login_body(result)}
         return json(body_with_tokens, status=201, headers=TOKEN_HEADERS)
 

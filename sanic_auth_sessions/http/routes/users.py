@@ -6,6 +6,7 @@ from sanic import Blueprint, HTTPResponse, Request, json
 
 from sanic_auth_sessions.core import errors
 from sanic_auth_sessions.core.errors import ErrorDetail, ValidationFailed
+from sanic_auth_sessions.db.pagination import CursorSigner
 from sanic_auth_sessions.http.guards import (
     current_auth,
     manager_of,
@@ -14,17 +15,26 @@ from sanic_auth_sessions.http.guards import (
 )
 from sanic_auth_sessions.http.openapi import route_docs
 from sanic_auth_sessions.http.rate_limits import rate_limit
-from sanic_auth_sessions.http.responses import SuccessResponse, UserPage, UserResponse
+from sanic_auth_sessions.http.responses import (
+    SecurityEventPage,
+    SuccessResponse,
+    UserPage,
+    UserResponse,
+)
 from sanic_auth_sessions.http.routes import admin as admin_routes
 from sanic_auth_sessions.http.routes.inputs import parse_json_with_password, user_key
 from sanic_auth_sessions.http.schemas import (
     AdminUserQuery,
     ChangePasswordBody,
+    SecurityEventQuery,
     UpdateMeBody,
     UserUpdate,
     changes_of,
+    event_types,
     parse_json,
+    parse_query,
 )
+from sanic_auth_sessions.services import security_events
 
 doc = route_docs("Users")
 
@@ -163,6 +173,29 @@ def create_users_blueprint(url_prefix: str) -> Blueprint:
             current_auth(request), body.current_password, body.new_password
         )
         return json(SuccessResponse.dump(success=True, message="Password changed successfully"))
+
+    @bp.get("/me/security-events")
+    @doc(
+        "List my security events",
+        operation_id="list_my_security_events",
+        ok=(200, SecurityEventPage),
+        query=SecurityEventQuery,
+        errors=(errors.RateLimited,),
+    )
+    @require_auth
+    @rate_limit(lambda s: s.rate_limit_security_events, scope="security_events", key=user_key)
+    async def list_my_security_events(request: Request) -> HTTPResponse:
+        """The caller's own security events of the user-visible types, newest first
+        (keyset-paginated); ``type`` narrows them (comma-separated names)."""
+        query = parse_query(request, SecurityEventQuery)
+        manager = manager_of(request)
+        page = await security_events.list_for_user(
+            current_auth(request).user.id,
+            query,
+            event_types(query.type),
+            CursorSigner.from_secret(manager.settings.secret_key),
+        )
+        return json(SecurityEventPage.dump(page))
 
     @bp.delete("/me")
     @doc(
