@@ -95,6 +95,7 @@ OPERATIONS = {
         "admin_list_audit_events",
     },
     "health": {"health_check"},
+    "keys": {"get_jwks"},
     "example": {"root_get", "hello", "organization_report"},
 }
 
