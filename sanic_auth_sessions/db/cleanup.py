@@ -25,7 +25,7 @@ from tortoise.expressions import Q, Subquery
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
-from sanic_auth_sessions.core.models import PasswordResetToken, UserSession
+from sanic_auth_sessions.core.models import EmailToken, PasswordResetToken, UserSession
 from sanic_auth_sessions.db.connection import transaction, try_transaction_lock
 
 logger = logging.getLogger("sanic_auth_sessions")
@@ -87,6 +87,11 @@ async def delete_stale_rows(
         return CleanupResult(sessions_deleted, 0, skipped=True)
     tokens = PasswordResetToken.filter(Q(expires_at__lt=now) | Q(used_at__isnull=False))
     tokens_deleted, skipped = await _delete_all(PasswordResetToken, tokens, batch_size)
+    if skipped:
+        return CleanupResult(sessions_deleted, tokens_deleted, skipped=True)
+    # Spent email-verification and email-change tokens go the same way (not counted above).
+    email_tokens = EmailToken.filter(Q(expires_at__lt=now) | Q(used_at__isnull=False))
+    _, skipped = await _delete_all(EmailToken, email_tokens, batch_size)
     return CleanupResult(sessions_deleted, tokens_deleted, skipped=skipped)
 
 

@@ -20,6 +20,7 @@ from tortoise.queryset import QuerySet
 from sanic_auth_sessions.core import errors
 from sanic_auth_sessions.core.emails import normalize_email
 from sanic_auth_sessions.core.models import (
+    EmailToken,
     Membership,
     Organization,
     PasswordResetToken,
@@ -206,6 +207,7 @@ class AdminService:
             await UserSession.filter(user_id=user_id).delete()
             await Membership.filter(user_id=user_id).delete()
             await PasswordResetToken.filter(user_id=user_id).delete()
+            await EmailToken.filter(user_id=user_id).delete()
             deleted: int = await User.filter(id=user_id).delete()
         return user if deleted else None  # None: deleted meanwhile by another request
 
