@@ -5,6 +5,8 @@ aerich load them by.
 """
 
 from sanic_auth_sessions.core.models import (
+    EmailToken,
+    EmailTokenPurpose,
     Membership,
     Organization,
     OrganizationRole,
@@ -15,6 +17,8 @@ from sanic_auth_sessions.core.models import (
 )
 
 __all__ = [
+    "EmailToken",
+    "EmailTokenPurpose",
     "Membership",
     "Organization",
     "OrganizationRole",

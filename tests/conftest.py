@@ -14,7 +14,7 @@ import re
 import shutil
 import sqlite3
 import tempfile
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -236,6 +236,13 @@ class RecordingMailer(InMemoryMailer):
     async def send_password_reset(self, email: str, token: str) -> None:
         RESET_TOKENS.append(token)
         await super().send_password_reset(email, token)
+
+    async def send_message(
+        self, kind: str, email: str, token: str | None, data: Mapping[str, Any]
+    ) -> None:
+        if token:
+            RESET_TOKENS.append(token)  # verification and email-change tokens: never logged
+        await super().send_message(kind, email, token, data)
 
 
 @dataclass

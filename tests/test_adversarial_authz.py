@@ -36,7 +36,7 @@ from sanic_auth_sessions import (
     require_auth,
     require_org_role,
 )
-from sanic_auth_sessions.core.models import PasswordResetToken
+from sanic_auth_sessions.core.models import EmailToken, EmailTokenPurpose, PasswordResetToken
 from sanic_auth_sessions.services.manager import hash_reset_token, utcnow
 
 from .conftest import (
@@ -61,6 +61,8 @@ PEOPLE = ("user", "member", "admin", "owner", "other_owner", "target", "newcomer
 ACME_ID = "0d6f3a52-6a4c-4b3e-9d1e-0000000000ac"
 OTHER_ID = "0d6f3a52-6a4c-4b3e-9d1e-0000000000ee"
 RESET_TOKEN = "adversarial-authz-known-reset-token-" + "x" * 16
+VERIFY_TOKEN = "adversarial-authz-known-verify-token-" + "x" * 16
+CHANGE_TOKEN = "adversarial-authz-known-change-token-" + "x" * 16
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,16 @@ EXPECTED: dict[tuple[str, str], list[Case]] = {
             body={"token": RESET_TOKEN, "new_password": OTHER_STRONG_PASSWORD},
         )
     ],
+    ("POST", f"{P}/auth/verify-email/request"): [
+        Case("verify_request", ANYONE_2XX, body={"email": "target@example.com"})
+    ],
+    # A verification or email-change token is its own credential (the target's).
+    ("POST", f"{P}/auth/verify-email/confirm"): [
+        Case("verify_confirm", ANYONE_2XX, body={"token": VERIFY_TOKEN})
+    ],
+    ("POST", f"{P}/auth/email-change/confirm"): [
+        Case("email_change_confirm", ANYONE_2XX, body={"token": CHANGE_TOKEN})
+    ],
     # --- any signed-in user, on their own account and sessions ---
     ("POST", f"{P}/auth/logout"): [
         Case("logout", USERS_200, body={"refresh_token": "{refresh}"}),
@@ -125,6 +137,13 @@ EXPECTED: dict[tuple[str, str], list[Case]] = {
     ("POST", f"{P}/auth/logout-all"): [Case("logout_all", USERS_200)],
     ("GET", f"{P}/users/me"): [Case("me", USERS_200)],
     ("PATCH", f"{P}/users/me"): [Case("update_me", USERS_200, body={"first_name": "Changed"})],
+    ("POST", f"{P}/users/me/email"): [
+        Case(
+            "request_email_change",
+            (401, *(202,) * 6),
+            body={"new_email": "moved@example.com", "current_password": "{pw}"},
+        )
+    ],
     ("PATCH", f"{P}/users/me/password"): [
         Case(
             "change_password",
@@ -437,6 +456,7 @@ async def restore(world: World) -> None:
     await Membership.all().delete()
     await Organization.all().delete()
     await PasswordResetToken.all().delete()
+    await EmailToken.all().delete()
     user_ids = [row["id"] for row in world.users]
     session_ids = [row["id"] for row in world.sessions]
     await User.exclude(id__in=user_ids).delete()
@@ -478,6 +498,18 @@ async def restore(world: World) -> None:
         security_stamp=target["security_stamp"],
         expires_at=utcnow() + timedelta(hours=1),
     )
+    for token, purpose, email in (
+        (VERIFY_TOKEN, EmailTokenPurpose.VERIFY, "target@example.com"),
+        (CHANGE_TOKEN, EmailTokenPurpose.CHANGE, "target-moved@example.com"),
+    ):
+        await EmailToken.create(
+            user_id=ids["target"],
+            purpose=purpose,
+            token_hash=hash_reset_token(token),
+            email=email,
+            security_stamp=target["security_stamp"],
+            expires_at=utcnow() + timedelta(hours=1),
+        )
 
 
 PARAM = re.compile(r"<(\w+)(?::[^>]*)?>")

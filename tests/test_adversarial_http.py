@@ -189,10 +189,17 @@ async def test_a_reset_token_dies_with_the_account_state_it_was_made_for(
     token = await api.request_reset(email)
     assert token is not None
     if change == "email_change":
-        response = await api.client.patch(
-            api.url("/users/me"),
-            json={"email": unique("new"), "current_password": STRONG_PASSWORD},
+        new_email = unique("new")
+        requested = await api.client.post(
+            api.url("/users/me/email"),
+            json={"new_email": new_email, "current_password": STRONG_PASSWORD},
             headers=bearer(tokens),
+        )
+        assert requested.status_code == 202, requested.text
+        await api.settled()
+        change_token = api.mailer.last_token_for(new_email, "email_change_confirm")
+        response = await api.client.post(
+            api.url("/auth/email-change/confirm"), json={"token": change_token}
         )
     elif change == "password_change":
         response = await api.client.patch(
@@ -307,31 +314,51 @@ async def test_adding_members_by_email_is_limited_per_user(make_app: Any) -> Non
 
 async def test_a_new_email_needs_the_current_password_and_is_limited(make_app: Any) -> None:
     api: RunningApp = await make_app(
-        rate_limit_enabled=True, rate_limit_profile_update="4/minute", lockout_enabled=True
+        rate_limit_enabled=True, rate_limit_email_change="4/minute", lockout_enabled=True
     )
     taken = unique("taken")
     await api.register(taken)
     tokens = await api.user_with_tokens(unique("prober"))
-    url = api.url("/users/me")
-    missing = await api.client.patch(url, json={"email": taken}, headers=bearer(tokens))
+    url = api.url("/users/me/email")
+    missing = await api.client.post(url, json={"new_email": taken}, headers=bearer(tokens))
     body = assert_error(missing, 422, "VALIDATION_ERROR")
     assert body["errors"][0]["field"] == "current_password"
     # A wrong password is refused before anything says whether the address is taken.
-    wrong = await api.client.patch(
-        url, json={"email": taken, "current_password": "not my password"}, headers=bearer(tokens)
+    wrong = await api.client.post(
+        url,
+        json={"new_email": taken, "current_password": "not my password"},
+        headers=bearer(tokens),
     )
     assert_error(wrong, 403, "AUTH_WRONG_PASSWORD")
-    right = await api.client.patch(
-        url, json={"email": taken, "current_password": STRONG_PASSWORD}, headers=bearer(tokens)
+    right = await api.client.post(
+        url, json={"new_email": taken, "current_password": STRONG_PASSWORD}, headers=bearer(tokens)
     )
     assert_error(right, 409, "EMAIL_TAKEN")
-    names = await api.client.patch(url, json={"first_name": "Ann"}, headers=bearer(tokens))
-    assert names.status_code == 200
+    free = await api.client.post(
+        url,
+        json={"new_email": unique("free"), "current_password": STRONG_PASSWORD},
+        headers=bearer(tokens),
+    )
+    assert free.status_code == 202, free.text
     assert_error(
-        await api.client.patch(url, json={"first_name": "Bea"}, headers=bearer(tokens)),
+        await api.client.post(
+            url,
+            json={"new_email": unique("more"), "current_password": STRONG_PASSWORD},
+            headers=bearer(tokens),
+        ),
         429,
         "RATE_LIMITED",
     )
+    # PATCH /users/me no longer takes an email, with or without the password.
+    patch = await api.client.patch(
+        api.url("/users/me"),
+        json={"email": unique("patched"), "current_password": STRONG_PASSWORD},
+        headers=bearer(tokens),
+    )
+    assert {e["field"] for e in assert_error(patch, 422, "VALIDATION_ERROR")["errors"]} == {
+        "email",
+        "current_password",
+    }
 
 
 async def test_wrong_current_passwords_count_toward_the_lockout(make_app: Any) -> None:
@@ -508,9 +535,9 @@ async def test_look_alike_emails_are_the_same_account(api: RunningApp) -> None:
         assert_error(response, 409, "EMAIL_TAKEN")
     assert (await api.login(full_width))["user"]["id"] == plain["id"]
     other = await api.user_with_tokens("someone@example.com")
-    change = await api.client.patch(
-        api.url("/users/me"),
-        json={"email": full_width, "current_password": STRONG_PASSWORD},
+    change = await api.client.post(
+        api.url("/users/me/email"),
+        json={"new_email": full_width, "current_password": STRONG_PASSWORD},
         headers=bearer(other),
     )
     assert_error(change, 409, "EMAIL_TAKEN")

@@ -127,6 +127,41 @@ async def test_twenty_concurrent_registrations_of_one_email_make_one_user(
     assert await User.all().count() == 1
 
 
+async def test_ten_accounts_confirming_one_new_address_at_once_one_wins(
+    api: RunningApp,
+) -> None:
+    people = [await api.user_with_tokens(f"claimant{i}@example.com") for i in range(10)]
+    for person in people:
+        response = await api.client.post(
+            api.url("/users/me/email"),
+            json={"new_email": "prize@example.com", "current_password": STRONG_PASSWORD},
+            headers=bearer(person),
+        )
+        assert response.status_code == 202, response.text
+    await api.app.ctx.auth_manager.wait_for_background()
+    tokens = [m.token for m in api.mailer.messages("email_change_confirm", "prize@example.com")]
+    assert len(tokens) == 10
+    responses = await asyncio.gather(
+        *(
+            api.client.post(api.url("/auth/email-change/confirm"), json={"token": token})
+            for token in tokens
+        )
+    )
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [200] + [409] * 9, statuses
+    for response in responses:
+        if response.status_code == 409:
+            assert_error(response, 409, "EMAIL_TAKEN")
+    assert await User.filter(email="prize@example.com").count() == 1
+    # The losers' tokens are spent.
+    for token, response in zip(tokens, responses, strict=True):
+        if response.status_code == 409:
+            again = await api.client.post(
+                api.url("/auth/email-change/confirm"), json={"token": token}
+            )
+            assert_error(again, 400, "EMAIL_CHANGE_TOKEN_INVALID")
+
+
 async def owners_of(org_id: str) -> int:
     return await Membership.filter(organization_id=org_id, role=OrganizationRole.OWNER).count()
 

@@ -288,6 +288,16 @@ class AuthSettings(BaseModel):
         gt=0,
     )
     password_reset_ttl_s: int = setting(60 * 60, TOKENS, "Reset token lifetime, in seconds.", gt=0)
+    email_verification_ttl_s: int = setting(
+        24 * 60 * 60,
+        TOKENS,
+        "Email-verification token lifetime, in seconds.",
+        gt=0,
+        shown="`86400` (24 h)",
+    )
+    email_change_ttl_s: int = setting(
+        60 * 60, TOKENS, "Email-change token lifetime, in seconds.", gt=0, shown="`3600` (1 h)"
+    )
     session_touch_interval_s: int = setting(
         60,
         TOKENS,
@@ -350,6 +360,20 @@ class AuthSettings(BaseModel):
         "answer has the user's fields plus `access_token, refresh_token, token_type, "
         "expires_in, user`, as a login's (for clients, like the original project's register "
         "form, that expect to be signed in).",
+    )
+    require_verified_email: Flag = setting(
+        False,
+        ROUTES,
+        "`true` refuses a login with the right password for an active account whose email is "
+        "not verified: 403 `EMAIL_NOT_VERIFIED`, and no session. Sessions already open keep "
+        "working. See [Account security](account-security.md).",
+    )
+    send_verification_on_register: Flag | None = setting(
+        None,
+        ROUTES,
+        "Mail a verification token after `POST /auth/register` answered. Unset: the value of "
+        "`AUTH_REQUIRE_VERIFIED_EMAIL`. Users created by a superuser get none.",
+        shown="the value of `AUTH_REQUIRE_VERIFIED_EMAIL`",
     )
     organization_creation_enabled: Flag = setting(
         True,
@@ -565,6 +589,18 @@ class AuthSettings(BaseModel):
         "5/minute", THROTTLE, "`PATCH /users/me/password`, per user."
     )
     rate_limit_profile_update: str = setting("10/minute", THROTTLE, "`PATCH /users/me`, per user.")
+    rate_limit_email_change: str = setting(
+        "3/minute;10/hour", THROTTLE, "`POST /users/me/email`, per user."
+    )
+    rate_limit_email_change_confirm: str = setting(
+        "10/minute", THROTTLE, "`POST /auth/email-change/confirm`, per client IP."
+    )
+    rate_limit_verify_email_request: str = setting(
+        "3/minute", THROTTLE, "`POST /auth/verify-email/request`, per client IP."
+    )
+    rate_limit_verify_email_confirm: str = setting(
+        "10/minute", THROTTLE, "`POST /auth/verify-email/confirm`, per client IP."
+    )
     rate_limit_add_member: str = setting(
         "20/minute",
         THROTTLE,
@@ -677,6 +713,13 @@ class AuthSettings(BaseModel):
     @property
     def is_production(self) -> bool:
         return self.environment not in INSECURE_ENVIRONMENTS
+
+    @property
+    def sends_verification_on_register(self) -> bool:
+        """``AUTH_SEND_VERIFICATION_ON_REGISTER``, or ``AUTH_REQUIRE_VERIFIED_EMAIL`` unset."""
+        if self.send_verification_on_register is None:
+            return self.require_verified_email
+        return self.send_verification_on_register
 
     @property
     def verification_key(self) -> str:

@@ -39,6 +39,16 @@ class BadRequest(AuthSessionsError):
     message = "The request is malformed."
 
 
+class VerificationTokenInvalid(BadRequest):
+    code = "VERIFICATION_TOKEN_INVALID"
+    message = "The verification token is invalid, used, expired or outdated."
+
+
+class EmailChangeTokenInvalid(BadRequest):
+    code = "EMAIL_CHANGE_TOKEN_INVALID"
+    message = "The email-change token is invalid, used, expired or replaced."
+
+
 # 401
 class Unauthenticated(AuthSessionsError):
     code = "AUTH_REQUIRED"
@@ -69,6 +79,11 @@ class PermissionDenied(AuthSessionsError):
 class AccountInactive(PermissionDenied):
     code = "ACCOUNT_INACTIVE"
     message = "This account is inactive."
+
+
+class EmailNotVerified(PermissionDenied):
+    code = "EMAIL_NOT_VERIFIED"
+    message = "Verify your email address before signing in."
 
 
 class OrganizationCreationClosed(PermissionDenied):

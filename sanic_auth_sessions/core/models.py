@@ -34,6 +34,10 @@ class User(Model):
     last_name = fields.CharField(max_length=NAME_MAX_CHARS, default="")
     is_active = fields.BooleanField(default=True)
     is_superuser = fields.BooleanField(default=False)
+    # The account has proven it receives mail at ``email`` (a verification or email-change
+    # token, a superuser, or the first superuser created from the settings). Accounts that
+    # existed before the column start unverified.
+    is_verified = fields.BooleanField(default=False, db_default=False)
     # Changes whenever the email or the password changes or the account is deactivated;
     # single-use tokens carry the stamp of their day and die when it changes.
     # (The database default only fills rows that existed before the column.)
@@ -153,6 +157,43 @@ class SecurityEvent(Model):
             # The admin list, filtered by actor too; and the retention cleanup.
             Index(fields=("actor_id", "created_at", "id")),
             Index(fields=("created_at", "id")),
+        )
+
+
+class EmailTokenPurpose(str, enum.Enum):
+    VERIFY = "verify"  # proves the account's current address
+    CHANGE = "change"  # proves a new address; confirming it makes it the account's
+
+
+class EmailToken(Model):
+    """A single-use email-verification or email-change token; only its SHA-256 is stored.
+
+    ``email`` is the address it was mailed to (the account's for a verification, the new one
+    for a change). Valid only while its user's ``security_stamp`` is the one it was made with.
+    """
+
+    id = fields.UUIDField(primary_key=True, default=uuid4)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        f"{APP_LABEL}.User", related_name="email_tokens", on_delete=fields.CASCADE
+    )
+    purpose = fields.CharEnumField(EmailTokenPurpose, max_length=16)
+    token_hash = fields.CharField(max_length=64, unique=True)
+    email = fields.CharField(max_length=EMAIL_MAX_CHARS)
+    security_stamp = fields.CharField(max_length=SECURITY_STAMP_CHARS)
+    expires_at = fields.DatetimeField(db_index=True)
+    used_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    user_id: str
+
+    class Meta:
+        table = "auth_email_tokens"
+        app = APP_LABEL
+        indexes = (
+            # A user's pending change (replaced by a new request).
+            Index(fields=("user_id", "purpose")),
+            # The per-address mail throttle: the latest token mailed to an address.
+            Index(fields=("email", "purpose", "created_at")),
         )
 
 

@@ -27,7 +27,12 @@ from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 from sanic_auth_sessions.core.config import DEFAULTS
-from sanic_auth_sessions.core.models import PasswordResetToken, SecurityEvent, UserSession
+from sanic_auth_sessions.core.models import (
+    EmailToken,
+    PasswordResetToken,
+    SecurityEvent,
+    UserSession,
+)
 from sanic_auth_sessions.db.connection import transaction, try_transaction_lock
 
 logger = logging.getLogger("sanic_auth_sessions")
@@ -93,6 +98,11 @@ async def delete_stale_rows(
         return CleanupResult(sessions_deleted, 0, skipped=True)
     tokens = PasswordResetToken.filter(Q(expires_at__lt=now) | Q(used_at__isnull=False))
     tokens_deleted, skipped = await _delete_all(PasswordResetToken, tokens, batch_size)
+    if skipped:
+        return CleanupResult(sessions_deleted, tokens_deleted, skipped=True)
+    # Spent email-verification and email-change tokens go the same way (not counted above).
+    email_tokens = EmailToken.filter(Q(expires_at__lt=now) | Q(used_at__isnull=False))
+    _, skipped = await _delete_all(EmailToken, email_tokens, batch_size)
     if skipped:
         return CleanupResult(sessions_deleted, tokens_deleted, skipped=True)
     events = SecurityEvent.filter(created_at__lt=now - timedelta(seconds=audit_retention_s))

@@ -19,6 +19,7 @@ from tortoise.models import Model
 
 from sanic_auth_sessions.core.models import (
     APP_LABEL,
+    EmailToken,
     Membership,
     Organization,
     PasswordResetToken,
@@ -29,7 +30,14 @@ from sanic_auth_sessions.db.connection import connection, is_postgres
 from sanic_auth_sessions.db.errors import is_database_unavailable
 from sanic_auth_sessions.db.migrate import AERICH_TABLE, has_aerich_table, versions_of
 
-MODELS: tuple[type[Model], ...] = (User, UserSession, PasswordResetToken, Organization, Membership)
+MODELS: tuple[type[Model], ...] = (
+    User,
+    UserSession,
+    PasswordResetToken,
+    EmailToken,
+    Organization,
+    Membership,
+)
 APPLY_COMMAND = "python -m sanic_auth_sessions migrate apply --database-url <url>"
 
 

@@ -218,6 +218,7 @@ class UserResponse(ResponseModel):
     last_name: str
     is_active: bool
     is_superuser: bool
+    is_verified: bool
     created_at: Timestamp
     updated_at: Timestamp
 

@@ -137,13 +137,28 @@ class PasswordResetConfirmBody(RequestBody):
     new_password: Password
 
 
+class VerifyEmailRequestBody(RequestBody):
+    email: Email
+
+
+class VerifyEmailConfirmBody(RequestBody):
+    token: Token
+
+
+class EmailChangeBody(RequestBody):
+    new_email: Email = Field(description="The new address; it receives the confirmation token.")
+    current_password: Password = Field(description="The account's password, checked first.")
+
+
+class EmailChangeConfirmBody(RequestBody):
+    token: Token
+
+
 class UpdateMeBody(StrictBody):
+    """The caller's names. The email changes through ``POST /users/me/email``."""
+
     first_name: Name | None = None
     last_name: Name | None = None
-    email: Email | None = None
-    current_password: Password | None = Field(
-        None, description="Required, and checked, when `email` changes."
-    )
 
 
 class ChangePasswordBody(RequestBody):
@@ -351,14 +366,18 @@ class UserCreate(StrictBody):
     last_name: Name = ""
     is_active: bool = True
     is_superuser: bool = False
+    is_verified: bool = False
 
 
 class UserUpdate(StrictBody):
-    email: Email | None = None
+    email: Email | None = Field(
+        None, description="A new email is unverified unless `is_verified` is set too."
+    )
     first_name: Name | None = None
     last_name: Name | None = None
     is_active: bool | None = None
     is_superuser: bool | None = None
+    is_verified: bool | None = None
     password: Password | None = None
 
 
@@ -379,6 +398,7 @@ class AdminUserQuery(KeysetPageQuery):
     search: Search | None = None
     is_active: bool | None = None
     is_superuser: bool | None = None
+    is_verified: bool | None = None
     sort_by: UserSortField = "created_at"
     sort_order: Literal["asc", "desc"] = "desc"
 

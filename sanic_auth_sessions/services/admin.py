@@ -20,6 +20,7 @@ from tortoise.queryset import QuerySet
 from sanic_auth_sessions.core import errors
 from sanic_auth_sessions.core.emails import normalize_email
 from sanic_auth_sessions.core.models import (
+    EmailToken,
     Membership,
     Organization,
     PasswordResetToken,
@@ -99,6 +100,7 @@ class AdminService:
         search: str | None = None,
         is_active: bool | None = None,
         is_superuser: bool | None = None,
+        is_verified: bool | None = None,
         sort_by: str = "created_at",
         sort_order: SortOrder = "desc",
     ) -> Page[User]:
@@ -111,6 +113,8 @@ class AdminService:
             query = query.filter(is_active=is_active)
         if is_superuser is not None:
             query = query.filter(is_superuser=is_superuser)
+        if is_verified is not None:
+            query = query.filter(is_verified=is_verified)
         order = Keyset("admin.users", (sort_by, "id"), descending=sort_order == "desc")
         return await paginate_keyset(query, params, keyset=order, signer=self.cursor_signer)
 
@@ -127,9 +131,11 @@ class AdminService:
         return user
 
     async def update_user(self, admin: User, user_id: UUID, changes: dict[str, Any]) -> User:
-        """Apply ``email, first_name, last_name, is_active, is_superuser, password``.
+        """Apply ``email, first_name, last_name, is_active, is_superuser, is_verified,
+        password``.
 
-        A new password or ``is_active: false`` revokes every session of the user at once.
+        A new password or ``is_active: false`` revokes every session of the user at once. A
+        new email is unverified unless ``is_verified`` is given too.
         """
         if user_id == admin.id and (
             changes.get("is_active") is False or changes.get("is_superuser") is False
@@ -206,6 +212,7 @@ class AdminService:
             await UserSession.filter(user_id=user_id).delete()
             await Membership.filter(user_id=user_id).delete()
             await PasswordResetToken.filter(user_id=user_id).delete()
+            await EmailToken.filter(user_id=user_id).delete()
             deleted: int = await User.filter(id=user_id).delete()
         return user if deleted else None  # None: deleted meanwhile by another request
 

@@ -25,6 +25,8 @@ from sanic_auth_sessions.core.config import AuthSettings
 from sanic_auth_sessions.core.devices import DeviceInfo
 from sanic_auth_sessions.core.emails import normalize_email
 from sanic_auth_sessions.core.models import (
+    EmailToken,
+    EmailTokenPurpose,
     PasswordResetToken,
     User,
     UserSession,
@@ -48,6 +50,8 @@ logger = logging.getLogger("sanic_auth_sessions")
 # and any later ones), because it rotates ``User.security_stamp``.
 STAMPED_FIELDS = ("email", "hashed_password")
 MAX_LISTED_SESSIONS = 1000  # a session list is for people; older rows stay in the database
+# At most one verification message per address in this many seconds.
+VERIFICATION_MAIL_INTERVAL_S = 60
 
 
 def with_new_stamp(fields: dict[str, Any]) -> dict[str, Any]:
@@ -185,6 +189,7 @@ class UserManager:
         last_name: str = "",
         is_superuser: bool = False,
         is_active: bool = True,
+        is_verified: bool = False,
     ) -> User:
         email = normalize_email(email)
         await self.validate_password(password, user_inputs=(email, first_name, last_name))
@@ -199,6 +204,7 @@ class UserManager:
                 last_name=last_name,
                 is_superuser=is_superuser,
                 is_active=is_active,
+                is_verified=is_verified,
             )
         except IntegrityError:  # a concurrent registration with the same email won
             raise errors.EmailTaken(field="email") from None
@@ -219,6 +225,10 @@ class UserManager:
         )
         await self.audit("user.registered", user_id=user.id)
         await self.on_after_register(user, device)
+        if self.settings.sends_verification_on_register:
+            self.run_in_background(
+                self.request_email_verification(user.email), "A verification mail"
+            )
         return user
 
     async def sign_in(
@@ -264,7 +274,9 @@ class UserManager:
         existing = await User.filter(email=email).first().values("is_superuser")
         if existing is None:
             try:
-                await self.create_user(email=email, password=password, is_superuser=True)
+                await self.create_user(
+                    email=email, password=password, is_superuser=True, is_verified=True
+                )
                 return "created"
             except errors.EmailTaken:  # another worker or host was first
                 existing = await User.filter(email=email).first().values("is_superuser")
@@ -281,7 +293,9 @@ class UserManager:
         if user is None:
             if password is None:
                 raise errors.NotFound("No account has this email: give a password to create it.")
-            created = await self.create_user(email=email, password=password, is_superuser=True)
+            created = await self.create_user(
+                email=email, password=password, is_superuser=True, is_verified=True
+            )
             await self.audit("user.superuser_created", user_id=created.id, via="cli")
             return True
         changes: dict[str, Any] = {"is_superuser": True, "is_active": True}
@@ -295,25 +309,22 @@ class UserManager:
         await self.audit("user.superuser_promoted", user_id=user.id, via="cli")
         return False
 
-    async def update_profile(
-        self, user: User, changes: dict[str, Any], *, current_password: str | None = None
-    ) -> User:
-        """Change profile fields; a new email needs the account's ``current_password``
-        (checked, and counted by the lockout, before anything reveals whether it is taken).
-
-        ``current_password=None`` skips the check: for callers that have already proven
-        their right (a superuser acting on another account).
+    async def update_profile(self, user: User, changes: dict[str, Any]) -> User:
+        """Change profile fields. Only a superuser's change (``/admin/users``) carries
+        ``email``: the account is then no longer verified unless ``changes`` sets
+        ``is_verified``, and the old address gets the "email changed" notice. A user changes
+        their own email through :meth:`request_email_change`.
         """
         changes = dict(changes)
+        old_email = user.email
         if "email" in changes:
             changes["email"] = normalize_email(changes["email"])
             if changes["email"] == user.email:
                 del changes["email"]
             else:
-                if current_password is not None:
-                    await self.verify_current_password(user, current_password)
                 if await User.filter(email=changes["email"]).exists():
                     raise errors.EmailTaken(field="email")
+                changes.setdefault("is_verified", False)
         if not changes:
             return user
         try:
@@ -321,6 +332,11 @@ class UserManager:
         except IntegrityError:
             raise errors.EmailTaken(field="email") from None
         await self.on_after_update(user, changes)
+        if "email" in changes:
+            await self.audit(
+                "email.changed", user_id=user.id, old_email=old_email, new_email=user.email
+            )
+            await self.notify("email_changed", old_email, old_email=old_email, new_email=user.email)
         return user
 
     async def verify_current_password(
@@ -426,6 +442,9 @@ class UserManager:
         if not user.is_active:
             await self.audit("login.failed", user_id=user.id, reason="inactive")
             raise errors.AccountInactive()
+        if self.settings.require_verified_email and not user.is_verified:
+            await self.audit("login.failed", user_id=user.id, reason="unverified")
+            raise errors.EmailNotVerified()
         if self.lockout is not None:
             await self.lockout.succeeded(email)
         if self.hasher.needs_rehash(user.hashed_password):
@@ -762,9 +781,187 @@ class UserManager:
         await self.on_after_reset_password(user)
         return user
 
+    # --- email verification and email change ----------------------------------------------
+
+    async def request_email_verification(self, email: str) -> None:
+        """Mail a verification token to an active, unverified account; silently nothing for
+        any other email, and when a verification message went to this address less than
+        ``VERIFICATION_MAIL_INTERVAL_S`` ago.
+
+        The routes run it after answering (:meth:`run_in_background`), so the answer costs
+        the same for every email.
+        """
+        email = normalize_email(email)
+        now = utcnow()
+        async with transaction():
+            # The account's row, locked: two requests at once for one address (PostgreSQL)
+            # cannot both find no recent message. SQLite writes serialize anyway.
+            user = (
+                await User.filter(email=email, is_active=True, is_verified=False)
+                .select_for_update()
+                .first()
+            )
+            if user is None:
+                return
+            recent = now - timedelta(seconds=VERIFICATION_MAIL_INTERVAL_S)
+            if await EmailToken.filter(
+                email=email, purpose=EmailTokenPurpose.VERIFY, created_at__gt=recent
+            ).exists():
+                return
+            token = secrets.token_urlsafe(32)
+            await EmailToken.create(
+                user=user,
+                purpose=EmailTokenPurpose.VERIFY,
+                token_hash=hash_reset_token(token),
+                email=email,
+                security_stamp=user.security_stamp,
+                expires_at=now + timedelta(seconds=self.settings.email_verification_ttl_s),
+            )
+        await deliver(self.mailer, "email_verification", email, token=token)
+
+    async def confirm_email_verification(self, token: str) -> User:
+        """Mark the token's account verified. The token must be unused, unexpired, made for
+        the account's current address and state (its security stamp), of an active account
+        not verified yet; otherwise 400 ``VERIFICATION_TOKEN_INVALID``. No session is made."""
+        now = utcnow()
+        found = (
+            await EmailToken.filter(
+                token_hash=hash_reset_token(token),
+                purpose=EmailTokenPurpose.VERIFY,
+                used_at__isnull=True,
+                expires_at__gt=now,
+            )
+            .select_related("user")
+            .first()
+        )
+        if (
+            found is None
+            or not found.user.is_active
+            or found.user.is_verified
+            or found.security_stamp != found.user.security_stamp
+            or found.email != found.user.email
+        ):
+            raise errors.VerificationTokenInvalid(field="token")
+        user = found.user
+        async with transaction():
+            claimed = await EmailToken.filter(id=found.id, used_at__isnull=True).update(used_at=now)
+            verified = await User.filter(
+                id=user.id,
+                is_active=True,
+                is_verified=False,
+                email=found.email,
+                security_stamp=found.security_stamp,
+            ).update(is_verified=True, updated_at=now)
+            if claimed != 1 or verified != 1:  # a concurrent confirm or change came first
+                raise errors.VerificationTokenInvalid(field="token")
+        user.is_verified = True
+        await self.audit("email.verified", user_id=user.id)
+        return user
+
+    async def request_email_change(
+        self, ctx: AuthContext, new_email: str, current_password: str
+    ) -> None:
+        """Store a pending change to ``new_email`` (replacing any earlier one) and mail its
+        token to ``new_email`` and a notice to the current address, after the answer.
+
+        The password is checked (and counted by the lockout) before anything says whether
+        ``new_email`` is taken. Nothing about the account changes until the confirmation.
+        """
+        user = ctx.user
+        new_email = normalize_email(new_email)
+        await self.verify_current_password(user, current_password)
+        if await User.filter(email=new_email).exists():
+            raise errors.EmailTaken(field="new_email")
+        token = secrets.token_urlsafe(32)
+        now = utcnow()
+        async with transaction():
+            # Locked (PostgreSQL): of two requests at once, one pending change remains.
+            current = await User.filter(id=user.id).select_for_update().first()
+            if current is None:
+                raise errors.InvalidToken()
+            await EmailToken.filter(user_id=user.id, purpose=EmailTokenPurpose.CHANGE).delete()
+            await EmailToken.create(
+                user_id=user.id,
+                purpose=EmailTokenPurpose.CHANGE,
+                token_hash=hash_reset_token(token),
+                email=new_email,
+                security_stamp=current.security_stamp,
+                expires_at=now + timedelta(seconds=self.settings.email_change_ttl_s),
+            )
+        await self.audit(
+            "email.change_requested",
+            user_id=user.id,
+            session_id=ctx.session.id,
+            new_email=new_email,
+        )
+        self.run_in_background(
+            self._mail_email_change(user.email, new_email, token), "An email-change request"
+        )
+
+    async def _mail_email_change(self, current_email: str, new_email: str, token: str) -> None:
+        await deliver(self.mailer, "email_change_confirm", new_email, token=token)
+        await deliver(
+            self.mailer, "email_change_requested", current_email, data={"new_email": new_email}
+        )
+
+    async def confirm_email_change(self, token: str) -> User:
+        """Make the token's address the account's: verified, a new security stamp (every
+        other token of the account dies), sessions kept; the old address gets a notice.
+
+        400 ``EMAIL_CHANGE_TOKEN_INVALID`` for a token that is unknown, used, expired,
+        replaced or outdated. 409 ``EMAIL_TAKEN`` when another account has the address by
+        now; the token is spent all the same (of two accounts confirming one address at
+        once, the unique email lets exactly one win).
+        """
+        now = utcnow()
+        found = (
+            await EmailToken.filter(
+                token_hash=hash_reset_token(token),
+                purpose=EmailTokenPurpose.CHANGE,
+                used_at__isnull=True,
+                expires_at__gt=now,
+            )
+            .select_related("user")
+            .first()
+        )
+        if (
+            found is None
+            or not found.user.is_active
+            or found.security_stamp != found.user.security_stamp
+        ):
+            raise errors.EmailChangeTokenInvalid(field="token")
+        user = found.user
+        # Claimed on its own: a 409 below leaves the token spent.
+        claimed = await EmailToken.filter(id=found.id, used_at__isnull=True).update(used_at=now)
+        if claimed != 1:
+            raise errors.EmailChangeTokenInvalid(field="token")
+        if await User.filter(email=found.email).exclude(id=user.id).exists():
+            raise errors.EmailTaken()
+        old_email = user.email
+        fields = with_new_stamp({"email": found.email, "is_verified": True})
+        try:
+            # One statement: the address, the verification and the new stamp together, and
+            # only while the account is still in the state the token was made for.
+            changed = await User.filter(
+                id=user.id, is_active=True, security_stamp=found.security_stamp
+            ).update(**fields, updated_at=now)
+        except IntegrityError:  # another account took the address a moment ago
+            raise errors.EmailTaken() from None
+        if changed != 1:
+            raise errors.EmailChangeTokenInvalid(field="token")
+        for key, value in fields.items():
+            setattr(user, key, value)
+        user.updated_at = now
+        await self.audit(
+            "email.changed", user_id=user.id, old_email=old_email, new_email=user.email
+        )
+        await self.on_after_update(user, {"email": user.email, "is_verified": True})
+        await self.notify("email_changed", old_email, old_email=old_email, new_email=user.email)
+        return user
+
     # --- work after the answer ------------------------------------------------------------
 
-    def run_in_background(self, work: Coroutine[Any, Any, None], what: str) -> None:
+    def run_in_background(self, work: Coroutine[Any, Any, object], what: str) -> None:
         """Run ``work`` after the current request was answered; a failure is logged at ERROR
         (``what`` names it) and never reaches a client."""
 

@@ -29,6 +29,8 @@ from sanic_auth_sessions.http.schemas import (
     ChangePasswordBody,
     ChangeRoleBody,
     CreateOrganizationBody,
+    EmailChangeBody,
+    EmailChangeConfirmBody,
     LoginBody,
     LogoutBody,
     OAuthLoginForm,
@@ -43,6 +45,8 @@ from sanic_auth_sessions.http.schemas import (
     UpdateOrganizationBody,
     UserCreate,
     UserUpdate,
+    VerifyEmailConfirmBody,
+    VerifyEmailRequestBody,
 )
 
 from ..conftest import STRONG_PASSWORD, RunningApp, bearer
@@ -111,13 +115,19 @@ CONTRACT: dict[tuple[str, str], Contract] = {
     ("POST", "/auth/logout-all"): user(429, ok_schema="LogoutAllResponse"),
     ("POST", "/auth/password-reset/request"): public(429, body=PasswordResetRequestBody),
     ("POST", "/auth/password-reset/confirm"): public(400, 429, body=PasswordResetConfirmBody),
+    ("POST", "/auth/verify-email/request"): public(429, body=VerifyEmailRequestBody),
+    ("POST", "/auth/verify-email/confirm"): public(400, 429, body=VerifyEmailConfirmBody),
+    ("POST", "/auth/email-change/confirm"): public(400, 409, 429, body=EmailChangeConfirmBody),
     # users
     ("GET", "/users"): admin(query=AdminUserQuery, ok_schema="UserPage"),
     ("GET", "/users/me"): user(ok_schema="UserResponse"),
     ("GET", USER): user(403, 404, ok_schema="UserResponse"),
     ("PATCH", USER): user(403, 404, 409, 429, body=UserUpdate, ok_schema="UserResponse"),
     ("DELETE", USER): admin(404, 409),
-    ("PATCH", "/users/me"): user(409, body=UpdateMeBody, ok_schema="UserResponse"),
+    ("PATCH", "/users/me"): user(429, body=UpdateMeBody, ok_schema="UserResponse"),
+    ("POST", "/users/me/email"): user(
+        403, 409, 429, ok=202, body=EmailChangeBody, ok_schema="SuccessResponse"
+    ),
     ("PATCH", "/users/me/password"): user(403, body=ChangePasswordBody),
     ("DELETE", "/users/me"): user(),
     ("GET", "/users/me/security-events"): user(
@@ -178,12 +188,16 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
     ("POST", "/auth/logout-all"): "logout_all",
     ("POST", "/auth/password-reset/request"): "request_password_reset",
     ("POST", "/auth/password-reset/confirm"): "confirm_password_reset",
+    ("POST", "/auth/verify-email/request"): "request_email_verification",
+    ("POST", "/auth/verify-email/confirm"): "confirm_email_verification",
+    ("POST", "/auth/email-change/confirm"): "confirm_email_change",
     ("GET", "/users"): "list_users",
     ("GET", "/users/me"): "get_current_user_profile",
     ("GET", USER): "get_user_by_id",
     ("PATCH", USER): "update_user",
     ("DELETE", USER): "delete_user",
     ("PATCH", "/users/me"): "update_current_user",
+    ("POST", "/users/me/email"): "request_email_change",
     ("PATCH", "/users/me/password"): "change_current_user_password",
     ("DELETE", "/users/me"): "delete_current_user",
     ("GET", "/users/me/security-events"): "list_my_security_events",
@@ -513,7 +527,7 @@ async def test_request_schemas_match_the_pydantic_models(make_app: Any) -> None:
             params = {p["name"]: p for p in operation["parameters"] if p["in"] == "query"}
             assert set(params) == set(contract.query.model_fields), path
             assert not any(p["required"] for p in params.values())
-    assert checked == 23  # every JSON or form body of the contract
+    assert checked == 27  # every JSON or form body of the contract
 
     register = schemas["RegisterBody"]
     assert register["required"] == ["email", "password"]

@@ -86,6 +86,7 @@ async def list_users(request: Request) -> HTTPResponse:
         search=query.search,
         is_active=query.is_active,
         is_superuser=query.is_superuser,
+        is_verified=query.is_verified,
         sort_by=query.sort_by,
         sort_order=query.sort_order,
     )
@@ -140,7 +141,8 @@ def create_admin_blueprint(url_prefix: str) -> Blueprint:
     @doc("List users", operation_id="admin_list_users", ok=(200, UserPage), query=AdminUserQuery)
     @require_superuser
     async def admin_list_users(request: Request) -> HTTPResponse:
-        """Users (keyset-paginated), filtered by search, is_active, is_superuser; sortable."""
+        """Users (keyset-paginated), filtered by search, is_active, is_superuser, is_verified;
+        sortable."""
         return await list_users(request)
 
     @bp.post("/users")

@@ -17,6 +17,7 @@ from sanic_auth_sessions.http.responses import (
 from sanic_auth_sessions.http.routes.inputs import parse_json_with_password
 from sanic_auth_sessions.http.runtime import auth_runtime
 from sanic_auth_sessions.http.schemas import (
+    EmailChangeConfirmBody,
     LoginBody,
     LogoutBody,
     OAuthLoginForm,
@@ -24,6 +25,8 @@ from sanic_auth_sessions.http.schemas import (
     PasswordResetRequestBody,
     RefreshBody,
     RegisterBody,
+    VerifyEmailConfirmBody,
+    VerifyEmailRequestBody,
     parse_form,
     parse_json,
 )
@@ -33,6 +36,7 @@ doc = route_docs("Auth", auth="public")
 LOGIN_ERRORS = (
     errors.InvalidCredentials,
     errors.AccountInactive,
+    errors.EmailNotVerified,
     errors.RateLimited,
     errors.AccountLocked,
 )
@@ -41,6 +45,10 @@ TOKEN_HEADERS = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 PASSWORD_RESET_DONE = (
     "Password has been reset successfully. All devices have been logged out for security. "
     "You can now log in with your new password."
+)
+VERIFICATION_REQUESTED = (
+    "If this address belongs to an account that is not verified yet, a verification link "
+    "is on its way."
 )
 
 
@@ -226,5 +234,54 @@ def create_auth_blueprint(url_prefix: str) -> Blueprint:
         )
         await manager_of(request).reset_password(body.token, body.new_password)
         return json(SuccessResponse.dump(success=True, message=PASSWORD_RESET_DONE))
+
+    @bp.post("/verify-email/request")
+    @doc(
+        "Request an email verification",
+        operation_id="request_email_verification",
+        body=VerifyEmailRequestBody,
+        errors=(errors.RateLimited,),
+    )
+    @rate_limit(lambda s: s.rate_limit_verify_email_request, scope="verify_email_request")
+    async def verify_email_request(request: Request) -> HTTPResponse:
+        """Mail a verification token to an active, unverified account (at most one message
+        per address per minute). The answer is the same for every well-formed email: the
+        account is looked up, and the token made and mailed, after it."""
+        body = parse_json(request, VerifyEmailRequestBody)
+        manager = manager_of(request)
+        manager.run_in_background(
+            manager.request_email_verification(body.email), "A verification request"
+        )
+        return json(SuccessResponse.dump(success=True, message=VERIFICATION_REQUESTED))
+
+    @bp.post("/verify-email/confirm")
+    @doc(
+        "Verify an email address",
+        operation_id="confirm_email_verification",
+        body=VerifyEmailConfirmBody,
+        errors=(errors.VerificationTokenInvalid, errors.RateLimited),
+    )
+    @rate_limit(lambda s: s.rate_limit_verify_email_confirm, scope="verify_email_confirm")
+    async def verify_email_confirm(request: Request) -> HTTPResponse:
+        """Mark the token's account verified (single use; no session is made)."""
+        body = parse_json(request, VerifyEmailConfirmBody)
+        await manager_of(request).confirm_email_verification(body.token)
+        return json(SuccessResponse.dump(success=True, message="Email verified successfully."))
+
+    @bp.post("/email-change/confirm")
+    @doc(
+        "Confirm an email change",
+        operation_id="confirm_email_change",
+        body=EmailChangeConfirmBody,
+        errors=(errors.EmailChangeTokenInvalid, errors.EmailTaken, errors.RateLimited),
+    )
+    @rate_limit(lambda s: s.rate_limit_email_change_confirm, scope="email_change_confirm")
+    async def email_change_confirm(request: Request) -> HTTPResponse:
+        """Make the token's new address the account's (verified); every other single-use
+        token of the account dies, sessions are kept, the old address gets a notice. 409 if
+        another account took the address meanwhile (the token is spent)."""
+        body = parse_json(request, EmailChangeConfirmBody)
+        await manager_of(request).confirm_email_change(body.token)
+        return json(SuccessResponse.dump(success=True, message="Email changed successfully."))
 
     return bp

@@ -5,7 +5,9 @@ from uuid import UUID
 from sanic import Blueprint, HTTPResponse, Request, json
 
 from sanic_auth_sessions.core import errors
+from sanic_auth_sessions.core.emails import normalize_email
 from sanic_auth_sessions.core.errors import ErrorDetail, ValidationFailed
+from sanic_auth_sessions.core.models import User
 from sanic_auth_sessions.db.pagination import CursorSigner
 from sanic_auth_sessions.http.guards import (
     current_auth,
@@ -26,35 +28,59 @@ from sanic_auth_sessions.http.routes.inputs import parse_json_with_password, use
 from sanic_auth_sessions.http.schemas import (
     AdminUserQuery,
     ChangePasswordBody,
+    EmailChangeBody,
     SecurityEventQuery,
     UpdateMeBody,
     UserUpdate,
     changes_of,
     event_types,
+    in_field_order,
     parse_json,
     parse_query,
+    read_json,
 )
 from sanic_auth_sessions.services import security_events
 
 doc = route_docs("Users")
 
 
-UPDATE_ME_ERRORS = (errors.WrongPassword, errors.EmailTaken, errors.RateLimited)
+UPDATE_ME_ERRORS = (errors.RateLimited,)
+EMAIL_CHANGE_ERRORS = (
+    errors.WrongPassword,
+    errors.EmailTaken,
+    errors.RateLimited,
+    errors.AccountLocked,
+)
+EMAIL_CHANGE_REQUESTED = (
+    "Check your new address: the change takes effect once you confirm it with the token "
+    "we sent there."
+)
 
 
 @rate_limit(lambda s: s.rate_limit_profile_update, scope="profile_update", key=user_key)
 async def update_me(request: Request) -> HTTPResponse:
     body = parse_json(request, UpdateMeBody)
-    changes = changes_of(body)
-    current_password = changes.pop("current_password", None)
-    user = current_auth(request).user
-    if "email" in changes and changes["email"] != user.email and current_password is None:
-        message = "Your current password is required to change the email."
-        raise ValidationFailed([ErrorDetail("VALIDATION_ERROR", message, "current_password")])
-    user = await manager_of(request).update_profile(
-        user, changes, current_password=current_password or ""
-    )
+    user = await manager_of(request).update_profile(current_auth(request).user, changes_of(body))
     return json(UserResponse.dump(user))
+
+
+def parse_email_change(request: Request, user: User) -> EmailChangeBody:
+    """The body of ``POST /users/me/email``; the account's own address is 422 on
+    ``new_email``, reported with the body's other invalid fields."""
+    same = ErrorDetail("VALIDATION_ERROR", "This is already your email address.", "new_email")
+    try:
+        body = parse_json(request, EmailChangeBody)
+    except ValidationFailed as invalid:
+        raw = read_json(request).get("new_email")
+        listed = any(error.field == "new_email" for error in invalid.errors)
+        if isinstance(raw, str) and not listed and normalize_email(raw) == user.email:
+            raise ValidationFailed(
+                in_field_order(EmailChangeBody, [*invalid.errors, same])
+            ) from None
+        raise
+    if body.new_email == user.email:
+        raise ValidationFailed([same])
+    return body
 
 
 def superuser_or_self(request: Request, user_id: UUID) -> bool:
@@ -143,8 +169,30 @@ def create_users_blueprint(url_prefix: str) -> Blueprint:
     )
     @require_auth
     async def patch_me(request: Request) -> HTTPResponse:
-        """Change the caller's name (null clears it), or email (with the current password)."""
+        """Change the caller's names (null clears one). The email changes through
+        ``POST /users/me/email`` (``email`` here is 422)."""
         return await update_me(request)
+
+    @bp.post("/me/email")
+    @doc(
+        "Change my email",
+        operation_id="request_email_change",
+        ok=(202, SuccessResponse),
+        body=EmailChangeBody,
+        errors=EMAIL_CHANGE_ERRORS,
+    )
+    @require_auth
+    @rate_limit(lambda s: s.rate_limit_email_change, scope="email_change", key=user_key)
+    async def request_email_change(request: Request) -> HTTPResponse:
+        """Ask to change the caller's email: a token goes to `new_email` and a notice to the
+        current address; nothing changes until `POST /auth/email-change/confirm`. Needs
+        `current_password` (403 `AUTH_WRONG_PASSWORD`, counted by the lockout, checked
+        before anything says whether `new_email` is taken). A new request replaces the
+        pending one."""
+        ctx = current_auth(request)
+        body = parse_email_change(request, ctx.user)
+        await manager_of(request).request_email_change(ctx, body.new_email, body.current_password)
+        return json(SuccessResponse.dump(success=True, message=EMAIL_CHANGE_REQUESTED), status=202)
 
     @bp.patch("/me/password")
     @doc(
