@@ -45,6 +45,9 @@ OPERATIONS = {
         "confirm_password_reset",
         "logout",
         "logout_all",
+        "request_email_verification",
+        "confirm_email_verification",
+        "confirm_email_change",
     },
     "users": {
         "list_users",
@@ -56,8 +59,14 @@ OPERATIONS = {
         "delete_user",
         "delete_current_user",
         "list_my_security_events",
+        "request_email_change",
     },
-    "sessions": {"list_my_sessions", "revoke_session", "cleanup_expired_sessions"},
+    "sessions": {
+        "list_my_sessions",
+        "revoke_session",
+        "cleanup_expired_sessions",
+        "revoke_other_sessions",
+    },
     "organizations": {
         "get_my_organizations",
         "get_organization",
