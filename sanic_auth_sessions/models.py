@@ -6,18 +6,24 @@ aerich load them by.
 
 from sanic_auth_sessions.core.models import (
     Membership,
+    MfaChallenge,
     Organization,
     OrganizationRole,
     PasswordResetToken,
+    RecoveryCode,
+    TotpFactor,
     User,
     UserSession,
 )
 
 __all__ = [
     "Membership",
+    "MfaChallenge",
     "Organization",
     "OrganizationRole",
     "PasswordResetToken",
+    "RecoveryCode",
+    "TotpFactor",
     "User",
     "UserSession",
 ]

@@ -15,6 +15,7 @@ USER_FIELDS = {
     "last_name",
     "is_active",
     "is_superuser",
+    "mfa_enabled",
     "created_at",
     "updated_at",
 }

@@ -34,6 +34,7 @@ from sanic_auth_sessions.core.passwords import PasswordHasher
 from sanic_auth_sessions.core.tokens import TokenClaims, TokenCodec, TokenPair, new_jti
 from sanic_auth_sessions.db.connection import active_session_with_user, transaction
 from sanic_auth_sessions.services.mailer import Mailer
+from sanic_auth_sessions.services.mfa import MfaChallengeResult, MfaService
 
 if TYPE_CHECKING:
     from sanic_auth_sessions.throttle.lockout import LoginLockout
@@ -99,6 +100,7 @@ class UserManager:
         self.mailer = mailer
         self.lockout = lockout
         self._background: set[asyncio.Task[None]] = set()
+        self.mfa = MfaService(self)
 
     # --- hooks: override in a subclass -------------------------------------------------
 
@@ -284,7 +286,8 @@ class UserManager:
         if not await self.hasher.verify(password, user.hashed_password):
             await self.audit("password.check_failed", user_id=user.id)
             raise errors.WrongPassword(field=field)
-        if self.lockout is not None:
+        # With MFA, only a completed second factor clears the attempts.
+        if self.lockout is not None and not user.mfa_enabled:
             await self.lockout.succeeded(user.email)
 
     async def reserve_attempt(self, email: str, device: DeviceInfo | None) -> None:
@@ -362,7 +365,11 @@ class UserManager:
 
     # --- login, tokens, sessions --------------------------------------------------------
 
-    async def login(self, email: str, password: str, device: DeviceInfo) -> LoginResult:
+    async def login(
+        self, email: str, password: str, device: DeviceInfo
+    ) -> LoginResult | MfaChallengeResult:
+        """A session, or for an account with MFA the ``mfa_token`` of the second step (no
+        session yet; the lockout's attempts are cleared only by the completed second step)."""
         email = normalize_email(email)
         await self.reserve_attempt(email, device)
         user = await User.get_or_none(email=email)
@@ -374,12 +381,21 @@ class UserManager:
         if not user.is_active:
             await self.audit("login.failed", user_id=user.id, reason="inactive")
             raise errors.AccountInactive()
-        if self.lockout is not None:
-            await self.lockout.succeeded(email)
         if self.hasher.needs_rehash(user.hashed_password):
             await self.rehash(user, password)
+        if user.mfa_enabled:
+            return await self.mfa.challenge(user, device)
+        if self.lockout is not None:
+            await self.lockout.succeeded(email)
+        return await self.finish_login(user, device)
+
+    async def finish_login(
+        self, user: User, device: DeviceInfo, *, mfa: bool = False
+    ) -> LoginResult:
+        """The session of a login whose every factor was right."""
         session, tokens = await self.start_session(user, device)
-        await self.audit("login.succeeded", user_id=user.id, session_id=session.id)
+        extra = {"mfa": True} if mfa else {}
+        await self.audit("login.succeeded", user_id=user.id, session_id=session.id, **extra)
         await self.on_after_login(user, session)
         return LoginResult(user, session, tokens)
 

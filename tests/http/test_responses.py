@@ -39,6 +39,7 @@ def a_user(**changes: Any) -> SimpleNamespace:
         last_name="Lee",
         is_active=True,
         is_superuser=False,
+        mfa_enabled=False,
         created_at=NOW,
         updated_at=NOW + timedelta(seconds=1),
         hashed_password="not answered",
