@@ -63,6 +63,7 @@ def create_app() -> Sanic:
     app.config.update(
         AUTH_ENVIRONMENT=environment,
         AUTH_SECRET_KEY=env.get("AUTH_SECRET_KEY"),
+        AUTH_MFA_ENCRYPTION_KEY=env.get("AUTH_MFA_ENCRYPTION_KEY"),
         AUTH_DATABASE_URL=env.get("DATABASE_URL", "sqlite://example_app.sqlite3"),
         AUTH_MIGRATE_ON_START=True,  # apply the shipped migrations once, before the workers
         AUTH_FIRST_SUPERUSER_EMAIL=env.get("FIRST_SUPERUSER_EMAIL"),

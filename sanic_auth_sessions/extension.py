@@ -35,6 +35,7 @@ from sanic_auth_sessions.http.routes.admin import create_admin_blueprint
 from sanic_auth_sessions.http.routes.auth import create_auth_blueprint
 from sanic_auth_sessions.http.routes.health import create_health_blueprint
 from sanic_auth_sessions.http.routes.keys import create_keys_blueprint
+from sanic_auth_sessions.http.routes.mfa import create_mfa_blueprint
 from sanic_auth_sessions.http.routes.organizations import create_organizations_blueprint
 from sanic_auth_sessions.http.routes.sessions import create_sessions_blueprint
 from sanic_auth_sessions.http.routes.users import create_users_blueprint
@@ -99,6 +100,7 @@ class AuthSessions(Extension):  # type: ignore[no-untyped-call]
             create_sessions_blueprint(settings.url_prefix),
             create_organizations_blueprint(settings.url_prefix),
             create_admin_blueprint(settings.url_prefix),
+            create_mfa_blueprint(settings.url_prefix),
             create_health_blueprint(settings.health_path),
             create_keys_blueprint(settings.jwks_path),
         ):

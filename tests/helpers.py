@@ -16,6 +16,7 @@ USER_FIELDS = {
     "is_active",
     "is_superuser",
     "is_verified",
+    "mfa_enabled",
     "created_at",
     "updated_at",
 }

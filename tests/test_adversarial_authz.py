@@ -36,7 +36,14 @@ from sanic_auth_sessions import (
     require_auth,
     require_org_role,
 )
-from sanic_auth_sessions.core.models import EmailToken, EmailTokenPurpose, PasswordResetToken
+from sanic_auth_sessions.core.models import (
+    EmailToken,
+    EmailTokenPurpose,
+    MfaChallenge,
+    PasswordResetToken,
+    RecoveryCode,
+    TotpFactor,
+)
 from sanic_auth_sessions.services.manager import hash_reset_token, utcnow
 
 from .conftest import (
@@ -82,6 +89,7 @@ class Case:
 ANYONE_2XX = (200,) * 7
 USERS_200 = (401, *(200,) * 6)
 SUPERUSER_ONLY = (401, 403, 403, 403, 403, 403)
+NO_MFA = (401, *(409,) * 6)  # MFA_SETUP_NOT_STARTED / MFA_NOT_ENABLED
 ORG = {"org_id": "org"}
 USER_ORG = {"organization_id": "org"}  # the original project's name under /organizations
 
@@ -182,6 +190,22 @@ EXPECTED: dict[tuple[str, str], list[Case]] = {
     ("GET", f"{P}/openapi.json"): [Case("openapi_document", ANYONE_2XX)],
     ("DELETE", f"{P}/sessions/me/expired"): [Case("delete_expired", USERS_200)],
     ("POST", f"{P}/sessions/revoke-others"): [Case("revoke_others", USERS_200)],
+    # Two-factor authentication: the caller's own; nobody here has it on.
+    ("GET", f"{P}/users/me/mfa"): [Case("mfa_status", USERS_200)],
+    ("POST", f"{P}/users/me/mfa/totp/setup"): [Case("mfa_setup", USERS_200)],
+    ("POST", f"{P}/users/me/mfa/totp/confirm"): [
+        Case("mfa_confirm", NO_MFA, body={"code": "000000", "current_password": "{pw}"})
+    ],
+    ("POST", f"{P}/users/me/mfa/disable"): [
+        Case("mfa_disable", NO_MFA, body={"code": "000000", "current_password": "{pw}"})
+    ],
+    ("POST", f"{P}/users/me/mfa/recovery-codes"): [
+        Case("mfa_recovery_codes", NO_MFA, body={"current_password": "{pw}"})
+    ],
+    # A second step needs the mfa_token of a first one: no caller has one.
+    ("POST", f"{P}/auth/login/mfa"): [
+        Case("login_mfa", (401,) * 7, body={"mfa_token": "not-a-token", "code": "000000"})
+    ],
     ("DELETE", f"{P}/sessions/<session_id:uuid>"): [
         Case("revoke_own", USERS_200, {"session_id": "self_session"}),
         # Not even a superuser revokes another user's session here (that is /admin/sessions).
@@ -302,6 +326,10 @@ EXPECTED: dict[tuple[str, str], list[Case]] = {
         Case("admin_delete_user", (*SUPERUSER_ONLY, 200), {"user_id": "target"}),
         Case("admin_delete_last_owner", (*SUPERUSER_ONLY, 409), {"user_id": "owner"}),
         Case("admin_delete_self", (*SUPERUSER_ONLY, 403), {"user_id": "self"}),
+    ],
+    ("POST", f"{P}/admin/users/<user_id:uuid>/mfa/reset"): [
+        Case("admin_mfa_reset", (*SUPERUSER_ONLY, 409), {"user_id": "target"}),
+        Case("admin_mfa_reset_self", (*SUPERUSER_ONLY, 403), {"user_id": "self"}),
     ],
     ("POST", f"{P}/admin/users/<user_id:uuid>/activate"): [
         Case("admin_activate", (*SUPERUSER_ONLY, 200), {"user_id": "target"})
@@ -457,6 +485,9 @@ async def restore(world: World) -> None:
     await Organization.all().delete()
     await PasswordResetToken.all().delete()
     await EmailToken.all().delete()
+    await TotpFactor.all().delete()
+    await RecoveryCode.all().delete()
+    await MfaChallenge.all().delete()
     user_ids = [row["id"] for row in world.users]
     session_ids = [row["id"] for row in world.sessions]
     await User.exclude(id__in=user_ids).delete()

@@ -48,6 +48,7 @@ OPERATIONS = {
         "request_email_verification",
         "confirm_email_verification",
         "confirm_email_change",
+        "login_mfa",
     },
     "users": {
         "list_users",
@@ -60,6 +61,11 @@ OPERATIONS = {
         "delete_current_user",
         "list_my_security_events",
         "request_email_change",
+        "get_mfa_status",
+        "start_totp_setup",
+        "confirm_totp_setup",
+        "disable_mfa",
+        "regenerate_recovery_codes",
     },
     "sessions": {
         "list_my_sessions",
@@ -88,6 +94,7 @@ OPERATIONS = {
         "admin_patch_user",
         "admin_delete_user",
         "admin_activate_user",
+        "admin_reset_user_mfa",
         "admin_deactivate_user",
         "admin_bulk_user_action",
         "admin_list_organizations",

@@ -89,6 +89,7 @@ from sanic_auth_sessions import AuthSessions, tortoise_config
 
 app = Sanic("my_app")
 app.config.AUTH_SECRET_KEY = "change-me-to-32-or-more-random-characters"
+app.config.AUTH_MFA_ENCRYPTION_KEY = "bW1tbW1tbW1tbW1tbW1tbW1tbW1tbW1tbW1tbW1tbW0="
 app.extend(extensions=[AuthSessions()])
 register_tortoise(app, config=tortoise_config("sqlite://my_app.sqlite3"), generate_schemas=True)
 """
@@ -148,7 +149,12 @@ def test_development_points_the_way_in_when_there_is_no_superuser(tmp_path: Path
 
 
 def test_the_console_mailer_notice_is_said_once_for_two_workers(tmp_path: Path) -> None:
-    env = {"ENVIRONMENT": "production", "AUTH_SECRET_KEY": "s" * 40, "WORKERS": "2"}
+    env = {
+        "ENVIRONMENT": "production",
+        "AUTH_SECRET_KEY": "s" * 40,
+        "AUTH_MFA_ENCRYPTION_KEY": "bW1tbW1tbW1tbW1tbW1tbW1tbW1tbW1tbW1tbW1tbW0=",
+        "WORKERS": "2",
+    }
     with example_app(tmp_path, "-m", "example_app", **env):
         pass
     log = next(tmp_path.glob("server-*.log")).read_text()

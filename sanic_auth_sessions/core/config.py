@@ -9,6 +9,8 @@ descriptions here (``python -m sanic_auth_sessions.core.settings_docs``).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import ipaddress
 import json
 from collections.abc import Mapping
@@ -188,6 +190,8 @@ THROTTLE = "Rate limits and lockout"
 CLIENTS = "Client addresses"
 HEADERS = "Headers"
 EVENTS = "Security events and notifications"
+MFA = "Two-factor authentication"
+MFA_KEY_BYTES = 32
 
 
 class AuthSettings(BaseModel):
@@ -627,6 +631,48 @@ class AuthSettings(BaseModel):
         "attempt that locked (or the latest one refused while locked).",
     )
 
+    rate_limit_login_mfa: str = setting(
+        "10/minute", THROTTLE, "`POST /auth/login/mfa`, per client IP."
+    )
+    rate_limit_mfa_manage: str = setting(
+        "5/minute",
+        THROTTLE,
+        "`POST /users/me/mfa/totp/setup`, `/totp/confirm`, `/disable` and `/recovery-codes` "
+        "together, per user.",
+    )
+
+    # Two-factor authentication
+    mfa_issuer: str | None = setting(
+        None,
+        MFA,
+        "The issuer label of the `otpauth://` URI (what authenticator apps show above the "
+        "account).",
+        shown="the value of `AUTH_ISSUER`",
+    )
+    mfa_encryption_key: str | None = setting(
+        None,
+        MFA,
+        f"{MFA_KEY_BYTES} random bytes, base64, that encrypt the TOTP secrets at rest "
+        "(AES-256-GCM) and key the recovery-code hashes. Independent of the signing keys: "
+        "rotating those never makes a secret unusable. Required in production (the start "
+        "refuses without it); in `development` and `test` it is derived from "
+        "`AUTH_SECRET_KEY` (HKDF) when unset. Make one with "
+        "`python -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())'`.",
+        shown="derived in `development`/`test`; required in production",
+    )
+    mfa_setup_ttl_s: int = setting(
+        600, MFA, "How long a started TOTP enrolment waits for its confirmation, seconds.", gt=0
+    )
+    mfa_token_ttl_s: int = setting(
+        300,
+        MFA,
+        "How long the `mfa_token` of a login's password step stays valid, seconds.",
+        gt=0,
+    )
+    mfa_max_attempts: int = setting(
+        5, MFA, "Codes tried with one `mfa_token`; after that many wrong ones it is dead.", ge=1
+    )
+
     # Client addresses
     trusted_proxies: Networks = setting(
         (),
@@ -678,6 +724,28 @@ class AuthSettings(BaseModel):
             f"(at least {MIN_SECRET_KEY_CHARS} characters)."
         )
 
+    @field_validator("mfa_encryption_key", mode="before")
+    @classmethod
+    def _mfa_key_is_32_bytes(cls, value: Any) -> Any:
+        if value is None or value == "":
+            return None
+        try:
+            raw = base64.b64decode(str(value).strip(), validate=True)
+        except (binascii.Error, ValueError):
+            raise _refuse("must be base64.") from None
+        if len(raw) != MFA_KEY_BYTES:
+            raise _refuse(f"must be {MFA_KEY_BYTES} bytes (base64), not {len(raw)}.")
+        return str(value).strip()
+
+    @model_validator(mode="after")
+    def _mfa_key_in_production(self) -> AuthSettings:
+        if self.is_production and self.mfa_encryption_key is None:
+            raise _refuse(
+                f"AUTH_MFA_ENCRYPTION_KEY is required when AUTH_ENVIRONMENT is "
+                f"{self.environment!r} ({MFA_KEY_BYTES} random bytes, base64)."
+            )
+        return self
+
     @model_validator(mode="after")
     def _idle_timeout_outlasts_the_touch(self) -> AuthSettings:
         # last_used_at is written at most once per touch interval: a shorter idle timeout
@@ -720,6 +788,11 @@ class AuthSettings(BaseModel):
         if self.send_verification_on_register is None:
             return self.require_verified_email
         return self.send_verification_on_register
+
+    @property
+    def mfa_issuer_label(self) -> str:
+        """``AUTH_MFA_ISSUER``, or ``AUTH_ISSUER`` when unset."""
+        return self.mfa_issuer or self.issuer
 
     @property
     def verification_key(self) -> str:

@@ -70,6 +70,16 @@ class TokenReused(Unauthenticated):
     message = "This refresh token was already used; the session has been revoked."
 
 
+class InvalidMfaCode(Unauthenticated):
+    code = "AUTH_INVALID_MFA_CODE"
+    message = "The code is wrong, or was already used."
+
+
+class InvalidMfaToken(Unauthenticated):
+    code = "MFA_TOKEN_INVALID"
+    message = "The sign-in has expired or was already completed: log in again."
+
+
 # 403
 class PermissionDenied(AuthSessionsError):
     code = "PERMISSION_DENIED"
@@ -104,6 +114,11 @@ class RegistrationClosed(PermissionDenied):
 class WrongPassword(PermissionDenied):
     code = "AUTH_WRONG_PASSWORD"
     message = "The current password is incorrect."
+
+
+class MfaCodeInvalid(PermissionDenied):
+    code = "MFA_CODE_INVALID"
+    message = "The code is wrong, or was already used."
 
 
 # 404
@@ -141,6 +156,21 @@ class LastOwner(Conflict):
 class LastSuperuser(Conflict):
     code = "LAST_SUPERUSER"
     message = "You are the only active superuser: promote another account first."
+
+
+class MfaAlreadyEnabled(Conflict):
+    code = "MFA_ALREADY_ENABLED"
+    message = "Two-factor authentication is already on."
+
+
+class MfaNotEnabled(Conflict):
+    code = "MFA_NOT_ENABLED"
+    message = "Two-factor authentication is off."
+
+
+class MfaSetupNotStarted(Conflict):
+    code = "MFA_SETUP_NOT_STARTED"
+    message = "No two-factor setup is waiting for confirmation: start it again."
 
 
 # 413

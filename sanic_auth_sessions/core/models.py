@@ -44,6 +44,9 @@ class User(Model):
     security_stamp = fields.CharField(
         max_length=SECURITY_STAMP_CHARS, default=new_security_stamp, db_default=""
     )
+    # True while a confirmed TOTP factor exists (kept with it, in one transaction): read with
+    # the user, so a login learns it without a query that depends on the password's outcome.
+    mfa_enabled = fields.BooleanField(default=False, db_default=False)
     created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
@@ -195,6 +198,80 @@ class EmailToken(Model):
             # The per-address mail throttle: the latest token mailed to an address.
             Index(fields=("email", "purpose", "created_at")),
         )
+
+
+class TotpFactor(Model):
+    """A user's TOTP authenticator: the confirmed secret, and a pending one during enrolment.
+
+    Secrets are encrypted (AES-GCM, ``AUTH_MFA_ENCRYPTION_KEY``). ``last_used_step`` is the
+    latest 30-second step accepted: a code is accepted only for a later step, with a
+    compare-and-swap on this column, so every code works once.
+    """
+
+    id = fields.UUIDField(primary_key=True, default=uuid4)
+    user: fields.OneToOneRelation[User] = fields.OneToOneField(
+        f"{APP_LABEL}.User", related_name="totp_factor", on_delete=fields.CASCADE
+    )
+    secret_encrypted = fields.CharField(max_length=255, null=True)
+    enabled_at = fields.DatetimeField(null=True)
+    last_used_step = fields.BigIntField(null=True)
+    pending_secret_encrypted = fields.CharField(max_length=255, null=True)
+    pending_expires_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    user_id: str
+
+    class Meta:
+        table = "auth_totp_factors"
+        app = APP_LABEL
+
+
+class RecoveryCode(Model):
+    """One single-use recovery code, stored only as a salted, keyed hash."""
+
+    id = fields.UUIDField(primary_key=True, default=uuid4)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        f"{APP_LABEL}.User", related_name="recovery_codes", on_delete=fields.CASCADE
+    )
+    salt = fields.CharField(max_length=32)
+    code_hash = fields.CharField(max_length=64)
+    used_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    user_id: str
+
+    class Meta:
+        table = "auth_recovery_codes"
+        app = APP_LABEL
+        indexes = (Index(fields=("user_id", "used_at")),)
+
+
+class MfaChallenge(Model):
+    """The second step of a login, waiting for its code. Its ``mfa_token`` is stored hashed.
+
+    Bound to the device of the password step, valid while its user's ``security_stamp`` is
+    the one it was made with, until ``expires_at``, for ``AUTH_MFA_MAX_ATTEMPTS`` codes, once.
+    """
+
+    id = fields.UUIDField(primary_key=True, default=uuid4)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        f"{APP_LABEL}.User", related_name="mfa_challenges", on_delete=fields.CASCADE
+    )
+    token_hash = fields.CharField(max_length=64, unique=True)
+    security_stamp = fields.CharField(max_length=SECURITY_STAMP_CHARS)
+    device_hash = fields.CharField(max_length=64)
+    first_factor = fields.CharField(max_length=16, default="pwd")
+    attempts = fields.IntField(default=0)
+    expires_at = fields.DatetimeField(db_index=True)
+    spent_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    user_id: str
+
+    class Meta:
+        table = "auth_mfa_challenges"
+        app = APP_LABEL
 
 
 class OrganizationRole(str, enum.Enum):

@@ -188,6 +188,7 @@ def documented(
     tag: str,
     auth: Auth = "user",
     ok: tuple[int, type[BaseModel]] = (200, SuccessResponse),
+    ok_alternatives: tuple[type[BaseModel], ...] = (),
     body: type[BaseModel] | None = None,
     form: type[BaseModel] | None = None,
     query: type[BaseModel] | None = None,
@@ -197,12 +198,13 @@ def documented(
 ) -> Callable[[Handler], Handler]:
     """Document a route; put it right under the route decorator (it must see the final handler).
 
-    ``operation_id`` is the stable name generated clients give the call. ``ok`` is the success
-    status and the response model the handler answers. ``errors`` lists the exception classes
-    of the route's own errors; their status, code and message are the classes'. The shared
-    ones are added: the guard's 401 unless ``auth`` is public, 403 for superuser routes, 400
-    and 413 for a JSON body, 413 for a form, 422 for any input, 503 always. ``responses``
-    adds non-error answers. ``description`` defaults to the handler's docstring.
+        ``operation_id`` is the stable name generated clients give the call. ``ok`` is the success
+        status and the response model the handler answers (``ok_alternatives``: other bodies it may
+    answer with that status, documented as ``oneOf``). ``errors`` lists the exception classes
+        of the route's own errors; their status, code and message are the classes'. The shared
+        ones are added: the guard's 401 unless ``auth`` is public, 403 for superuser routes, 400
+        and 413 for a JSON body, 413 for a form, 422 for any input, 503 always. ``responses``
+        adds non-error answers. ``description`` defaults to the handler's docstring.
     """
     error_classes: list[ErrorClass] = []
     if auth != "public":
@@ -237,8 +239,11 @@ def documented(
             operation.secured(BEARER_SCHEME)
             operation.secured(OAUTH2_SCHEME)
         status, model = ok
+        schema = schema_ref(model)
+        if ok_alternatives:
+            schema = {"oneOf": [schema, *(schema_ref(other) for other in ok_alternatives)]}
         operation.responses[status] = DocumentedResponse(
-            {JSON: {"schema": schema_ref(model)}},
+            {JSON: {"schema": schema}},
             description="Created." if status == 201 else "OK.",
         )
         operation.responses.update(error_responses(error_classes))

@@ -219,6 +219,7 @@ class UserResponse(ResponseModel):
     is_active: bool
     is_superuser: bool
     is_verified: bool
+    mfa_enabled: bool = Field(description="True when a second factor (TOTP) is on.")
     created_at: Timestamp
     updated_at: Timestamp
 
@@ -243,6 +244,38 @@ class JwksResponse(ResponseModel):
     ``crv, x, y`` (EC); ``kid`` is its RFC 7638 thumbprint."""
 
     keys: list[dict[str, str]]
+
+
+class MfaRequiredResponse(ResponseModel):
+    """The answer of a login's password step for an account with two-factor authentication:
+    no session yet; complete it with ``POST /auth/login/mfa``."""
+
+    mfa_required: Literal[True]
+    mfa_token: str = Field(description="Send to /auth/login/mfa from this same device.")
+    methods: list[Literal["totp", "recovery_code"]]
+    expires_in: int = Field(description="Seconds the mfa_token stays valid.")
+
+
+class MfaStatusResponse(ResponseModel):
+    enabled: bool
+    methods: list[Literal["totp", "recovery_code"]] = Field(
+        description='["totp", "recovery_code"] when enabled, else [].'
+    )
+    recovery_codes_remaining: int
+    enabled_at: Timestamp | None
+
+
+class TotpSetupResponse(ResponseModel):
+    secret: str = Field(description="The new secret, unpadded base32 (shown this once).")
+    otpauth_uri: str = Field(description="otpauth://totp/... for authenticator apps.")
+    qr_svg: str = Field(description="An SVG document (text) of a QR code of otpauth_uri.")
+    expires_in: int = Field(description="Seconds left to confirm this setup.")
+
+
+class RecoveryCodesResponse(SuccessResponse):
+    recovery_codes: list[str] = Field(
+        description="10 single-use codes, xxxxx-xxxxx, shown only in this answer."
+    )
 
 
 class LogoutAllResponse(SuccessResponse):

@@ -166,6 +166,41 @@ class ChangePasswordBody(RequestBody):
     new_password: Password
 
 
+TotpCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")]
+RecoveryCodeText = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+class MfaConfirmBody(RequestBody):
+    code: TotpCode = Field(description="A code of the new authenticator (6 digits).")
+    current_password: Password | None = Field(
+        None, description="The account's password: the proof this step needs."
+    )
+
+
+class MfaDisableBody(RequestBody):
+    """The password (when the account has one) and exactly one of ``code``, ``recovery_code``."""
+
+    current_password: Password | None = None
+    code: TotpCode | None = None
+    recovery_code: RecoveryCodeText | None = None
+
+
+class MfaProofBody(RequestBody):
+    """At most one of ``code``, ``recovery_code``; with or without ``current_password``."""
+
+    current_password: Password | None = None
+    code: TotpCode | None = None
+    recovery_code: RecoveryCodeText | None = None
+
+
+class LoginMfaBody(RequestBody):
+    """The ``mfa_token`` of the password step and exactly one of ``code``, ``recovery_code``."""
+
+    mfa_token: Token
+    code: TotpCode | None = None
+    recovery_code: RecoveryCodeText | None = None
+
+
 def _validation_failed(exc: ValidationError, model: type[BaseModel]) -> ValidationFailed:
     """One entry per field (its first failing check), in the order of the model's fields."""
     details: dict[str, ErrorDetail] = {}

@@ -38,6 +38,7 @@ from sanic_auth_sessions.db.connection import active_session_with_user, transact
 from sanic_auth_sessions.db.security_events import login_history
 from sanic_auth_sessions.services import security_events
 from sanic_auth_sessions.services.mailer import Mailer, MessageKind, deliver
+from sanic_auth_sessions.services.mfa import MfaChallengeResult, MfaService
 
 if TYPE_CHECKING:
     from sanic_auth_sessions.throttle.lockout import LoginLockout
@@ -105,6 +106,7 @@ class UserManager:
         self.mailer = mailer
         self.lockout = lockout
         self._background: set[asyncio.Task[None]] = set()
+        self.mfa = MfaService(self)
 
     # --- hooks: override in a subclass -------------------------------------------------
 
@@ -232,7 +234,7 @@ class UserManager:
         return user
 
     async def sign_in(
-        self, user: User, device: DeviceInfo, *, method: str = "password"
+        self, user: User, device: DeviceInfo, *, method: str = "password", mfa: bool = False
     ) -> LoginResult:
         """The session of a successful login, its ``login.succeeded`` event, and the
         new-device report (``login.new_device`` and its mail) when the account logged in
@@ -245,7 +247,7 @@ class UserManager:
         )
         session, tokens = await self.start_session(user, device)
         await self.audit(
-            "login.succeeded", user_id=user.id, session_id=session.id, method=method, mfa=False
+            "login.succeeded", user_id=user.id, session_id=session.id, method=method, mfa=mfa
         )
         if history.earlier_login and not history.known_device:
             await self.audit(
@@ -347,7 +349,8 @@ class UserManager:
         if not await self.hasher.verify(password, user.hashed_password):
             await self.audit("password.check_failed", user_id=user.id)
             raise errors.WrongPassword(field=field)
-        if self.lockout is not None:
+        # With MFA, only a completed second factor clears the attempts.
+        if self.lockout is not None and not user.mfa_enabled:
             await self.lockout.succeeded(user.email)
 
     async def reserve_attempt(self, email: str, device: DeviceInfo | None) -> None:
@@ -428,7 +431,11 @@ class UserManager:
 
     # --- login, tokens, sessions --------------------------------------------------------
 
-    async def login(self, email: str, password: str, device: DeviceInfo) -> LoginResult:
+    async def login(
+        self, email: str, password: str, device: DeviceInfo
+    ) -> LoginResult | MfaChallengeResult:
+        """A session, or for an account with MFA the ``mfa_token`` of the second step (no
+        session yet; the lockout's attempts are cleared only by the completed second step)."""
         email = normalize_email(email)
         await self.reserve_attempt(email, device)
         user = await User.get_or_none(email=email)
@@ -445,10 +452,12 @@ class UserManager:
         if self.settings.require_verified_email and not user.is_verified:
             await self.audit("login.failed", user_id=user.id, reason="unverified")
             raise errors.EmailNotVerified()
-        if self.lockout is not None:
-            await self.lockout.succeeded(email)
         if self.hasher.needs_rehash(user.hashed_password):
             await self.rehash(user, password)
+        if user.mfa_enabled:  # the counter clears only once the second factor is right
+            return await self.mfa.challenge(user, device)
+        if self.lockout is not None:
+            await self.lockout.succeeded(email)
         return await self.sign_in(user, device)
 
     # --- session policies (AUTH_MAX_SESSIONS_PER_USER, idle and absolute lifetimes) --------

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import base64
 from uuid import uuid4
 
 import pytest
@@ -9,6 +10,8 @@ from sanic import Sanic
 from sanic_auth_sessions import AuthSessions, AuthSettings, ConfigurationError
 from sanic_auth_sessions.core.config import DEFAULTS, fallback_config
 from sanic_auth_sessions.http.app_config import settings_from_app
+
+MFA_KEY = base64.b64encode(b"m" * 32).decode()
 
 
 def test_defaults() -> None:
@@ -27,9 +30,23 @@ def test_production_requires_a_long_secret() -> None:
     with pytest.raises(ConfigurationError, match="AUTH_SECRET_KEY is required"):
         AuthSettings.from_defaults()
     with pytest.raises(ConfigurationError, match="at least 32"):
-        AuthSettings.from_defaults(secret_key="short")
-    settings = AuthSettings.from_defaults(secret_key="s" * 32)
+        AuthSettings.from_defaults(secret_key="short", mfa_encryption_key=MFA_KEY)
+    settings = AuthSettings.from_defaults(secret_key="s" * 32, mfa_encryption_key=MFA_KEY)
     assert settings.is_production
+
+
+def test_production_requires_an_mfa_encryption_key_of_32_bytes() -> None:
+    with pytest.raises(ConfigurationError, match="AUTH_MFA_ENCRYPTION_KEY is required"):
+        AuthSettings.from_defaults(secret_key="s" * 32)
+    short = base64.b64encode(b"k" * 16).decode()
+    with pytest.raises(ConfigurationError, match="AUTH_MFA_ENCRYPTION_KEY must be 32 bytes"):
+        AuthSettings.from_defaults(secret_key="s" * 32, mfa_encryption_key=short)
+    with pytest.raises(ConfigurationError, match="AUTH_MFA_ENCRYPTION_KEY must be base64"):
+        AuthSettings.from_defaults(environment="test", mfa_encryption_key="not base64!")
+    # In development and test a key is derived from the secret key when none is set.
+    derived = AuthSettings.from_defaults(environment="test")
+    assert derived.mfa_encryption_key is None
+    assert derived.mfa_issuer_label == derived.issuer
 
 
 def test_host_settings_win_and_fallbacks_fill_the_rest() -> None:
@@ -81,7 +98,11 @@ def test_app_refuses_to_start_without_secret_in_production() -> None:
 
 def test_asymmetric_settings_use_the_public_key() -> None:
     settings = AuthSettings.from_defaults(
-        environment="production", algorithm="rs256", secret_key="PRIVATE", public_key="PUBLIC"
+        environment="production",
+        algorithm="rs256",
+        secret_key="PRIVATE",
+        public_key="PUBLIC",
+        mfa_encryption_key=MFA_KEY,
     )
     assert settings.verification_key == "PUBLIC"
 
@@ -94,6 +115,7 @@ def test_environment_variables_reach_the_settings_through_sanic(
     monkeypatch.setenv("SANIC_AUTH_REGISTRATION_ENABLED", "no")
     monkeypatch.setenv("SANIC_AUTH_SECRET_KEY", "1" * 40)  # digits: Sanic makes it an int
     monkeypatch.setenv("SANIC_AUTH_CSP_MODE", "Relaxed")
+    monkeypatch.setenv("SANIC_AUTH_MFA_ENCRYPTION_KEY", MFA_KEY)
     monkeypatch.setenv("SANIC_AUTH_REFRESH_TOKEN_TTL_S", "600")
     app = Sanic(f"env_{uuid4().hex[:8]}")
     app.config.AUTH_REFRESH_TOKEN_TTL_S = 700  # assigned in code afterwards: it wins

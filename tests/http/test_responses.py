@@ -40,6 +40,7 @@ def a_user(**changes: Any) -> SimpleNamespace:
         is_active=True,
         is_superuser=False,
         is_verified=False,
+        mfa_enabled=False,
         created_at=NOW,
         updated_at=NOW + timedelta(seconds=1),
         hashed_password="not answered",

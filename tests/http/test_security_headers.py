@@ -24,6 +24,8 @@ from sanic_auth_sessions.http.middleware.security_headers import (
 
 from ..serving import serve
 
+MFA_KEY = base64.b64encode(b"m" * 32).decode()
+
 BASE = {
     "x-content-type-options": "nosniff",
     "x-frame-options": "DENY",
@@ -87,7 +89,7 @@ async def test_strict_mode_on_api_health_host_and_errors() -> None:
 
 
 async def test_hsts_only_in_production() -> None:
-    app = make_app(environment="production", secret_key="s" * 40)
+    app = make_app(environment="production", secret_key="s" * 40, mfa_encryption_key=MFA_KEY)
     async with serve(app) as client:
         response = await client.get("/api/v1/things")
     assert response.headers["strict-transport-security"] == HSTS_VALUE
@@ -113,7 +115,12 @@ async def test_disabled_csp_keeps_other_headers() -> None:
 
 
 async def test_switched_off_adds_nothing() -> None:
-    app = make_app(environment="production", secret_key="s" * 40, security_headers_enabled=False)
+    app = make_app(
+        environment="production",
+        secret_key="s" * 40,
+        mfa_encryption_key=MFA_KEY,
+        security_headers_enabled=False,
+    )
     async with serve(app) as client:
         response = await client.get("/api/v1/things")
     assert response.status_code == 200

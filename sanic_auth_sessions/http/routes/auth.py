@@ -9,6 +9,7 @@ from sanic_auth_sessions.http.openapi import route_docs
 from sanic_auth_sessions.http.rate_limits import rate_limit
 from sanic_auth_sessions.http.responses import (
     LogoutAllResponse,
+    MfaRequiredResponse,
     SuccessResponse,
     Token,
     TokenPairResponse,
@@ -31,6 +32,7 @@ from sanic_auth_sessions.http.schemas import (
     parse_json,
 )
 from sanic_auth_sessions.services.manager import InvalidResetToken, LoginResult
+from sanic_auth_sessions.services.mfa import MfaChallengeResult
 
 doc = route_docs("Auth", auth="public")
 LOGIN_ERRORS = (
@@ -67,6 +69,13 @@ def token_response(body: dict[str, object]) -> HTTPResponse:
 
 def login_body(result: LoginResult) -> dict[str, object]:
     return Token.dump(result.tokens, token_type="bearer", user=result.user)
+
+
+def login_answer(result: LoginResult | MfaChallengeResult) -> HTTPResponse:
+    """Tokens, or for an account with MFA the ``mfa_token`` of the second step."""
+    if isinstance(result, MfaChallengeResult):
+        return token_response(MfaRequiredResponse.dump(result, methods=list(result.methods)))
+    return token_response(login_body(result))
 
 
 def create_auth_blueprint(url_prefix: str) -> Blueprint:
@@ -117,23 +126,27 @@ def create_auth_blueprint(url_prefix: str) -> Blueprint:
         "Log in",
         operation_id="login",
         ok=(200, Token),
+        ok_alternatives=(MfaRequiredResponse,),
         body=LoginBody,
         errors=LOGIN_ERRORS,
     )
     @rate_limit(lambda s: s.rate_limit_login, scope="login")
     @rate_limit(lambda s: s.rate_limit_login_email, scope="login_email", key=login_email)
     async def login(request: Request) -> HTTPResponse:
-        """Sign in with email and password; starts a session for this device."""
+        """Sign in with email and password; starts a session for this device. For an account
+        with two-factor authentication the answer is ``mfa_required`` with an ``mfa_token``
+        instead (no session yet): send a code to ``/auth/login/mfa``."""
         body = parse_json(request, LoginBody)
         device = device_info(request, auth_runtime(request).settings.trusted_proxies)
         result = await manager_of(request).login(body.email, body.password, device)
-        return token_response(login_body(result))
+        return login_answer(result)
 
     @bp.post("/login/oauth")
     @doc(
         "Log in (OAuth2 password flow)",
         operation_id="login_oauth",
         ok=(200, Token),
+        ok_alternatives=(MfaRequiredResponse,),
         form=OAuthLoginForm,
         errors=LOGIN_ERRORS,
     )
@@ -144,7 +157,7 @@ def create_auth_blueprint(url_prefix: str) -> Blueprint:
         form = parse_form(request, OAuthLoginForm)
         device = device_info(request, auth_runtime(request).settings.trusted_proxies)
         result = await manager_of(request).login(form.username, form.password, device)
-        return token_response(login_body(result))
+        return login_answer(result)
 
     @bp.post("/refresh")
     @doc(

@@ -1,0 +1,129 @@
+"""Two-factor authentication: a TOTP factor per user (encrypted secret, pending enrolment,
+last accepted step), single-use recovery codes (salted hashes), and the pending second steps of
+logins (hashed ``mfa_token``s). ``auth_users.mfa_enabled`` says whether a factor is confirmed.
+"""
+
+from tortoise import BaseDBAsyncClient
+
+RUN_IN_TRANSACTION = True
+
+
+async def upgrade(db: BaseDBAsyncClient) -> str:
+    return """
+        CREATE TABLE IF NOT EXISTS "auth_mfa_challenges" (
+    "id" UUID NOT NULL PRIMARY KEY,
+    "token_hash" VARCHAR(64) NOT NULL UNIQUE,
+    "security_stamp" VARCHAR(32) NOT NULL,
+    "device_hash" VARCHAR(64) NOT NULL,
+    "first_factor" VARCHAR(16) NOT NULL,
+    "attempts" INT NOT NULL,
+    "expires_at" TIMESTAMPTZ NOT NULL,
+    "spent_at" TIMESTAMPTZ,
+    "created_at" TIMESTAMPTZ NOT NULL,
+    "user_id" UUID NOT NULL REFERENCES "auth_users" ("id") ON DELETE CASCADE
+);
+CREATE INDEX IF NOT EXISTS "idx_auth_mfa_ch_expires_ecc00b" ON "auth_mfa_challenges" ("expires_at");
+COMMENT ON TABLE "auth_mfa_challenges" IS 'The second step of a login, waiting for its code. Its ``mfa_token`` is stored hashed.';
+        CREATE TABLE IF NOT EXISTS "auth_recovery_codes" (
+    "id" UUID NOT NULL PRIMARY KEY,
+    "salt" VARCHAR(32) NOT NULL,
+    "code_hash" VARCHAR(64) NOT NULL,
+    "used_at" TIMESTAMPTZ,
+    "created_at" TIMESTAMPTZ NOT NULL,
+    "user_id" UUID NOT NULL REFERENCES "auth_users" ("id") ON DELETE CASCADE
+);
+CREATE INDEX IF NOT EXISTS "idx_auth_recove_user_id_6ebad6" ON "auth_recovery_codes" ("user_id", "used_at");
+COMMENT ON TABLE "auth_recovery_codes" IS 'One single-use recovery code, stored only as a salted, keyed hash.';
+        CREATE TABLE IF NOT EXISTS "auth_totp_factors" (
+    "id" UUID NOT NULL PRIMARY KEY,
+    "secret_encrypted" VARCHAR(255),
+    "enabled_at" TIMESTAMPTZ,
+    "last_used_step" BIGINT,
+    "pending_secret_encrypted" VARCHAR(255),
+    "pending_expires_at" TIMESTAMPTZ,
+    "created_at" TIMESTAMPTZ NOT NULL,
+    "updated_at" TIMESTAMPTZ NOT NULL,
+    "user_id" UUID NOT NULL UNIQUE REFERENCES "auth_users" ("id") ON DELETE CASCADE
+);
+COMMENT ON TABLE "auth_totp_factors" IS 'A user''s TOTP authenticator: the confirmed secret, and a pending one during enrolment.';
+        ALTER TABLE "auth_users" ADD "mfa_enabled" BOOL NOT NULL DEFAULT False;"""
+
+
+async def downgrade(db: BaseDBAsyncClient) -> str:
+    return """
+        ALTER TABLE "auth_users" DROP COLUMN "mfa_enabled";
+        DROP TABLE IF EXISTS "auth_recovery_codes";
+        DROP TABLE IF EXISTS "auth_mfa_challenges";
+        DROP TABLE IF EXISTS "auth_totp_factors";"""
+
+
+MODELS_STATE = (
+    "eJztXetz2rgW/1c0fNl2BpiEPJqbe+fOkJS23DbQSUi3u5sd49gCvDGS149Qbm//96sj2+"
+    "An2ASDcfWlDdI5kvyTdHwe0vH3muzYk2ZnKmv6gD5hUrtE32tEnmL2R6yuzooMw6+Bn7b8"
+    "qC9IJQykkg20Fid+tGxTVmxGMJJ1C7MiFVuKqRm2RqGrWhtZGhnruOFYGHH2xjM2tZGmyE"
+    "CCqOmVKhOZjDHibf8TUaLPkWZb6O5Du9E6O0eahSybmlhtQr8qVVjHrOFiunggD2Q45EzD"
+    "IZTbE4xkVTWxZTEWNJMtBJVYZY2hV7xWUahD7F8sNGL9ySg4gjrnJ3jG+sQPxCVwB/O6ib"
+    "7Iuqa6o5lNWJt8TOxRTNbWcGhhxTE1ey5Ztjw1lqNhLS1HomI009hMAjQO0f52MJujMWZ0"
+    "JgPojz9ZsUZU/A1b8PN7baRhXeV/16AjSVOB03BMg1q4BuT4mwEPywZv+S14a4Y4ug7rYm"
+    "7wZVHjxGwR8B8/6ijUOocw2Db7UzGxbGNVku0X9QSExpPEOwutafdheLnk897fd9++45Sw"
+    "eB4lherOlCypjbk9oWRB7jia2gQeqBtjgk0YcWCRw9C8jeEXubizAtt08AJwdVmg4pHs6L"
+    "BVav8aOUTha5P3BP+c/tsbWoBMknr9gXTXGUhSLbazPHSCO8ErUhiUDCaN2IDo9x9uu0tA"
+    "eGkNOrj+0L59dXL+mkNALXts8koOV+0HZ5RtWVpO6BLlwISGob6eyGaHOFMOd5eNRCYKjs"
+    "EeYI9gz4a+Cep+wRL2pUDyAfUhyw5y7Uvntvvut0t3O88fCEOs975z6e3eqChKnoDaVP4m"
+    "6ZiMmUS9RMfnKybkS/uWz8mxOyeUyVZX+va8mhav+sH3mT8VXJ5JE9maJM9G8sIPc21nEt"
+    "Yv/fxTkHmdh2E+P80A8/lpKsxQFYZ5IcuyIrwUfiVe4RvC2zrLgi+jSgWY14URDr/r8kAd"
+    "56wg5ietDJCftFIRh6rIkv5maEzkw6s4BvZbBpOtTXHK2g5xRsBWPdam/8d2oN+lMFmB9K"
+    "B707kbtG8+Q/NTy/pb53C1Bx2oafHSeaT0VVSeLxpBv3YHHxD8RL/3e53om3hBN/gdlCvQ"
+    "wqlE6Exi2mgAJL/YLwrNMlPx1A2mOMC2hfn1Jq8sO6tK8xtQqHNOcZhzN7t4twKUPaDaZ6"
+    "aVtwIPZNq9zbJuV/uGW1ZbJ2jrbdHgKe9WXmPfgAk5eko0bwCqOLTvqIm1MfmI5zHrJgIo"
+    "d6zce40cJqDL0uWKNOXZwuIOLif25CrWse2qae276/bbjmuiP8rK00w2VSkENNTQFo2ULG"
+    "jjVdPWNFoiE3nMwYGn8DbRpHmDp4/YtCaaUYs5ugJ19TWOrumCNJufKx3cBH/MH4vlRc2x"
+    "TLT/ci9R7c9VfpogpQe6SfWtOmsSuviLakS4ag7cVcPXSQznbH4an3d35lTN3Xo5Ia71f+"
+    "11bi8RnbERPZD225tu7xLJ6lQjD+Smc3MFlW7LD+T9PXv5XqKxgy27HC6c5T7LqcGFGIUC"
+    "d0gKXIK4zSoJE1iFQhfZUkI/FvpxyfXjNGnwYmD7kcYqCnCCGCyRITKSmYqlg9KAa3FTJF"
+    "hbX2eMjGRJ8akzxt0HE4wszCBUkWVjA9ERkpFOxxqpo5ms2Qx/HqmGYLNCVdxEXRvizdAX"
+    "Dw25oWY3II4gTJQUei+kF4i+X1GH8OA6xLpV/KwpGBqHX4ZsWTNquj3W0TMPn2eLnD+QtN"
+    "B5HTnE1nTGtvRsD4d1PvjhsH0/+CDdvGtLN+2vUnsw6LD3/h1rER7JqrMGFZwx9i5Mob2a"
+    "QiJUupNQqQjk7TiQ50rI3As7wlZBqLe/tkeaadnSiL18aYIGnI51lG+HHhVjphYlpot2jM"
+    "i2jaeGbcWR7hI7GeggSwRkUCULAvmoKIC59thoHZ++Ob04OT+9YCR8lIuSNysw7/YGIuT/"
+    "E4aELQMTe4M5DvKJoH+ZZ1gE/dNFZnV9xsKpKZyaJXdq7sPXFvJ3xnxtUW/oSl9b0KdYQO"
+    "hfuIPK5A7i/8dwTrfhfPoKGsrHR0dZbLejo3TjDeoifiDdGefy/nj0lXOxFYJucGQxkAf4"
+    "W4p9HGHbCOsDUuw7Xwch5c6H9NVN++vrkIL3qd9775MHpuD6U/8qgrzGrGAm+p4ThMcVpT"
+    "qWSYqcDvJFgH9kjEVJEX/h7xb6q37/Uwj6q24U23s4mPPqmM8DI9JcXSLutTgsa2encqbC"
+    "xo6hbjjpYU5h4pZl1hM8G3z0MZss3YhYLo/IEd2IGPaY3328xbqc8q5LOBR8YOsgzWr7UZ"
+    "yt9dkLv99iC9spGQUSaOpr7C4/qi+ZwLN5igHOnuGK/6pr97UI9tvvAdILFHCzX5iT4nRB"
+    "2UwfcbpgBeBbQ1ncDRaBQnE3WMyvCBNW3YYSYUIRJtw7oIcZJrzFCn3G5vyaqrgWM1pDtf"
+    "U15qrpEUv8CHg2O7XPDLuQHek2wU+R1/0z8NxcZKafjCxZZ8uijp7w3DsbHz9/v50mN08Z"
+    "5+sB4nbwwRqtsCZy2VAefQVjoNs3omAf5nYIhJgqCPP2PQLCisklLcqkzgorRlgxwooRVo"
+    "ywYrJaMXeeE7vzjPnAI2ZMuLq+xo5ZeMQxkGcPuLmWheyomo04K3qFueUB0atHx0bDIY9r"
+    "NE08YktygtXh8DUYHobt36dt37/tDqTbzqDTG3T7PeluOEzM7V1QV3DLuG0YmKgNMJCaqE"
+    "fhti+sfrCPLt2+LEQdW9eeMQok+WamFFx49owdqGH2lcmqHxlxE2J73sIJJA93Ofnf7kOw"
+    "Ck5fZ4Pkl8Jc+tmEMmK2k9y04tBQHckPxHIMbLq/qMkXBCPFhI2EkvmUOtbrJmvIu9DHW+"
+    "L8w+HXxlte2OhC4YS9LbD5GnrnALEnfiAEzxreHWuVrXDXoIFHJNRG1oTOyAvNxPBbmJW9"
+    "xF6MZK3ysSu6n622LWze/QZqAaocFplPL4yxDMaYUNY3Wc1lUs6zRg73o50fjp2dI1tV8C"
+    "2WFc4gj8AzckLbkLzvteSR82GuKpyMDwv707MMwv70LFXYQ1VCljVmpZBcPuQwV/VwPst0"
+    "3eNsxXWPs6TrHly3z3tnKcJWPbBbZ1lWNaNa8SmK2LpeGFIbQJ0okQXQyUDr1P1GlqRo9j"
+    "wP2DHG6gFeyK2xJW7gkDA3xHzJK2DPdhXSdRPkVPHCXELJiwhpZt/H0fzPXb+XIp89+qhl"
+    "qSk2+h/SNauw7EABp8mjo+m2RqwmdLsPvwngEzIyYzcio5cfIzMBDVwlBRf24Q0fUNt45y"
+    "bVirnCA3X1NX5wm5F6ybkyO8G9TJOD/uAzgkaYOgsffKTmJXfzshkZaeYUg6dYMbFd5y5V"
+    "GYHLGfJigvtadWAWESYm1aeMP8kBXkQ34Py+4+QW91xjophzg3ud2527xvvrm3ow7WWnd3"
+    "3722fuOv/Y+W045L5mXbZsiYfQIRHnwtX9QHS2eSwbnRw1gqlBZUXB0MMlfPuSqpg7wL0y"
+    "94iS+11M4Da93J5w9QWc3wqdGmyYDfZkDWsmG4yedaVBTlHY23VkUYQXB5/QjJpPlsjKWT"
+    "K5veIIEl+J0mIR5lFJknirp5IUonpjAo++iaM2zCnOzpTZTxsW0/GZvtLGqakU47wbJVQs"
+    "2ex6KRX/0WqdnLxpHZ2cX5ydvnlzdnG0yK0Yr1qVZPGq+x4yFoRmOJ7CwHsfSy8RdqvaEE"
+    "Ivk9DzIdz8eltyC0IIllkIiphk+p6r8AFCkUCkYrOesNm90ZcgML2B9VZKF9uL/DrrDpj2"
+    "CR5Q9k+hx0vLAPyWD5e+wEXGUYw5x3xsV7rFYIwiC2bF3S94Kmt6HjNkwVC5ZCWtsyzH4R"
+    "jVCpMjdiDO/azRIsNRHqQTWCt4BvG4dZEl4Na6SA+4QV3SdzrynpYIc+3wGx1FiYxdRJTl"
+    "DYAOMQmcs+Asso7uOOsoA25x7SI/5iHWHcK+KDlk3J+xqbFeEl6W62APcu4b9byq8l7QPs"
+    "x0agHF25KJpkjedTb3Mk5ToSZuTimzqqwmwTMpPNQEBX1ron/7SQTgY5lexC3ndohwiu0g"
+    "Uk3/fD5D4Sn+GWc9zVOcw7kZ8ZAEchJHRHDmXNMdaGeRD/nAFkKaXzP8rhJJuTMCFfum98"
+    "ZYRT4lXkW0UrODbwpacobyKkIXz1S3KWbRBHlVRMs3IF6CE0RW7tx2qgRTrjPcwaToi5PV"
+    "6aD6UcF10IZPdB/keZpkYHMF8/zFlRjTC6y8NZlflis9a+7KMcFqQyPIvejWRIMJ5JzkWV"
+    "fcDyL8YqHh8C9bWyY+ManNZxTFznA/4XlaQstC+tk8fUnIgbo8E/nCvJeR/CLpndS3ncqk"
+    "2NYD5+JEipSDDQp7281VtSS21fI4BhOZKxcs3n7qFLZTnjXqWJIPYE7c0/irdzZ4+9jzF8"
+    "hGLqAwpzgIXB6PT9zRt8ckCpuFOe7JE3sWXxUq6h0iMirsRYoVArRIfSNS3+wP50JS34gk"
+    "ISJJyE8Be8Qwz6OFRnkrGIqskiJ6WJ/XE9O84TSLM5vi+E5Z9tWBnuQQ53d+xllPO79Tzp"
+    "ue5X1jig+ElOcO545SorWxqSmTWiw67JXXVwSGlxSlue+ZmpwmcRcnJKTx5q28QSU3HU3r"
+    "+PTN6cXJ+ekiC82iZFXyGV8DSo/kPWPTPxCQ1YQPsFTwumEhXlfYUjkQ9sgriG4hjhHWo5"
+    "3oaE1P9hlg2X2+z/2866uR2fPH/wGZfRVe"
+)
