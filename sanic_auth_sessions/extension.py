@@ -34,6 +34,7 @@ from sanic_auth_sessions.http.rate_limits import install_rate_limiting
 from sanic_auth_sessions.http.routes.admin import create_admin_blueprint
 from sanic_auth_sessions.http.routes.auth import create_auth_blueprint
 from sanic_auth_sessions.http.routes.health import create_health_blueprint
+from sanic_auth_sessions.http.routes.introspect import create_introspection_blueprint
 from sanic_auth_sessions.http.routes.keys import create_keys_blueprint
 from sanic_auth_sessions.http.routes.mfa import create_mfa_blueprint
 from sanic_auth_sessions.http.routes.organizations import create_organizations_blueprint
@@ -103,6 +104,7 @@ class AuthSessions(Extension):  # type: ignore[no-untyped-call]
             create_mfa_blueprint(settings.url_prefix),
             create_health_blueprint(settings.health_path),
             create_keys_blueprint(settings.jwks_path),
+            create_introspection_blueprint(settings.url_prefix),
         ):
             app.blueprint(blueprint)
         install_openapi(app, settings)

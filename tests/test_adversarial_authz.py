@@ -190,6 +190,8 @@ EXPECTED: dict[tuple[str, str], list[Case]] = {
     ("GET", f"{P}/openapi.json"): [Case("openapi_document", ANYONE_2XX)],
     ("DELETE", f"{P}/sessions/me/expired"): [Case("delete_expired", USERS_200)],
     ("POST", f"{P}/sessions/revoke-others"): [Case("revoke_others", USERS_200)],
+    # No introspection client is configured here: the route does not exist for anyone.
+    ("POST", f"{P}/auth/introspect"): [Case("introspect", (404,) * 7, form={"token": "x"})],
     # Two-factor authentication: the caller's own; nobody here has it on.
     ("GET", f"{P}/users/me/mfa"): [Case("mfa_status", USERS_200)],
     ("POST", f"{P}/users/me/mfa/totp/setup"): [Case("mfa_setup", USERS_200)],

@@ -45,6 +45,7 @@ OPERATIONS = {
         "confirm_password_reset",
         "logout",
         "logout_all",
+        "introspect_token",
         "request_email_verification",
         "confirm_email_verification",
         "confirm_email_change",

@@ -65,6 +65,14 @@ class InvalidToken(Unauthenticated):
     message = "The token is invalid, expired or revoked."
 
 
+class InvalidClient(Unauthenticated):
+    """An introspection client unknown, or its secret wrong (HTTP Basic, RFC 6749 §2.3.1)."""
+
+    code = "INVALID_CLIENT"
+    message = "Unknown client or wrong client secret."
+    challenge = 'Basic realm="introspection"'
+
+
 class TokenReused(Unauthenticated):
     code = "AUTH_TOKEN_REUSED"
     message = "This refresh token was already used; the session has been revoked."

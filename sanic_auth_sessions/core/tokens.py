@@ -202,6 +202,18 @@ class TokenCodec:
         return claims
 
     def _verify(self, token: str, expected_type: TokenType) -> TokenClaims:
+        payload = self.verified_payload(token, expected_type)
+        return TokenClaims(
+            user_id=UUID(str(payload["sub"])),
+            session_id=UUID(str(payload["sid"])),
+            jti=str(payload["jti"]),
+            type=expected_type,
+            expires_at=datetime.fromtimestamp(int(payload["exp"]), timezone.utc),
+        )
+
+    def verified_payload(self, token: str, expected_type: TokenType) -> dict[str, Any]:
+        """Every claim of ``token`` once its signature, algorithm, ``kid``, ``iss``, ``aud``,
+        times and type are checked (nothing remembered); InvalidToken otherwise."""
         s = self._settings
         if not token or len(token) > MAX_TOKEN_CHARS:
             raise InvalidToken()
@@ -218,13 +230,9 @@ class TokenCodec:
             )
             if payload["type"] != expected_type or self._issued_in_the_future(payload["iat"]):
                 raise InvalidToken()
-            return TokenClaims(
-                user_id=UUID(str(payload["sub"])),
-                session_id=UUID(str(payload["sid"])),
-                jti=str(payload["jti"]),
-                type=expected_type,
-                expires_at=datetime.fromtimestamp(int(payload["exp"]), timezone.utc),
-            )
+            UUID(str(payload["sub"])), UUID(str(payload["sid"]))  # both ids, or ValueError
+            datetime.fromtimestamp(int(payload["exp"]), timezone.utc)
+            return payload
         except (jwt.PyJWTError, ValueError, TypeError, KeyError, OverflowError, OSError):
             # OverflowError/OSError: an ``exp`` too far in the future for a datetime.
             raise InvalidToken() from None

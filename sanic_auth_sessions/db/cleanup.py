@@ -20,7 +20,7 @@ import logging
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from tortoise.expressions import Q, Subquery
 from tortoise.models import Model
@@ -29,6 +29,7 @@ from tortoise.queryset import QuerySet
 from sanic_auth_sessions.core.config import DEFAULTS
 from sanic_auth_sessions.core.models import (
     EmailToken,
+    MfaChallenge,
     PasswordResetToken,
     SecurityEvent,
     UserSession,
@@ -100,11 +101,16 @@ async def delete_stale_rows(
     tokens_deleted, skipped = await _delete_all(PasswordResetToken, tokens, batch_size)
     if skipped:
         return CleanupResult(sessions_deleted, tokens_deleted, skipped=True)
-    # Spent email-verification and email-change tokens go the same way (not counted above).
-    email_tokens = EmailToken.filter(Q(expires_at__lt=now) | Q(used_at__isnull=False))
-    _, skipped = await _delete_all(EmailToken, email_tokens, batch_size)
-    if skipped:
-        return CleanupResult(sessions_deleted, tokens_deleted, skipped=True)
+    # Spent or expired email tokens and pending second login steps go the same way (not
+    # counted above).
+    spent: tuple[tuple[type[Model], QuerySet[Any]], ...] = (
+        (EmailToken, EmailToken.filter(Q(expires_at__lt=now) | Q(used_at__isnull=False))),
+        (MfaChallenge, MfaChallenge.filter(Q(expires_at__lt=now) | Q(spent_at__isnull=False))),
+    )
+    for model, stale in spent:
+        _, skipped = await _delete_all(model, stale, batch_size)
+        if skipped:
+            return CleanupResult(sessions_deleted, tokens_deleted, skipped=True)
     events = SecurityEvent.filter(created_at__lt=now - timedelta(seconds=audit_retention_s))
     events_deleted, skipped = await _delete_all(SecurityEvent, events, batch_size)
     return CleanupResult(sessions_deleted, tokens_deleted, events_deleted, skipped=skipped)

@@ -66,7 +66,7 @@ def error_response(error: errors.AuthSessionsError, status: int | None = None) -
     status = status or status_of(error)
     response = json(ErrorResponse.dump(error, success=False), status=status)
     if status == 401:
-        response.headers["WWW-Authenticate"] = "Bearer"
+        response.headers["WWW-Authenticate"] = getattr(error, "challenge", "Bearer")
     if isinstance(error, errors.RateLimited):
         response.headers["Retry-After"] = str(error.retry_after_s)
     return response

@@ -272,6 +272,15 @@ def add_query_parameters(operation: Any, query: type[BaseModel]) -> None:
         )
 
 
+INTROSPECTION_SCHEME = "IntrospectionClient"
+
+
+def client_secured(handler: Handler) -> Handler:
+    """Document HTTP Basic client authentication (the introspection clients)."""
+    OperationStore()[handler].secured(INTROSPECTION_SCHEME)  # type: ignore[no-untyped-call]
+    return handler
+
+
 def route_docs(tag: str, *, auth: Auth = "user") -> partial[Callable[[Handler], Handler]]:
     """:func:`documented` with a blueprint's tag and guard: ``doc = route_docs("Users")``."""
     return partial(documented, tag=tag, auth=auth)
@@ -312,6 +321,12 @@ def install_openapi(app: Sanic[Any, Any], settings: AuthSettings) -> None:
         scheme="bearer",
         bearer_format="JWT",
         description="An access token from /auth/login or /auth/refresh.",
+    )
+    spec.add_security_scheme(
+        INTROSPECTION_SCHEME,
+        "http",
+        scheme="basic",
+        description="An introspection client of AUTH_INTROSPECTION_CLIENTS (id and secret).",
     )
     spec.add_security_scheme(
         OAUTH2_SCHEME,

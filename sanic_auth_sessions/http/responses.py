@@ -278,6 +278,23 @@ class RecoveryCodesResponse(SuccessResponse):
     )
 
 
+class IntrospectionResponse(ResponseModel):
+    """RFC 7662: ``{"active": false}`` alone, or the active token's claims."""
+
+    active: bool
+    token_type: Literal["access_token", "refresh_token"] | None = None
+    sub: str | None = Field(None, description="The user id.")
+    sid: str | None = Field(None, description="The session id.")
+    jti: str | None = None
+    iat: int | None = None
+    exp: int | None = None
+    iss: str | None = None
+    aud: str | None = None
+    username: str | None = Field(None, description="The user's email.")
+    auth_time: int | None = Field(None, description="Access tokens: the session's last sign-in.")
+    amr: list[str] | None = Field(None, description="Access tokens: how it signed in.")
+
+
 class LogoutAllResponse(SuccessResponse):
     sessions_revoked: int
 

@@ -119,6 +119,13 @@ class OAuthLoginForm(RequestBody):
     password: Password
 
 
+class IntrospectionForm(RequestBody):
+    token: Annotated[str, StringConstraints(max_length=MAX_TOKEN_CHARS)]
+    token_type_hint: str | None = Field(
+        None, description="`access_token` or `refresh_token`: which kind to try first."
+    )
+
+
 class RefreshBody(RequestBody):
     refresh_token: Token
 

@@ -16,6 +16,9 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from sanic_auth_sessions.cli import main
 from sanic_auth_sessions.core.models import (
+    EmailToken,
+    EmailTokenPurpose,
+    MfaChallenge,
     PasswordResetToken,
     SecurityEvent,
     User,
@@ -129,6 +132,43 @@ async def test_cleanup_deletes_security_events_past_their_retention(api: Running
     await old_and_new_events([95])
     assert (await delete_stale_rows(30 * DAY_S)).security_events_deleted == 1
     assert await SecurityEvent.all().count() == 1
+
+
+async def test_cleanup_deletes_spent_or_expired_email_tokens_and_second_steps(
+    api: RunningApp,
+) -> None:
+    user = await User.create(email="ann@example.com", hashed_password="x")
+    now = datetime.now(timezone.utc)
+    hour = timedelta(hours=1)
+
+    async def email_token(name: str, **fields: object) -> None:
+        await EmailToken.create(
+            user=user,
+            purpose=EmailTokenPurpose.VERIFY,
+            token_hash=name.ljust(64, "0"),
+            email=user.email,
+            security_stamp=user.security_stamp,
+            **{"expires_at": now + hour, **fields},
+        )
+
+    async def second_step(name: str, **fields: object) -> None:
+        await MfaChallenge.create(
+            user=user,
+            token_hash=name.ljust(64, "0"),
+            security_stamp=user.security_stamp,
+            device_hash="d" * 64,
+            **{"expires_at": now + hour, **fields},
+        )
+
+    await email_token("live")
+    await email_token("used", used_at=now)
+    await email_token("expired", expires_at=now - hour)
+    await second_step("pending")
+    await second_step("spent", spent_at=now)
+    await second_step("expired", expires_at=now - hour)
+    await delete_stale_rows(30 * DAY_S)
+    assert [t.token_hash[:4] for t in await EmailToken.all()] == ["live"]
+    assert [c.token_hash[:7] for c in await MfaChallenge.all()] == ["pending"]
 
 
 def test_cli_cleanup_deletes_security_events(

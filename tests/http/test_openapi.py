@@ -31,6 +31,7 @@ from sanic_auth_sessions.http.schemas import (
     CreateOrganizationBody,
     EmailChangeBody,
     EmailChangeConfirmBody,
+    IntrospectionForm,
     LoginBody,
     LoginMfaBody,
     LogoutBody,
@@ -142,6 +143,7 @@ CONTRACT: dict[tuple[str, str], Contract] = {
     ("DELETE", "/sessions/{session_id}"): user(403, 404, 429),
     ("DELETE", "/sessions/me/expired"): user(ok_schema="DeletedSessionsResponse"),
     ("POST", "/sessions/revoke-others"): user(429, ok_schema="RevokedOthersResponse"),
+    ("POST", "/auth/introspect"): public(401, 404, 429, form=IntrospectionForm),
     # two-factor authentication
     ("GET", "/users/me/mfa"): user(ok_schema="MfaStatusResponse"),
     ("POST", "/users/me/mfa/totp/setup"): user(409, 429, ok_schema="TotpSetupResponse"),
@@ -221,6 +223,7 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
     ("DELETE", "/sessions/{session_id}"): "revoke_session",
     ("DELETE", "/sessions/me/expired"): "cleanup_expired_sessions",
     ("POST", "/sessions/revoke-others"): "revoke_other_sessions",
+    ("POST", "/auth/introspect"): "introspect_token",
     ("GET", "/users/me/mfa"): "get_mfa_status",
     ("POST", "/users/me/mfa/totp/setup"): "start_totp_setup",
     ("POST", "/users/me/mfa/totp/confirm"): "confirm_totp_setup",
@@ -369,7 +372,8 @@ def problems_of(app: Sanic[Any, Any], document: dict[str, Any], prefix: str = PR
         if 429 in documented_errors and "Retry-After" not in responses["429"].get("headers", {}):
             problems.append(f"{where}: 429 without Retry-After")
         security = operation.get("security") or []
-        if contract.auth == "public" and security:
+        # Public as to users; introspection clients authenticate with HTTP Basic.
+        if contract.auth == "public" and security and security != [{"IntrospectionClient": []}]:
             problems.append(f"{where}: public route marked as secured")
         if contract.auth != "public" and not (
             {BEARER_SCHEME: []} in security and {OAUTH2_SCHEME: []} in security
@@ -553,7 +557,7 @@ async def test_request_schemas_match_the_pydantic_models(make_app: Any) -> None:
             params = {p["name"]: p for p in operation["parameters"] if p["in"] == "query"}
             assert set(params) == set(contract.query.model_fields), path
             assert not any(p["required"] for p in params.values())
-    assert checked == 31  # every JSON or form body of the contract
+    assert checked == 32  # every JSON or form body of the contract
 
     register = schemas["RegisterBody"]
     assert register["required"] == ["email", "password"]
