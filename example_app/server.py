@@ -19,12 +19,19 @@ from sanic_auth_sessions import (
     logging_config,
     rate_limit,
     require_auth,
+    require_fresh_auth,
     require_org_role,
 )
 
 
 class Hello(ResponseModel):
     message: str
+
+
+class AccountExport(ResponseModel):
+    email: str
+    first_name: str
+    last_name: str
 
 
 class Report(ResponseModel):
@@ -99,6 +106,22 @@ def create_app() -> Sanic:
         """A host route protected by the extension's guard."""
         user = current_auth(request).user
         return json(Hello.dump(message=f"Hello, {user.first_name or user.email}!"))
+
+    @app.get("/api/v1/account/export")
+    @documented(
+        "Export my account data",
+        operation_id="export_my_account",
+        tag="Example",
+        ok=(200, AccountExport),
+        errors=(errors.ReauthenticationRequired,),
+    )
+    @require_fresh_auth()
+    async def export_my_account(request: Request) -> HTTPResponse:
+        """A sensitive host route: only for a session authenticated in the last
+        ``AUTH_FRESH_AUTH_MAX_AGE_S`` seconds (403 ``REAUTHENTICATION_REQUIRED`` otherwise:
+        ``POST /api/v1/auth/reauthenticate``, then retry)."""
+        user = current_auth(request).user
+        return json(AccountExport.dump(user))
 
     @app.get("/api/v1/organizations/<organization_id:uuid>/report")
     @documented(

@@ -19,6 +19,7 @@ from sanic_auth_sessions.extension import AuthSessions
 from sanic_auth_sessions.http.guards import (
     current_auth,
     require_auth,
+    require_fresh_auth,
     require_org_role,
     require_superuser,
 )
@@ -53,6 +54,7 @@ __all__ = [
     "logging_config",
     "rate_limit",
     "require_auth",
+    "require_fresh_auth",
     "require_org_role",
     "require_superuser",
     "tortoise_config",

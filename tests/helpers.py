@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import jwt
@@ -47,8 +48,22 @@ SESSION_FIELDS = {
     "last_used_at",
     "created_at",
     "expires_at",
+    "auth_time",
+    "amr",
     "is_current",
 }
+
+
+STALE_S = 301  # one second past AUTH_FRESH_AUTH_MAX_AGE_S's default
+
+
+async def age_session(tokens: dict[str, Any], seconds: float = STALE_S) -> None:
+    """Make the session of ``tokens`` authenticated ``seconds`` ago (its row's ``auth_time``):
+    past ``AUTH_FRESH_AUTH_MAX_AGE_S`` it is no longer fresh; 0 makes it fresh again."""
+    from sanic_auth_sessions.core.models import UserSession
+
+    then = datetime.now(timezone.utc) - timedelta(seconds=seconds)
+    await UserSession.filter(id=session_id(tokens)).update(auth_time=then)
 
 
 def session_id(tokens: dict[str, Any]) -> str:

@@ -34,6 +34,7 @@ from sanic_auth_sessions import (
     current_auth,
     rate_limit,
     require_auth,
+    require_fresh_auth,
     require_org_role,
 )
 from sanic_auth_sessions.core.models import (
@@ -205,6 +206,10 @@ EXPECTED: dict[tuple[str, str], list[Case]] = {
         Case("mfa_recovery_codes", NO_MFA, body={"current_password": "{pw}"})
     ],
     # A second step needs the mfa_token of a first one: no caller has one.
+    # Nobody here has MFA: the password is the proof.
+    ("POST", f"{P}/auth/reauthenticate"): [
+        Case("reauthenticate", USERS_200, body={"password": "{pw}"})
+    ],
     ("POST", f"{P}/auth/login/mfa"): [
         Case("login_mfa", (401,) * 7, body={"mfa_token": "not-a-token", "code": "000000"})
     ],
@@ -294,6 +299,8 @@ EXPECTED: dict[tuple[str, str], list[Case]] = {
     ],
     # --- the host app's routes, as in the example app ---
     ("GET", f"{P}/hello"): [Case("host_hello", USERS_200)],
+    # Every caller's session is fresh here: they logged in when the world was made.
+    ("GET", f"{P}/account/export"): [Case("host_export", USERS_200)],
     ("GET", f"{P}/organizations/<org_id:uuid>/report"): [
         Case("host_report", (401, 404, 403, 200, 200, 404, 200), ORG)
     ],
@@ -396,6 +403,11 @@ def host_routes(app: Sanic) -> None:
     async def hello(request: Request) -> HTTPResponse:
         user = current_auth(request).user
         return json({"message": f"Hello, {user.first_name or user.email}!"})
+
+    @app.get(f"{P}/account/export")
+    @require_fresh_auth()
+    async def export_my_account(request: Request) -> HTTPResponse:
+        return json({"email": current_auth(request).user.email})
 
     @app.get(f"{P}/organizations/<org_id:uuid>/report")
     @require_org_role("admin")

@@ -96,9 +96,9 @@ class PausingManager(UserManager):
         super().__init__(*args, **kwargs)
         self.hasher = PausingHasher(self.hasher)  # type: ignore[assignment]
 
-    async def start_session(self, user: User, device: DeviceInfo) -> Any:
+    async def start_session(self, user: User, device: DeviceInfo, **kwargs: Any) -> Any:
         await PAUSES.at("start_session")
-        return await super().start_session(user, device)
+        return await super().start_session(user, device, **kwargs)
 
     async def revoke_user_sessions(
         self, user_id: UUID, *, keep_session_id: UUID | None = None

@@ -301,6 +301,29 @@ async def test_forged_tokens_are_refused(server: Server, victim: Victim, attack:
     assert (await me(api, victim.tokens["access_token"])).status_code == 200
 
 
+# Access tokens must name the session's latest authentication; refresh tokens never do.
+ACCESS_ONLY_ATTACKS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "missing_auth_time": lambda c: without(c, "auth_time"),
+    "missing_amr": lambda c: without(c, "amr"),
+    "auth_time_not_a_number": lambda c: changed(c, auth_time="now"),
+    "auth_time_a_boolean": lambda c: changed(c, auth_time=True),
+    "amr_not_a_list": lambda c: changed(c, amr="pwd"),
+    "amr_empty": lambda c: changed(c, amr=[]),
+    "amr_of_numbers": lambda c: changed(c, amr=[1]),
+}
+
+
+@pytest.mark.parametrize("attack", sorted(ACCESS_ONLY_ATTACKS))
+async def test_access_tokens_without_a_valid_auth_time_and_amr_are_refused(
+    server: Server, victim: Victim, attack: str
+) -> None:
+    """Access tokens issued before they carried ``auth_time`` and ``amr`` (or with either
+    malformed), signed with the right key, are refused."""
+    forged = sign(server.keys, ACCESS_ONLY_ATTACKS[attack](victim.access_claims))
+    assert_error(await me(server.api, forged), 401, "AUTH_INVALID_TOKEN")
+    assert (await me(server.api, victim.tokens["access_token"])).status_code == 200
+
+
 async def test_after_every_attack_the_victims_session_is_intact(
     server: Server, victim: Victim
 ) -> None:
@@ -371,6 +394,8 @@ async def test_every_attack_is_a_distinct_token() -> None:
         "exp": NOW + 60,
         "iss": "sanic-auth-sessions",
         "aud": "sanic-auth-sessions",
+        "auth_time": NOW,
+        "amr": ["pwd"],
     }
     for keys in KEYS.values():
         genuine = sign(keys, claims)

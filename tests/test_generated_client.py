@@ -50,6 +50,7 @@ OPERATIONS = {
         "confirm_email_verification",
         "confirm_email_change",
         "login_mfa",
+        "reauthenticate",
     },
     "users": {
         "list_users",
@@ -113,7 +114,7 @@ OPERATIONS = {
     },
     "health": {"health_check"},
     "keys": {"get_jwks"},
-    "example": {"root_get", "hello", "organization_report"},
+    "example": {"root_get", "hello", "export_my_account", "organization_report"},
 }
 
 

@@ -634,6 +634,9 @@ class AuthSettings(BaseModel):
     rate_limit_login_mfa: str = setting(
         "10/minute", THROTTLE, "`POST /auth/login/mfa`, per client IP."
     )
+    rate_limit_reauthenticate: str = setting(
+        "5/minute", THROTTLE, "`POST /auth/reauthenticate`, per user."
+    )
     rate_limit_mfa_manage: str = setting(
         "5/minute",
         THROTTLE,
@@ -671,6 +674,13 @@ class AuthSettings(BaseModel):
     )
     mfa_max_attempts: int = setting(
         5, MFA, "Codes tried with one `mfa_token`; after that many wrong ones it is dead.", ge=1
+    )
+    fresh_auth_max_age_s: int = setting(
+        300,
+        MFA,
+        "How long after an authentication (a login or a re-authentication) a session counts as "
+        "fresh, seconds: the sensitive routes need a fresh session or a proof in the body.",
+        gt=0,
     )
 
     # Client addresses

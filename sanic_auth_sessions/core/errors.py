@@ -129,6 +129,14 @@ class MfaCodeInvalid(PermissionDenied):
     message = "The code is wrong, or was already used."
 
 
+class ReauthenticationRequired(PermissionDenied):
+    code = "REAUTHENTICATION_REQUIRED"
+    message = (
+        "This action needs a recent authentication: re-authenticate (POST /auth/reauthenticate) "
+        "or send a proof in the body."
+    )
+
+
 # 404
 class NotFound(AuthSessionsError):
     code = "NOT_FOUND"

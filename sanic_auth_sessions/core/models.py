@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import secrets
+from datetime import datetime
 from typing import Any
 from uuid import uuid4
 
@@ -85,11 +86,27 @@ class UserSession(Model):
     location_country = fields.CharField(max_length=100, null=True)
     last_used_at = fields.DatetimeField()
     expires_at = fields.DatetimeField()
+    # The session's latest authentication (its login or latest re-authentication) and its
+    # RFC 8176 methods, space-separated ("pwd", "pwd otp mfa"): the step-up rule reads them
+    # here, never from a token. Every session stores a time (the migration gave the older
+    # ones their ``created_at``); the column is nullable only so it could be added in place.
+    auth_time = fields.DatetimeField(null=True)
+    amr = fields.CharField(max_length=64, default="pwd", db_default="pwd")
     is_active = fields.BooleanField(default=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
     user_id: str
+
+    @property
+    def authenticated_at(self) -> datetime:
+        """``auth_time``, or ``created_at`` for a row without one."""
+        return self.auth_time or self.created_at
+
+    @property
+    def amr_list(self) -> list[str]:
+        """The methods of the latest authentication, as a list."""
+        return self.amr.split()
 
     class Meta:
         table = "auth_sessions"

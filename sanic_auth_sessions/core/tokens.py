@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Literal
@@ -18,6 +19,9 @@ from sanic_auth_sessions.core.errors import InvalidToken
 
 TokenType = Literal["access", "refresh"]
 REQUIRED_CLAIMS = ("sub", "sid", "jti", "type", "iat", "exp", "iss", "aud")
+# Access tokens also name the session's latest authentication (its time and RFC 8176 methods);
+# access tokens issued before they did are refused.
+ACCESS_CLAIMS = ("auth_time", "amr")
 MAX_TOKEN_CHARS = 4096
 
 
@@ -28,6 +32,9 @@ class TokenClaims:
     jti: str
     type: TokenType
     expires_at: datetime
+    # Access tokens only (None in a refresh token's claims).
+    auth_time: datetime | None = None
+    amr: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -135,7 +142,11 @@ class TokenCodec:
         type: TokenType,
         now: datetime,
         expires_at: datetime | None = None,
+        auth_time: datetime | None = None,
+        amr: Sequence[str] = (),
     ) -> str:
+        """A signed token; an access token needs ``auth_time`` and ``amr`` (the session's
+        latest authentication)."""
         s = self._settings
         ttl_s = s.access_token_ttl_s if type == "access" else s.refresh_token_ttl_s
         exp = int(expires_at.timestamp()) if expires_at else int(now.timestamp()) + ttl_s
@@ -149,6 +160,11 @@ class TokenCodec:
             "iss": s.issuer,
             "aud": s.audience,
         }
+        if type == "access":
+            if auth_time is None or not amr:
+                raise ValueError("An access token needs auth_time and amr.")
+            payload["auth_time"] = int(auth_time.timestamp())
+            payload["amr"] = list(amr)
         headers = {"kid": self._kid} if self._kid else None
         return jwt.encode(payload, self._signing_key, algorithm=s.algorithm, headers=headers)
 
@@ -158,16 +174,19 @@ class TokenCodec:
         user_id: UUID,
         session_id: UUID,
         refresh_jti: str,
+        auth_time: datetime,
+        amr: Sequence[str],
         refresh_expires_at: datetime | None = None,
     ) -> TokenPair:
-        """A new access token and a refresh token with ``refresh_jti``, which ends
-        ``refresh_expires_at`` (an existing session's end) or a full refresh lifetime from now."""
+        """A new access token (carrying the session's ``auth_time`` and ``amr``) and a refresh
+        token with ``refresh_jti``, which ends ``refresh_expires_at`` (an existing session's
+        end) or a full refresh lifetime from now."""
         now = datetime.now(timezone.utc)
         refresh_ends = refresh_expires_at or now + timedelta(
             seconds=self._settings.refresh_token_ttl_s
         )
-        access = self.encode(
-            user_id=user_id, session_id=session_id, jti=new_jti(), type="access", now=now
+        access = self.issue_access(
+            user_id=user_id, session_id=session_id, auth_time=auth_time, amr=amr, now=now
         )
         refresh = self.encode(
             user_id=user_id,
@@ -183,6 +202,26 @@ class TokenCodec:
             refresh_jti=refresh_jti,
             expires_in=self._settings.access_token_ttl_s,
             refresh_expires_at=refresh_ends,
+        )
+
+    def issue_access(
+        self,
+        *,
+        user_id: UUID,
+        session_id: UUID,
+        auth_time: datetime,
+        amr: Sequence[str],
+        now: datetime | None = None,
+    ) -> str:
+        """A new access token for the session (a re-authentication issues one alone)."""
+        return self.encode(
+            user_id=user_id,
+            session_id=session_id,
+            jti=new_jti(),
+            type="access",
+            now=now or datetime.now(timezone.utc),
+            auth_time=auth_time,
+            amr=amr,
         )
 
     def decode(self, token: str, expected_type: TokenType) -> TokenClaims:
@@ -203,12 +242,18 @@ class TokenCodec:
 
     def _verify(self, token: str, expected_type: TokenType) -> TokenClaims:
         payload = self.verified_payload(token, expected_type)
+        auth_time: datetime | None = None
+        amr: tuple[str, ...] = ()
+        if expected_type == "access":
+            auth_time, amr = self._authentication(payload)
         return TokenClaims(
             user_id=UUID(str(payload["sub"])),
             session_id=UUID(str(payload["sid"])),
             jti=str(payload["jti"]),
             type=expected_type,
             expires_at=datetime.fromtimestamp(int(payload["exp"]), timezone.utc),
+            auth_time=auth_time,
+            amr=amr,
         )
 
     def verified_payload(self, token: str, expected_type: TokenType) -> dict[str, Any]:
@@ -225,17 +270,40 @@ class TokenCodec:
                 audience=s.audience,
                 issuer=s.issuer,
                 # ``iat`` is checked below: PyJWT's own check depends on its version.
-                options={"require": list(REQUIRED_CLAIMS), "verify_iat": False},
+                options={"require": self._required(expected_type), "verify_iat": False},
                 leeway=self._leeway,
             )
             if payload["type"] != expected_type or self._issued_in_the_future(payload["iat"]):
                 raise InvalidToken()
             UUID(str(payload["sub"])), UUID(str(payload["sid"]))  # both ids, or ValueError
             datetime.fromtimestamp(int(payload["exp"]), timezone.utc)
+            if expected_type == "access":
+                self._authentication(payload)  # auth_time and amr are required, or ValueError
             return payload
         except (jwt.PyJWTError, ValueError, TypeError, KeyError, OverflowError, OSError):
             # OverflowError/OSError: an ``exp`` too far in the future for a datetime.
             raise InvalidToken() from None
+
+    @staticmethod
+    def _required(expected_type: TokenType) -> list[str]:
+        if expected_type == "access":
+            return [*REQUIRED_CLAIMS, *ACCESS_CLAIMS]
+        return list(REQUIRED_CLAIMS)
+
+    @staticmethod
+    def _authentication(payload: dict[str, Any]) -> tuple[datetime, tuple[str, ...]]:
+        """``auth_time`` (an integer) and ``amr`` (a non-empty list of strings), or
+        ``ValueError``."""
+        raw_time, raw_amr = payload["auth_time"], payload["amr"]
+        if isinstance(raw_time, bool) or not isinstance(raw_time, int):
+            raise ValueError("auth_time")
+        if (
+            not isinstance(raw_amr, list)
+            or not raw_amr
+            or not all(isinstance(m, str) for m in raw_amr)
+        ):
+            raise ValueError("amr")
+        return datetime.fromtimestamp(raw_time, timezone.utc), tuple(raw_amr)
 
     def _key_of(self, token: str) -> Any:
         """The key that must have signed ``token``: the one its ``kid`` names (RS*/ES*; an

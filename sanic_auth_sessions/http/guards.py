@@ -3,6 +3,8 @@
 ``@require_auth`` puts the caller on ``request.ctx.user`` and ``request.ctx.auth_session``
 after one query that checks the token, the session and the user together.
 ``@require_org_role("admin")`` also needs that role in the organization of the route.
+``@require_fresh_auth()`` also needs a session authenticated recently (step-up): 403
+``REAUTHENTICATION_REQUIRED`` otherwise; the client calls ``POST /auth/reauthenticate``.
 """
 
 from __future__ import annotations
@@ -76,6 +78,43 @@ def require_superuser(handler: Handler) -> Handler:
         return await handler(request, *args, **kwargs)
 
     return cast(Handler, guarded)
+
+
+def require_fresh_auth(max_age_s: int | None = None) -> Callable[[Handler], Handler]:
+    """Let through callers whose session was authenticated (logged in or re-authenticated) at
+    most ``max_age_s`` seconds ago (default ``AUTH_FRESH_AUTH_MAX_AGE_S``), as the session row
+    records it; others get 403 ``REAUTHENTICATION_REQUIRED``."""
+    if max_age_s is not None and max_age_s <= 0:
+        raise ValueError("max_age_s must be a positive number of seconds.")
+
+    def decorator(handler: Handler) -> Handler:
+        @wraps(handler)
+        async def guarded(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
+            auth = await authenticate(request)
+            if not manager_of(request).is_fresh(auth.session, max_age_s):
+                raise errors.ReauthenticationRequired()
+            return await handler(request, *args, **kwargs)
+
+        return cast(Handler, guarded)
+
+    return decorator
+
+
+async def step_up(
+    request: Request,
+    *,
+    current_password: str | None = None,
+    code: str | None = None,
+    recovery_code: str | None = None,
+) -> None:
+    """The step-up rule for the caller of a sensitive route (after its body is validated):
+    every proof present is checked, then a fresh session or a sufficient proof is needed."""
+    await manager_of(request).require_step_up(
+        current_auth(request),
+        current_password=current_password,
+        code=code,
+        recovery_code=recovery_code,
+    )
 
 
 ORG_ID_KWARGS = ("org_id", "organization_id")

@@ -190,6 +190,7 @@ def documented(
     ok: tuple[int, type[BaseModel]] = (200, SuccessResponse),
     ok_alternatives: tuple[type[BaseModel], ...] = (),
     body: type[BaseModel] | None = None,
+    body_required: bool = True,
     form: type[BaseModel] | None = None,
     query: type[BaseModel] | None = None,
     errors: Iterable[ErrorClass] = (),
@@ -198,13 +199,14 @@ def documented(
 ) -> Callable[[Handler], Handler]:
     """Document a route; put it right under the route decorator (it must see the final handler).
 
-        ``operation_id`` is the stable name generated clients give the call. ``ok`` is the success
-        status and the response model the handler answers (``ok_alternatives``: other bodies it may
-    answer with that status, documented as ``oneOf``). ``errors`` lists the exception classes
-        of the route's own errors; their status, code and message are the classes'. The shared
-        ones are added: the guard's 401 unless ``auth`` is public, 403 for superuser routes, 400
-        and 413 for a JSON body, 413 for a form, 422 for any input, 503 always. ``responses``
-        adds non-error answers. ``description`` defaults to the handler's docstring.
+    ``operation_id`` is the stable name generated clients give the call. ``ok`` is the success
+    status and the response model the handler answers (``ok_alternatives``: other bodies it may
+    answer with that status, documented as ``oneOf``). ``body_required=False``: the JSON body
+    may be left out (an empty body without ``Content-Type``). ``errors`` lists the exception
+    classes of the route's own errors; their status, code and message are the classes'. The
+    shared ones are added: the guard's 401 unless ``auth`` is public, 403 for superuser routes,
+    400 and 413 for a JSON body, 413 for a form, 422 for any input, 503 always. ``responses``
+    adds non-error answers. ``description`` defaults to the handler's docstring.
     """
     error_classes: list[ErrorClass] = []
     if auth != "public":
@@ -225,7 +227,8 @@ def documented(
         operation = OperationStore()[handler]  # type: ignore[no-untyped-call]
         operation.name(operation_id)
         if body is not None:
-            operation.body({JSON: {"schema": schema_ref(body, mode="validation")}}, required=True)
+            schema = schema_ref(body, mode="validation")
+            operation.body({JSON: {"schema": schema}}, required=body_required)
         elif form is not None:
             operation.body({FORM: {"schema": schema_ref(form, mode="validation")}}, required=True)
         text = description or " ".join((handler.__doc__ or "").split())

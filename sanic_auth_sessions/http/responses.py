@@ -233,6 +233,18 @@ class TokenPairResponse(ResponseModel):
     expires_in: int = Field(description="Lifetime of the access token, in seconds.")
 
 
+class ReauthenticateResponse(SuccessResponse):
+    """The answer of ``/auth/reauthenticate``: a new access token for the same session."""
+
+    access_token: str = Field(description="JWT carrying the new `auth_time` and `amr`.")
+    token_type: Literal["bearer"]
+    expires_in: int = Field(description="Lifetime of the access token, in seconds.")
+    auth_time: Timestamp = Field(description="When the session was re-authenticated (now).")
+    fresh_until: Timestamp = Field(
+        description="Until then the session is fresh (`auth_time` + AUTH_FRESH_AUTH_MAX_AGE_S)."
+    )
+
+
 class Token(TokenPairResponse):
     """The answer of a login: the tokens and the user."""
 
@@ -316,6 +328,14 @@ class SessionFields(ResponseModel):
     last_used_at: Timestamp
     created_at: Timestamp
     expires_at: Timestamp
+    auth_time: Timestamp = Field(
+        validation_alias="authenticated_at",
+        description="The session's latest authentication: its login or latest re-authentication.",
+    )
+    amr: list[str] = Field(
+        validation_alias="amr_list",
+        description='RFC 8176 methods of that authentication, e.g. ["pwd"], ["pwd", "otp", "mfa"].',
+    )
 
 
 class SessionResponse(SessionFields):

@@ -152,9 +152,42 @@ class VerifyEmailConfirmBody(RequestBody):
     token: Token
 
 
+TotpCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")]
+RecoveryCodeText = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+PASSWORD_PROOF = (
+    "The account's password (accounts without two-factor authentication): needed unless the "
+    "session is fresh; checked whenever it is sent."
+)
+CODE_PROOF = (
+    "A code of the authenticator (accounts with two-factor authentication): needed unless "
+    "the session is fresh; checked whenever it is sent."
+)
+RECOVERY_PROOF = "A recovery code, instead of `code`."
+
+
+class StepUpBody(RequestBody):
+    """The proofs of a sensitive route (all optional; at most one of ``code``,
+    ``recovery_code``)."""
+
+    current_password: Password | None = Field(None, description=PASSWORD_PROOF)
+    code: TotpCode | None = Field(None, description=CODE_PROOF)
+    recovery_code: RecoveryCodeText | None = Field(None, description=RECOVERY_PROOF)
+
+
 class EmailChangeBody(RequestBody):
     new_email: Email = Field(description="The new address; it receives the confirmation token.")
-    current_password: Password = Field(description="The account's password, checked first.")
+    current_password: Password | None = Field(None, description=PASSWORD_PROOF)
+    code: TotpCode | None = Field(None, description=CODE_PROOF)
+    recovery_code: RecoveryCodeText | None = Field(None, description=RECOVERY_PROOF)
+
+
+class ReauthenticateBody(RequestBody):
+    """Exactly one proof: ``password`` (accounts without two-factor authentication), or
+    ``code`` or ``recovery_code`` (accounts with it)."""
+
+    password: Password | None = Field(None, description="The account's password.")
+    code: TotpCode | None = Field(None, description="A code of the authenticator (6 digits).")
+    recovery_code: RecoveryCodeText | None = Field(None, description="A recovery code.")
 
 
 class EmailChangeConfirmBody(RequestBody):
@@ -169,19 +202,15 @@ class UpdateMeBody(StrictBody):
 
 
 class ChangePasswordBody(RequestBody):
-    current_password: Password
+    current_password: Password | None = Field(None, description=PASSWORD_PROOF)
     new_password: Password
-
-
-TotpCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")]
-RecoveryCodeText = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    code: TotpCode | None = Field(None, description=CODE_PROOF)
+    recovery_code: RecoveryCodeText | None = Field(None, description=RECOVERY_PROOF)
 
 
 class MfaConfirmBody(RequestBody):
     code: TotpCode = Field(description="A code of the new authenticator (6 digits).")
-    current_password: Password | None = Field(
-        None, description="The account's password: the proof this step needs."
-    )
+    current_password: Password | None = Field(None, description=PASSWORD_PROOF)
 
 
 class MfaDisableBody(RequestBody):
@@ -192,12 +221,8 @@ class MfaDisableBody(RequestBody):
     recovery_code: RecoveryCodeText | None = None
 
 
-class MfaProofBody(RequestBody):
+class MfaProofBody(StepUpBody):
     """At most one of ``code``, ``recovery_code``; with or without ``current_password``."""
-
-    current_password: Password | None = None
-    code: TotpCode | None = None
-    recovery_code: RecoveryCodeText | None = None
 
 
 class LoginMfaBody(RequestBody):

@@ -51,6 +51,9 @@ logger = logging.getLogger("sanic_auth_sessions")
 # and any later ones), because it rotates ``User.security_stamp``.
 STAMPED_FIELDS = ("email", "hashed_password")
 MAX_LISTED_SESSIONS = 1000  # a session list is for people; older rows stay in the database
+# RFC 8176 methods of an authentication (a session's ``amr``).
+PASSWORD_AMR = ("pwd",)
+SECOND_FACTOR_AMR = ("otp", "mfa")
 # At most one verification message per address in this many seconds.
 VERIFICATION_MAIL_INTERVAL_S = 60
 
@@ -234,7 +237,13 @@ class UserManager:
         return user
 
     async def sign_in(
-        self, user: User, device: DeviceInfo, *, method: str = "password", mfa: bool = False
+        self,
+        user: User,
+        device: DeviceInfo,
+        *,
+        method: str = "password",
+        mfa: bool = False,
+        amr: tuple[str, ...] = PASSWORD_AMR,
     ) -> LoginResult:
         """The session of a successful login, its ``login.succeeded`` event, and the
         new-device report (``login.new_device`` and its mail) when the account logged in
@@ -245,7 +254,7 @@ class UserManager:
             device_name=device.device_name,
             ip_address=device.ip_address,
         )
-        session, tokens = await self.start_session(user, device)
+        session, tokens = await self.start_session(user, device, amr=amr)
         await self.audit(
             "login.succeeded", user_id=user.id, session_id=session.id, method=method, mfa=mfa
         )
@@ -367,12 +376,130 @@ class UserManager:
                 await self.on_account_locked(email, device)
             raise
 
-    async def change_password(
-        self, ctx: AuthContext, current_password: str, new_password: str
+    # --- step-up (re-authentication) ------------------------------------------------------
+
+    def is_fresh(self, session: UserSession, max_age_s: int | None = None) -> bool:
+        """Whether the session's latest authentication (its row's ``auth_time``) is at most
+        ``max_age_s`` (default ``AUTH_FRESH_AUTH_MAX_AGE_S``) seconds old."""
+        max_age = self.settings.fresh_auth_max_age_s if max_age_s is None else max_age_s
+        return utcnow() - session.authenticated_at <= timedelta(seconds=max_age)
+
+    async def check_proofs(
+        self,
+        user: User,
+        *,
+        password: str | None = None,
+        code: str | None = None,
+        recovery_code: str | None = None,
+        password_field: str = "current_password",
+    ) -> tuple[tuple[str, ...], str] | None:
+        """Verify every proof present (each counted by the lockout before its check; a wrong
+        one raises 403 ``AUTH_WRONG_PASSWORD`` or ``MFA_CODE_INVALID``). The ``amr`` and method
+        of a proof that re-authenticates the account, or None: for an account with MFA only a
+        code or recovery code does, a password alone does not."""
+        proven: tuple[tuple[str, ...], str] | None = None
+        if password is not None:
+            await self.verify_current_password(user, password, field=password_field)
+            if not user.mfa_enabled:
+                proven = (PASSWORD_AMR, "password")
+        if code is not None or recovery_code is not None:
+            await self.mfa.require_second_factor(user, code, recovery_code)
+            if self.lockout is not None:
+                await self.lockout.succeeded(user.email)
+            proven = (("otp",), "totp" if code is not None else "recovery_code")
+        return proven
+
+    async def require_step_up(
+        self,
+        ctx: AuthContext,
+        *,
+        current_password: str | None = None,
+        code: str | None = None,
+        recovery_code: str | None = None,
     ) -> None:
+        """The rule of every sensitive request: the proofs present are checked; then a proof
+        that suffices re-authenticates the session, else the session must be fresh (403
+        ``REAUTHENTICATION_REQUIRED``)."""
+        proven = await self.check_proofs(
+            ctx.user, password=current_password, code=code, recovery_code=recovery_code
+        )
+        if proven is not None:
+            await self.mark_reauthenticated(ctx, *proven)
+        elif not self.is_fresh(ctx.session):
+            raise errors.ReauthenticationRequired()
+
+    async def mark_reauthenticated(
+        self, ctx: AuthContext, amr: tuple[str, ...], method: str
+    ) -> datetime:
+        """Record a re-authentication of the calling session: its ``auth_time`` is now and its
+        ``amr`` the proof's; event ``session.reauthenticated``."""
+        now = utcnow()
+        await UserSession.filter(id=ctx.session.id).update(
+            auth_time=now, amr=" ".join(amr), updated_at=now
+        )
+        ctx.session.auth_time = now
+        ctx.session.amr = " ".join(amr)
+        await self.audit(
+            "session.reauthenticated", user_id=ctx.user.id, session_id=ctx.session.id, method=method
+        )
+        return now
+
+    async def reauthenticate(
+        self,
+        ctx: AuthContext,
+        *,
+        password: str | None = None,
+        code: str | None = None,
+        recovery_code: str | None = None,
+    ) -> tuple[str, datetime]:
+        """``POST /auth/reauthenticate`` with exactly one proof: the session becomes fresh; a
+        new access token for it (its new ``auth_time`` and ``amr``) and that time.
+
+        422 for a proof this account cannot use: a password for an account with MFA (or
+        without a password), a code for an account without MFA."""
+        user = ctx.user
+        if password is not None and (user.mfa_enabled or not user.hashed_password):
+            why = (
+                "This account has two-factor authentication: give a code or recovery_code."
+                if user.mfa_enabled
+                else "This account has no password."
+            )
+            raise errors.ValidationFailed([errors.ErrorDetail("VALIDATION_ERROR", why, "password")])
+        if (code is not None or recovery_code is not None) and not user.mfa_enabled:
+            field = "code" if code is not None else "recovery_code"
+            why = "This account has no two-factor authentication: give its password."
+            raise errors.ValidationFailed([errors.ErrorDetail("VALIDATION_ERROR", why, field)])
+        proven = await self.check_proofs(
+            user,
+            password=password,
+            code=code,
+            recovery_code=recovery_code,
+            password_field="password",
+        )
+        if proven is None:  # not reached: the route asks for exactly one proof
+            raise errors.ReauthenticationRequired()
+        auth_time = await self.mark_reauthenticated(ctx, *proven)
+        token = self.codec.issue_access(
+            user_id=user.id, session_id=ctx.session.id, auth_time=auth_time, amr=proven[0]
+        )
+        return token, auth_time
+
+    async def change_password(
+        self,
+        ctx: AuthContext,
+        current_password: str | None,
+        new_password: str,
+        *,
+        code: str | None = None,
+        recovery_code: str | None = None,
+    ) -> None:
+        """Step-up (a fresh session, or a proof in the body), then the new password; every
+        other session is revoked."""
         user = ctx.user
         try:
-            await self.verify_current_password(user, current_password)
+            await self.require_step_up(
+                ctx, current_password=current_password, code=code, recovery_code=recovery_code
+            )
         except errors.WrongPassword:
             await self.audit("password.change_failed", user_id=user.id, session_id=ctx.session.id)
             raise
@@ -509,13 +636,18 @@ class UserManager:
             user.hashed_password = new
             await self.audit("password.rehashed", user_id=user.id, algorithm=self.hasher.algorithm)
 
-    async def start_session(self, user: User, device: DeviceInfo) -> tuple[UserSession, TokenPair]:
+    async def start_session(
+        self, user: User, device: DeviceInfo, *, amr: tuple[str, ...] = PASSWORD_AMR
+    ) -> tuple[UserSession, TokenPair]:
+        """A new session, authenticated now by the methods ``amr``, and its tokens."""
         session_id = uuid4()
         now = utcnow()
         tokens = self.codec.issue_pair(
             user_id=user.id,
             session_id=session_id,
             refresh_jti=new_jti(),
+            auth_time=now,
+            amr=amr,
             refresh_expires_at=self._refresh_end(now, now),
         )
         limit = self.settings.max_sessions_per_user
@@ -533,6 +665,8 @@ class UserManager:
                 user_agent=device.user_agent,
                 last_used_at=now,
                 expires_at=tokens.refresh_expires_at,
+                auth_time=now,
+                amr=" ".join(amr),
             )
             evicted = await self._evict_beyond(limit, user.id, now) if limit else []
         for evicted_id in evicted:
@@ -563,15 +697,24 @@ class UserManager:
         """
         claims = self.codec.decode(refresh_token, "refresh")
         now = utcnow()
+        # The row the compare-and-swap below rotates: the new access token mirrors its
+        # authentication (a re-authentication in between only makes this one look older).
+        row = (
+            await UserSession.filter(id=claims.session_id, user_id=claims.user_id)
+            .first()
+            .values("created_at", "auth_time", "amr")
+        )
+        if row is None:
+            raise errors.InvalidToken()
         refresh_end = None
         if self.settings.session_absolute_ttl_s:
-            row = await UserSession.filter(id=claims.session_id).first().values("created_at")
-            if row is not None:
-                refresh_end = self._refresh_end(row["created_at"], now)
+            refresh_end = self._refresh_end(row["created_at"], now)
         tokens = self.codec.issue_pair(
             user_id=claims.user_id,
             session_id=claims.session_id,
             refresh_jti=new_jti(),
+            auth_time=row["auth_time"] or row["created_at"],
+            amr=tuple(row["amr"].split()),
             refresh_expires_at=refresh_end,
         )
         swapped = await UserSession.filter(
@@ -628,7 +771,7 @@ class UserManager:
                 user_id__in=Subquery(User.filter(id=claims.user_id, is_active=True).values("id")),
             )
             .first()
-            .values("refresh_token_jti", "expires_at")
+            .values("refresh_token_jti", "expires_at", "auth_time", "amr", "created_at")
         )
         if current is None:
             return None
@@ -639,6 +782,8 @@ class UserManager:
             user_id=claims.user_id,
             session_id=claims.session_id,
             refresh_jti=current["refresh_token_jti"],
+            auth_time=current["auth_time"] or current["created_at"],
+            amr=tuple(current["amr"].split()),
             refresh_expires_at=current["expires_at"],
         )
 
@@ -868,17 +1013,26 @@ class UserManager:
         return user
 
     async def request_email_change(
-        self, ctx: AuthContext, new_email: str, current_password: str
+        self,
+        ctx: AuthContext,
+        new_email: str,
+        current_password: str | None = None,
+        *,
+        code: str | None = None,
+        recovery_code: str | None = None,
     ) -> None:
         """Store a pending change to ``new_email`` (replacing any earlier one) and mail its
         token to ``new_email`` and a notice to the current address, after the answer.
 
-        The password is checked (and counted by the lockout) before anything says whether
-        ``new_email`` is taken. Nothing about the account changes until the confirmation.
+        Step-up (a fresh session, or a proof in the body; the proofs are counted by the
+        lockout) before anything says whether ``new_email`` is taken. Nothing about the account
+        changes until the confirmation.
         """
         user = ctx.user
         new_email = normalize_email(new_email)
-        await self.verify_current_password(user, current_password)
+        await self.require_step_up(
+            ctx, current_password=current_password, code=code, recovery_code=recovery_code
+        )
         if await User.filter(email=new_email).exists():
             raise errors.EmailTaken(field="new_email")
         token = secrets.token_urlsafe(32)

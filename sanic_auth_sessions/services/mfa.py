@@ -228,12 +228,11 @@ class MfaService:
     ) -> list[str]:
         """Enable MFA with a code of the new authenticator; the first set of recovery codes.
 
-        The step-up proof (until fresh sessions arrive): the account's ``current_password``.
-        The enrolment ``code`` is not a credential of the account: not counted by the lockout.
+        Step-up: a fresh session, or the account's ``current_password``. The enrolment
+        ``code`` is not a credential of the account: not a proof, not counted by the lockout.
         """
         user = ctx.user
-        if current_password is not None:
-            await self.manager.verify_current_password(user, current_password)
+        await self.manager.require_step_up(ctx, current_password=current_password)
         if user.mfa_enabled:
             raise errors.MfaAlreadyEnabled()
         now = utcnow()
@@ -372,17 +371,15 @@ class MfaService:
         code: str | None,
         recovery_code: str | None,
     ) -> list[str]:
-        """A new set; every previous code dies. Proof: a code, a recovery code, or (until fresh
-        sessions arrive) the current password."""
+        """A new set; every previous code dies. Step-up: a fresh session, or a code or
+        recovery code in the body (a password alone does not re-authenticate an account with
+        MFA; every proof present is checked)."""
         user = ctx.user
-        if current_password is not None:
-            await self.manager.verify_current_password(user, current_password)
+        await self.manager.require_step_up(
+            ctx, current_password=current_password, code=code, recovery_code=recovery_code
+        )
         if not user.mfa_enabled:
             raise errors.MfaNotEnabled()
-        if code is not None or recovery_code is not None:
-            await self.require_second_factor(user, code, recovery_code)
-            if self.manager.lockout is not None:
-                await self.manager.lockout.succeeded(user.email)
         codes = [new_recovery_code() for _ in range(RECOVERY_CODES_PER_SET)]
         async with transaction():
             await self._store_recovery_codes(user.id, codes)
@@ -493,4 +490,5 @@ class MfaService:
             raise errors.InvalidMfaToken(field="mfa_token")
         if self.manager.lockout is not None:
             await self.manager.lockout.succeeded(user.email)
-        return await self.manager.sign_in(user, device, mfa=True)
+        amr = (challenge.first_factor, "otp", "mfa")
+        return await self.manager.sign_in(user, device, mfa=True, amr=amr)

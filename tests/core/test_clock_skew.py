@@ -35,7 +35,13 @@ def minted(
     """A token from a host whose clock is ``ahead_s`` seconds ahead (negative: behind)."""
     now = datetime.now(timezone.utc) + timedelta(seconds=ahead_s)
     return issuer.encode(
-        user_id=uuid4(), session_id=uuid4(), jti=jti or new_jti(), type=type, now=now
+        user_id=uuid4(),
+        session_id=uuid4(),
+        jti=jti or new_jti(),
+        type=type,
+        now=now,
+        auth_time=now,
+        amr=("pwd",),
     )
 
 
@@ -51,6 +57,8 @@ def signed(**claims: Any) -> str:
         "exp": now + 60,
         "iss": settings.issuer,
         "aud": settings.audience,
+        "auth_time": now,
+        "amr": ["pwd"],
         **claims,
     }
     return jwt.encode(payload, SECRET, algorithm="HS256")
@@ -102,7 +110,13 @@ async def test_a_running_app_accepts_tokens_of_a_host_5_s_ahead(api: RunningApp)
     def mint(ahead_s: int, type: TokenType, jti: str) -> str:
         now = datetime.now(timezone.utc) + timedelta(seconds=ahead_s)
         return other_host.encode(
-            user_id=UUID(access["sub"]), session_id=UUID(access["sid"]), jti=jti, type=type, now=now
+            user_id=UUID(access["sub"]),
+            session_id=UUID(access["sid"]),
+            jti=jti,
+            type=type,
+            now=now,
+            auth_time=now,
+            amr=("pwd",),
         )
 
     me = await api.client.get(

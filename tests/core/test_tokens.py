@@ -17,6 +17,7 @@ from sanic_auth_sessions.core.tokens import TokenCodec, new_jti
 
 SETTINGS = AuthSettings.from_defaults(environment="test", secret_key="k" * 40)
 CODEC = TokenCodec(SETTINGS)
+NOW = datetime.now(timezone.utc)
 
 
 def claims(**overrides: object) -> dict[str, object]:
@@ -30,6 +31,8 @@ def claims(**overrides: object) -> dict[str, object]:
         "exp": now + 60,
         "iss": SETTINGS.issuer,
         "aud": SETTINGS.audience,
+        "auth_time": now,
+        "amr": ["pwd"],
     }
     base.update(overrides)
     return {key: value for key, value in base.items() if value is not None}
@@ -40,7 +43,9 @@ def sign(payload: dict[str, object], key: str = SETTINGS.secret_key, alg: str = 
 
 
 def test_roundtrip() -> None:
-    pair = CODEC.issue_pair(user_id=uuid4(), session_id=uuid4(), refresh_jti="abc")
+    pair = CODEC.issue_pair(
+        user_id=uuid4(), session_id=uuid4(), refresh_jti="abc", auth_time=NOW, amr=("pwd",)
+    )
     access = CODEC.decode(pair.access_token, "access")
     refresh = CODEC.decode(pair.refresh_token, "refresh")
     assert access.session_id == refresh.session_id
@@ -97,7 +102,9 @@ def test_algorithm_confusion_public_key_as_hmac_secret_is_rejected() -> None:
         environment="test", algorithm="RS256", secret_key=private_pem, public_key=public_pem
     )
     codec = TokenCodec(settings)
-    pair = codec.issue_pair(user_id=uuid4(), session_id=uuid4(), refresh_jti="r")
+    pair = codec.issue_pair(
+        user_id=uuid4(), session_id=uuid4(), refresh_jti="r", auth_time=NOW, amr=("pwd",)
+    )
     assert codec.decode(pair.access_token, "access").type == "access"
     # An attacker signs with HS256 using the public key as the secret.
     forged_header = b64({"alg": "HS256", "typ": "JWT"})

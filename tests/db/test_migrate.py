@@ -337,6 +337,62 @@ def test_stored_emails_are_normalized_and_stamped(empty_database: str) -> None:
     assert all(len(stamp) == 32 for stamp in stamps) and len(set(stamps)) == 3
 
 
+def test_existing_sessions_count_from_their_creation_as_password_logins(
+    empty_database: str,
+) -> None:
+    """The step-up migration gives every session that existed ``auth_time = created_at`` and
+    ``amr = "pwd"``."""
+    url = empty_database
+    versions = all_versions(url)
+    first = next(v for v in versions if "stepup" in v)
+    asyncio.run(apply(url))
+    asyncio.run(downgrade(url, to_version=version_number(first) - 1))
+    user_id, session_id = str(uuid4()), str(uuid4())
+    insert_users(url, ["old@example.com"])
+    created = "2026-01-02 03:04:05+00:00"
+    if url.startswith("sqlite"):
+        connection = sqlite3.connect(url.removeprefix("sqlite://"))
+        with connection:
+            user_id = connection.execute('SELECT "id" FROM "auth_users"').fetchone()[0]
+            connection.execute(
+                'INSERT INTO "auth_sessions" ("id", "user_id", "refresh_token_jti", '
+                '"device_name", "last_used_at", "expires_at", "is_active", "created_at", '
+                '"updated_at") VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?)',
+                (session_id, user_id, "jti", "Old", created, created, created, created),
+            )
+        connection.close()
+    else:
+        run_sql(
+            url,
+            'INSERT INTO "auth_sessions" ("id", "user_id", "refresh_token_jti", "device_name", '
+            '"last_used_at", "expires_at", "is_active", "created_at", "updated_at") '
+            f"SELECT '{session_id}', \"id\", 'jti', 'Old', '{created}', '{created}', true, "
+            f"'{created}', '{created}' FROM \"auth_users\"",
+        )
+    assert asyncio.run(apply(url)) == versions[versions.index(first) :]
+    query = 'SELECT "auth_time", "created_at", "amr" FROM "auth_sessions"'
+    if url.startswith("sqlite"):
+        connection = sqlite3.connect(url.removeprefix("sqlite://"))
+        try:
+            rows = list(connection.execute(query))
+        finally:
+            connection.close()
+    else:
+
+        async def fetch() -> list[tuple[Any, ...]]:
+            connection = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
+            try:
+                return [tuple(row) for row in await connection.fetch(query)]
+            finally:
+                await connection.close()
+
+        rows = asyncio.run(fetch())
+    assert len(rows) == 1
+    auth_time, created_at, amr = rows[0]
+    assert auth_time == created_at and auth_time is not None
+    assert amr == "pwd"
+
+
 def test_colliding_emails_stop_the_migration_and_are_named(
     empty_database: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -71,6 +71,7 @@ async def test_security_events_reach_the_hook_and_the_log(
         "token.refreshed",
         "token.reuse_detected",
         "login.succeeded",
+        "session.reauthenticated",  # the right current_password re-authenticated the session
         "password.changed",
         "session.logged_out_all",
     ]

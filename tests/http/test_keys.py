@@ -40,7 +40,15 @@ def es_settings(pair: tuple[str, str], *older: str) -> AuthSettings:
 
 def access_token(codec: TokenCodec) -> str:
     now = datetime.now(timezone.utc)
-    return codec.encode(user_id=uuid4(), session_id=uuid4(), jti="j", type="access", now=now)
+    return codec.encode(
+        user_id=uuid4(),
+        session_id=uuid4(),
+        jti="j",
+        type="access",
+        now=now,
+        auth_time=now,
+        amr=("pwd",),
+    )
 
 
 def test_tokens_name_their_key_and_older_keys_still_verify() -> None:

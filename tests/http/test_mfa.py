@@ -20,7 +20,7 @@ import pytest
 from sanic_auth_sessions.core.models import MfaChallenge, RecoveryCode, TotpFactor, User
 
 from ..conftest import OTHER_STRONG_PASSWORD, STRONG_PASSWORD, RunningApp, bearer
-from ..helpers import ROOT_EMAIL, USER_FIELDS, assert_error
+from ..helpers import ROOT_EMAIL, USER_FIELDS, age_session, assert_error
 
 STEP_S = 30
 RECOVERY_CODE = re.compile(r"^[a-z2-7]{5}-[a-z2-7]{5}$")
@@ -194,8 +194,10 @@ async def test_wrong_codes_and_setup_errors(api: RunningApp) -> None:
             headers=me,
         )
         assert assert_error(wrong, 403, "MFA_CODE_INVALID")["errors"][0]["field"] == "code"
+    # A stale session needs the password in the body; a fresh one does not (below).
+    await age_session(tokens)
     no_password = await api.client.post(confirm, json={"code": code(secret)}, headers=me)
-    assert assert_error(no_password, 422)["errors"][0]["field"] == "current_password"
+    assert_error(no_password, 403, "REAUTHENTICATION_REQUIRED")
     wrong_password = await api.client.post(
         confirm, json={"code": code(secret), "current_password": OTHER_STRONG_PASSWORD}, headers=me
     )
@@ -292,7 +294,15 @@ async def test_a_recovery_code_works_once_and_regenerating_kills_the_old_set(
     assert status["recovery_codes_remaining"] == 9
 
     regenerate = api.url("/users/me/mfa/recovery-codes")
-    assert_error(await api.client.post(regenerate, json={}, headers=me), 422)
+    # Fresh session: no proof needed; stale: a code (a password alone is not enough).
+    await age_session(done.json())
+    assert_error(
+        await api.client.post(regenerate, json={}, headers=me), 403, "REAUTHENTICATION_REQUIRED"
+    )
+    only_password = await api.client.post(
+        regenerate, json={"current_password": STRONG_PASSWORD}, headers=me
+    )
+    assert_error(only_password, 403, "REAUTHENTICATION_REQUIRED")
     wrong = await api.client.post(regenerate, json={"code": code(account["secret"], 2)}, headers=me)
     assert_error(wrong, 403, "MFA_CODE_INVALID")
     renewed = await api.client.post(

@@ -132,8 +132,14 @@ async def test_login_returns_tokens_and_user(api: RunningApp) -> None:
     assert body["expires_in"] == 900
     assert body["user"]["email"] == "carol@example.com"
     claims = jwt.decode(body["access_token"], options={"verify_signature": False})
-    assert set(claims) == {"sub", "sid", "jti", "type", "iat", "exp", "iss", "aud"}
+    assert set(claims) == {
+        *("sub", "sid", "jti", "type", "iat", "exp", "iss", "aud"),
+        *("auth_time", "amr"),
+    }
     assert claims["type"] == "access" and claims["sub"] == body["user"]["id"]
+    assert claims["iat"] - 1 <= claims["auth_time"] <= claims["iat"]
+    assert claims["amr"] == ["pwd"]
+    assert "auth_time" not in jwt.decode(body["refresh_token"], options={"verify_signature": False})
     assert claims["exp"] - claims["iat"] == 900
     refresh = jwt.decode(body["refresh_token"], options={"verify_signature": False})
     assert refresh["type"] == "refresh" and refresh["sid"] == claims["sid"]

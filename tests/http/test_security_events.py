@@ -95,6 +95,8 @@ async def test_every_event_but_refresh_is_stored_with_its_request(api: RunningAp
         "user.registered",
         "login.succeeded",
         "login.failed",
+        # The right current_password re-authenticated the session (admin-only, stored).
+        "session.reauthenticated",
         "password.changed",
     ]
     assert await SecurityEvent.filter(type="token.refreshed").count() == 0

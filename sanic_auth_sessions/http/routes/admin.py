@@ -16,6 +16,7 @@ from sanic_auth_sessions.db.pagination import PageQuery
 from sanic_auth_sessions.http.guards import (
     current_auth,
     require_superuser,
+    step_up,
 )
 from sanic_auth_sessions.http.openapi import route_docs
 from sanic_auth_sessions.http.rate_limits import rate_limit
@@ -104,6 +105,8 @@ async def update_user(request: Request, user_id: UUID) -> HTTPResponse:
         password_field="password",
         input_fields=("email", "first_name", "last_name"),
     )
+    if body.password is not None or body.email is not None or body.is_superuser is not None:
+        await step_up(request)  # the calling superuser's session must be fresh
     user = await admin_of(request).update_user(
         current_auth(request).user, user_id, changes_of(body)
     )
@@ -116,6 +119,7 @@ async def delete_user(request: Request, user_id: UUID) -> HTTPResponse:
 
 
 UPDATE_USER_ERRORS = (
+    errors.ReauthenticationRequired,
     errors.CannotTargetSelf,
     errors.NotFound,
     errors.EmailTaken,
@@ -151,17 +155,19 @@ def create_admin_blueprint(url_prefix: str) -> Blueprint:
         operation_id="admin_create_user",
         ok=(201, UserResponse),
         body=UserCreate,
-        errors=(errors.EmailTaken, errors.WeakPassword),
+        errors=(errors.ReauthenticationRequired, errors.EmailTaken, errors.WeakPassword),
     )
     @require_superuser
     async def create_user(request: Request) -> HTTPResponse:
-        """Create a user (the password policy applies)."""
+        """Create a user (the password policy applies). Step-up: the caller's session must
+        be fresh (it sets a password and an email)."""
         body = await parse_json_with_password(
             request,
             UserCreate,
             password_field="password",
             input_fields=("email", "first_name", "last_name"),
         )
+        await step_up(request)
         user = await admin_of(request).create_user(current_auth(request).user, **body.model_dump())
         return json(UserResponse.dump(user), status=201)
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sanic import Blueprint, HTTPResponse, Request, json
 
 from sanic_auth_sessions.core import errors
@@ -10,12 +12,13 @@ from sanic_auth_sessions.http.rate_limits import rate_limit
 from sanic_auth_sessions.http.responses import (
     LogoutAllResponse,
     MfaRequiredResponse,
+    ReauthenticateResponse,
     SuccessResponse,
     Token,
     TokenPairResponse,
     UserResponse,
 )
-from sanic_auth_sessions.http.routes.inputs import parse_json_with_password
+from sanic_auth_sessions.http.routes.inputs import parse_json_with_password, user_key
 from sanic_auth_sessions.http.runtime import auth_runtime
 from sanic_auth_sessions.http.schemas import (
     EmailChangeConfirmBody,
@@ -24,6 +27,7 @@ from sanic_auth_sessions.http.schemas import (
     OAuthLoginForm,
     PasswordResetConfirmBody,
     PasswordResetRequestBody,
+    ReauthenticateBody,
     RefreshBody,
     RegisterBody,
     VerifyEmailConfirmBody,
@@ -173,6 +177,59 @@ def create_auth_blueprint(url_prefix: str) -> Blueprint:
         body = parse_json(request, RefreshBody)
         tokens = await manager_of(request).refresh(body.refresh_token)
         return token_response(TokenPairResponse.dump(tokens, token_type="bearer"))
+
+    @bp.post("/reauthenticate")
+    @doc(
+        "Re-authenticate",
+        operation_id="reauthenticate",
+        auth="user",
+        ok=(200, ReauthenticateResponse),
+        body=ReauthenticateBody,
+        errors=(
+            errors.WrongPassword,
+            errors.MfaCodeInvalid,
+            errors.RateLimited,
+            errors.AccountLocked,
+        ),
+    )
+    @require_auth
+    @rate_limit(lambda s: s.rate_limit_reauthenticate, scope="reauthenticate", key=user_key)
+    async def reauthenticate(request: Request) -> HTTPResponse:
+        """Prove again who you are, to make the calling session fresh for the sensitive routes
+        (`AUTH_FRESH_AUTH_MAX_AGE_S`): exactly one of `password` (an account without two-factor
+        authentication), `code` or `recovery_code` (an account with it). The answer carries a
+        new access token for the same session, with the new `auth_time` and `amr`. A wrong proof
+        is 403 and counts toward the lockout; a proof the account cannot use is 422."""
+        body = parse_json(request, ReauthenticateBody)
+        given = [
+            name
+            for name in ("password", "code", "recovery_code")
+            if getattr(body, name) is not None
+        ]
+        if len(given) != 1:
+            message = "Give exactly one of password, code or recovery_code."
+            raise errors.ValidationFailed(
+                [errors.ErrorDetail("VALIDATION_ERROR", message, "password")]
+            )
+        manager = manager_of(request)
+        token, auth_time = await manager.reauthenticate(
+            current_auth(request),
+            password=body.password,
+            code=body.code,
+            recovery_code=body.recovery_code,
+        )
+        fresh_until = auth_time + timedelta(seconds=manager.settings.fresh_auth_max_age_s)
+        return token_response(
+            ReauthenticateResponse.dump(
+                success=True,
+                message="Re-authenticated: this session is fresh again.",
+                access_token=token,
+                token_type="bearer",
+                expires_in=manager.settings.access_token_ttl_s,
+                auth_time=auth_time,
+                fresh_until=fresh_until,
+            )
+        )
 
     @bp.post("/logout")
     @doc("Log out", operation_id="logout", auth="user", body=LogoutBody)

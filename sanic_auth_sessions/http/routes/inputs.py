@@ -8,7 +8,7 @@ from typing import TypeVar
 from pydantic import BaseModel
 from sanic import Request
 
-from sanic_auth_sessions.core.errors import ValidationFailed
+from sanic_auth_sessions.core.errors import ErrorDetail, ValidationFailed
 from sanic_auth_sessions.http.guards import current_auth, manager_of
 from sanic_auth_sessions.http.schemas import AddMemberRequest, in_field_order, parse_json, read_json
 
@@ -56,3 +56,10 @@ def add_member_key(request: Request) -> str | None:
     """Adding a member by email answers whether an account has that email: counted per user
     (after the body is read), so it is no free existence oracle."""
     return user_key(request) if parse_json(request, AddMemberRequest).email else None
+
+
+def at_most_one_code(code: str | None, recovery_code: str | None) -> None:
+    """422 on ``code`` when a step-up body has both ``code`` and ``recovery_code``."""
+    if code is not None and recovery_code is not None:
+        message = "Give code or recovery_code, not both."
+        raise ValidationFailed([ErrorDetail("VALIDATION_ERROR", message, "code")])

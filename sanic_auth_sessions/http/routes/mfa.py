@@ -2,9 +2,9 @@
 admin's reset (``/admin/users/{user_id}/mfa/reset``) and a login's second step
 (``/auth/login/mfa``).
 
-Until sessions carry a time of authentication (step-up), the sensitive steps take their proof
-in the body: ``current_password`` to confirm a setup; ``current_password``, ``code`` or
-``recovery_code`` to regenerate recovery codes. Disabling always needs both proofs.
+Confirming a setup and regenerating recovery codes follow the step-up rule (a fresh session,
+or a proof in the body: ``current_password`` to confirm a setup; ``code`` or ``recovery_code``
+to regenerate recovery codes). Disabling always needs both proofs.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ from sanic_auth_sessions.http.schemas import (
     MfaDisableBody,
     MfaProofBody,
     parse_json,
+    read_json,
 )
 
 users_doc = route_docs("Users")
@@ -104,6 +105,7 @@ def create_mfa_blueprint(url_prefix: str) -> Blueprint:
         ok=(200, RecoveryCodesResponse),
         body=MfaConfirmBody,
         errors=(
+            errors.ReauthenticationRequired,
             errors.WrongPassword,
             errors.MfaCodeInvalid,
             errors.MfaSetupNotStarted,
@@ -116,11 +118,9 @@ def create_mfa_blueprint(url_prefix: str) -> Blueprint:
     @manage_limit
     async def confirm_totp_setup(request: Request) -> HTTPResponse:
         """Turn two-factor authentication on with a code of the new authenticator; the answer
-        holds the first 10 recovery codes (shown only here). Needs the account's
-        ``current_password``."""
+        holds the first 10 recovery codes (shown only here). Step-up: a fresh session, or
+        the account's ``current_password``."""
         body = parse_json(request, MfaConfirmBody)
-        if body.current_password is None and has_password(request):
-            raise required("current_password", "Your current password is required.")
         codes = await manager_of(request).mfa.confirm_setup(
             current_auth(request), body.code, body.current_password
         )
@@ -166,17 +166,25 @@ def create_mfa_blueprint(url_prefix: str) -> Blueprint:
         operation_id="regenerate_recovery_codes",
         ok=(200, RecoveryCodesResponse),
         body=MfaProofBody,
-        errors=(*PROOF_ERRORS, errors.MfaNotEnabled, errors.RateLimited),
+        body_required=False,
+        errors=(
+            errors.ReauthenticationRequired,
+            *PROOF_ERRORS,
+            errors.MfaNotEnabled,
+            errors.RateLimited,
+        ),
     )
     @require_auth
     @manage_limit
     async def regenerate_recovery_codes(request: Request) -> HTTPResponse:
-        """A new set of 10 recovery codes; every previous one stops working. Needs a proof in
-        the body: ``code``, ``recovery_code`` or ``current_password``."""
-        body = parse_json(request, MfaProofBody)
+        """A new set of 10 recovery codes; every previous one stops working. Step-up: a fresh
+        session, or a ``code`` or ``recovery_code`` in the (optional) body."""
+        body = (
+            MfaProofBody.model_validate({})
+            if read_json(request) is None
+            else parse_json(request, MfaProofBody)
+        )
         one_code(body.code, body.recovery_code, required_one=False)
-        if body.current_password is None and body.code is None and body.recovery_code is None:
-            raise required("code", "Give code, recovery_code or current_password.")
         codes = await manager_of(request).mfa.regenerate_recovery_codes(
             current_auth(request),
             current_password=body.current_password,

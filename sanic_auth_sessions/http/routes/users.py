@@ -14,6 +14,7 @@ from sanic_auth_sessions.http.guards import (
     manager_of,
     require_auth,
     require_superuser,
+    step_up,
 )
 from sanic_auth_sessions.http.openapi import route_docs
 from sanic_auth_sessions.http.rate_limits import rate_limit
@@ -24,12 +25,17 @@ from sanic_auth_sessions.http.responses import (
     UserResponse,
 )
 from sanic_auth_sessions.http.routes import admin as admin_routes
-from sanic_auth_sessions.http.routes.inputs import parse_json_with_password, user_key
+from sanic_auth_sessions.http.routes.inputs import (
+    at_most_one_code,
+    parse_json_with_password,
+    user_key,
+)
 from sanic_auth_sessions.http.schemas import (
     AdminUserQuery,
     ChangePasswordBody,
     EmailChangeBody,
     SecurityEventQuery,
+    StepUpBody,
     UpdateMeBody,
     UserUpdate,
     changes_of,
@@ -45,8 +51,13 @@ doc = route_docs("Users")
 
 
 UPDATE_ME_ERRORS = (errors.RateLimited,)
-EMAIL_CHANGE_ERRORS = (
+STEP_UP_ERRORS = (
+    errors.ReauthenticationRequired,
     errors.WrongPassword,
+    errors.MfaCodeInvalid,
+)
+EMAIL_CHANGE_ERRORS = (
+    *STEP_UP_ERRORS,
     errors.EmailTaken,
     errors.RateLimited,
     errors.AccountLocked,
@@ -80,6 +91,7 @@ def parse_email_change(request: Request, user: User) -> EmailChangeBody:
         raise
     if body.new_email == user.email:
         raise ValidationFailed([same])
+    at_most_one_code(body.code, body.recovery_code)
     return body
 
 
@@ -185,13 +197,20 @@ def create_users_blueprint(url_prefix: str) -> Blueprint:
     @rate_limit(lambda s: s.rate_limit_email_change, scope="email_change", key=user_key)
     async def request_email_change(request: Request) -> HTTPResponse:
         """Ask to change the caller's email: a token goes to `new_email` and a notice to the
-        current address; nothing changes until `POST /auth/email-change/confirm`. Needs
-        `current_password` (403 `AUTH_WRONG_PASSWORD`, counted by the lockout, checked
-        before anything says whether `new_email` is taken). A new request replaces the
-        pending one."""
+        current address; nothing changes until `POST /auth/email-change/confirm`. Step-up: a
+        fresh session, or a proof in the body (`current_password`; `code` or `recovery_code`
+        for an account with two-factor authentication), checked and counted by the lockout
+        before anything says whether `new_email` is taken. A new request replaces the pending
+        one."""
         ctx = current_auth(request)
         body = parse_email_change(request, ctx.user)
-        await manager_of(request).request_email_change(ctx, body.new_email, body.current_password)
+        await manager_of(request).request_email_change(
+            ctx,
+            body.new_email,
+            body.current_password,
+            code=body.code,
+            recovery_code=body.recovery_code,
+        )
         return json(SuccessResponse.dump(success=True, message=EMAIL_CHANGE_REQUESTED), status=202)
 
     @bp.patch("/me/password")
@@ -200,7 +219,7 @@ def create_users_blueprint(url_prefix: str) -> Blueprint:
         operation_id="change_current_user_password",
         body=ChangePasswordBody,
         errors=(
-            errors.WrongPassword,
+            *STEP_UP_ERRORS,
             errors.WeakPassword,
             errors.RateLimited,
             errors.AccountLocked,
@@ -209,7 +228,9 @@ def create_users_blueprint(url_prefix: str) -> Blueprint:
     @require_auth
     @rate_limit(lambda s: s.rate_limit_password_change, scope="password_change", key=user_key)
     async def change_password(request: Request) -> HTTPResponse:
-        """Change the password; every other session is revoked, this one is kept."""
+        """Change the password; every other session is revoked, this one is kept. Step-up: a
+        fresh session, or a proof in the body (`current_password`; `code` or `recovery_code`
+        for an account with two-factor authentication); a proof sent is always checked."""
         user = current_auth(request).user
         body = await parse_json_with_password(
             request,
@@ -217,8 +238,13 @@ def create_users_blueprint(url_prefix: str) -> Blueprint:
             password_field="new_password",
             user_inputs=(user.email, user.first_name, user.last_name),
         )
+        at_most_one_code(body.code, body.recovery_code)
         await manager_of(request).change_password(
-            current_auth(request), body.current_password, body.new_password
+            current_auth(request),
+            body.current_password,
+            body.new_password,
+            code=body.code,
+            recovery_code=body.recovery_code,
         )
         return json(SuccessResponse.dump(success=True, message="Password changed successfully"))
 
@@ -249,11 +275,26 @@ def create_users_blueprint(url_prefix: str) -> Blueprint:
     @doc(
         "Deactivate my account",
         operation_id="delete_current_user",
-        errors=(errors.LastSuperuser,),
+        body=StepUpBody,
+        body_required=False,
+        errors=(*STEP_UP_ERRORS, errors.AccountLocked, errors.LastSuperuser),
     )
     @require_auth
     async def delete_me(request: Request) -> HTTPResponse:
-        """Deactivate the caller's account and revoke its sessions."""
+        """Deactivate the caller's account and revoke its sessions. Step-up: a fresh session,
+        or a proof in the (optional) body."""
+        body = (
+            StepUpBody.model_validate({})
+            if read_json(request) is None
+            else parse_json(request, StepUpBody)
+        )
+        at_most_one_code(body.code, body.recovery_code)
+        await step_up(
+            request,
+            current_password=body.current_password,
+            code=body.code,
+            recovery_code=body.recovery_code,
+        )
         await manager_of(request).deactivate_own_account(current_auth(request))
         return json(SuccessResponse.dump(success=True, message="Account deactivated."))
 
