@@ -32,7 +32,7 @@ from sanic.worker.multiplexer import WorkerMultiplexer
 from sanic_auth_sessions.http.server_health import ServerHealth
 
 from ..conftest import STRONG_PASSWORD, RecordingMailer, build_app, start_app, stop_app
-from ..example_process import ROOT, TWO_WORKERS
+from ..example_process import ROOT, TWO_WORKERS, let_the_manager_see_the_acknowledgements
 from ..redis_server import captured_errors
 from ..serving import free_port
 
@@ -270,6 +270,7 @@ def two_workers(cwd: Path, **env: str) -> Iterator[Server]:
                 server,
                 "the server did not start with two live workers",
             )
+            let_the_manager_see_the_acknowledgements()
             yield server
         finally:
             if process.poll() is None:
