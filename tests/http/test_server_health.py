@@ -328,11 +328,17 @@ def test_a_worker_killed_with_sigkill_is_reported_then_replaced(tmp_path: Path) 
 
 
 LOGINS = 30
+# A queue of logins that outlasts the signal, at a tenth of the CPU of the default cost (12):
+# cost 10 (about 0.12 s a hash on the 2-core test machine) on one hashing thread per worker,
+# so each worker's 15 logins take about 1.8 s to hash whatever the number of cores, and the
+# signal comes 0.5 s after they were sent.
+DRAIN_ENV = {"SANIC_AUTH_BCRYPT_ROUNDS": "10", "SANIC_AUTH_HASHING_THREADS": "1"}
 
 
 async def burst_then_sigterm(server: Server) -> tuple[list[int], list[int]]:
-    """30 concurrent logins (bcrypt, 12 rounds), SIGTERM while they queue on the hashing
-    threads, then load-balancer checks until the server stops answering."""
+    """30 concurrent logins (bcrypt, 10 rounds, one hashing thread per worker), SIGTERM while
+    they queue on the hashing threads, then load-balancer checks until the server stops
+    answering."""
     # Five logins per account: the lockout lets that many checks through at once.
     accounts = [
         {"email": f"drain{index}@example.com", "password": STRONG_PASSWORD}
@@ -373,7 +379,7 @@ async def burst_then_sigterm(server: Server) -> tuple[list[int], list[int]]:
 
 def test_sigterm_during_a_burst_of_logins_drains_them_behind_a_503(tmp_path: Path) -> None:
     # The graceful timeout covers the bcrypt queue (see docs/deployment.md).
-    with two_workers(tmp_path, SANIC_GRACEFUL_SHUTDOWN_TIMEOUT="120") as server:
+    with two_workers(tmp_path, SANIC_GRACEFUL_SHUTDOWN_TIMEOUT="120", **DRAIN_ENV) as server:
         checks, statuses = asyncio.run(burst_then_sigterm(server))
         assert statuses == [200] * LOGINS  # every login in flight was answered
         # The load balancer saw it draining (a check may have come before the signal landed).
