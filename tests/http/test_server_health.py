@@ -32,7 +32,7 @@ from sanic.worker.multiplexer import WorkerMultiplexer
 from sanic_auth_sessions.http.server_health import ServerHealth
 
 from ..conftest import STRONG_PASSWORD, RecordingMailer, build_app, start_app, stop_app
-from ..example_process import ROOT, TWO_WORKERS, let_the_manager_see_the_acknowledgements
+from ..example_process import ROOT, TWO_WORKERS, let_the_manager_see_the_acknowledgements, stop
 from ..redis_server import captured_errors
 from ..serving import free_port
 
@@ -274,7 +274,7 @@ def two_workers(cwd: Path, **env: str) -> Iterator[Server]:
             yield server
         finally:
             if process.poll() is None:
-                os.killpg(process.pid, signal.SIGINT)
+                stop(process)
             try:
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
