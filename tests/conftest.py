@@ -63,8 +63,31 @@ BEHIND_PGBOUNCER = {
 }
 
 
+# The modules that take longest (real server processes, a browser, many servers of their
+# own), longest first. pytest-xdist (``--dist=loadfile``) hands modules out in collection
+# order: these go first, so that no worker is left with a long one while the others are done.
+LONGEST_FIRST = [
+    "tests/test_startup.py",
+    "tests/test_example_app.py",
+    "tests/test_adversarial_http.py",
+    "tests/http/test_openapi.py",
+    "tests/test_readme.py",
+    "tests/http/test_server_health.py",
+    "tests/http/test_routes_rate_limits.py",
+    "tests/test_adversarial_workers.py",
+    "tests/http/test_fuzz_openapi.py",
+    "tests/db/test_database_restart.py",
+    "tests/http/test_docs_browser.py",
+    "tests/http/test_authorization_matrix.py",
+    "tests/test_adversarial_authz.py",
+]
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The ``pgbouncer`` database only for the modules in ``BEHIND_PGBOUNCER``."""
+    """The ``pgbouncer`` database only for the modules in ``BEHIND_PGBOUNCER``; the modules of
+    ``LONGEST_FIRST`` first (the order within a module is kept)."""
+    rank = {path: index for index, path in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.partition("::")[0], len(rank)))
     elsewhere = [
         item
         for item in items

@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import pytest
 import redis
 
 from .conftest import STRONG_PASSWORD
@@ -16,8 +18,12 @@ from .example_process import ROOT, TWO_WORKERS, example_app
 
 def test_python_m_example_app_runs_on_sqlite_with_no_setup(tmp_path: Path) -> None:
     env = {"FIRST_SUPERUSER_EMAIL": "root@example.com", "FIRST_SUPERUSER_PASSWORD": STRONG_PASSWORD}
-    with example_app(tmp_path, "-m", "example_app", **env) as base_url:
-        client = httpx.Client(base_url=base_url)
+    # The client is closed before the server stops: an idle keep-alive connection at Ctrl-C
+    # costs Sanic's manager a 10 s wait for the worker.
+    with (
+        example_app(tmp_path, "-m", "example_app", **env) as base_url,
+        httpx.Client(base_url=base_url) as client,
+    ):
         health = client.get("/health").json()
         assert health["status"] == "healthy" and health["environment"] == "development"
         login = client.post(
@@ -79,28 +85,46 @@ def count_logins(base_url: str, attempts: int) -> list[int]:
     return statuses
 
 
+LOGIN_LIMIT = {
+    "SANIC_AUTH_RATE_LIMIT_LOGIN": "10/minute",  # development relaxes it to 100
+    # Each refused login checks a dummy hash: at the default cost (12) the 55 logins of the
+    # limit test would be 20 s of CPU that a test of the limit does not need.
+    "SANIC_AUTH_BCRYPT_ROUNDS": "4",
+}
+
+
+@pytest.fixture(scope="module")
+def two_workers_in_memory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """``python -m example_app`` with two workers and the login limit of the limit test (each
+    worker counting in its own memory); its URL and its directory. A two-worker start is
+    seconds of CPU: the two tests below share it."""
+    cwd = tmp_path_factory.mktemp("two-workers")
+    with example_app(cwd, "-m", "example_app", WORKERS="2", **LOGIN_LIMIT) as base_url:
+        yield base_url, cwd
+
+
 def test_login_limit_is_shared_by_two_workers_with_redis(
     tmp_path: Path,
     redis_url: str,
+    two_workers_in_memory: tuple[str, Path],
 ) -> None:
     # With per-worker memory storage each worker counts on its own, so more than 10 pass:
     # this shows the requests really are spread over both workers.
-    limit = {"SANIC_AUTH_RATE_LIMIT_LOGIN": "10/minute"}  # development relaxes it to 100
-    with example_app(tmp_path, *TWO_WORKERS, **limit) as url:
-        per_worker = count_logins(url, 30)
+    url, _ = two_workers_in_memory
+    per_worker = count_logins(url, 30)
     assert per_worker.count(401) > 10
 
     # A Redis database of its own, emptied, so no earlier count leaks in.
     shared_url = redis_url.rsplit("/", 1)[0] + "/7"
     redis.Redis.from_url(shared_url).flushdb()
-    env = {"RATE_LIMIT_STORAGE_URL": shared_url, **limit}
+    env = {"RATE_LIMIT_STORAGE_URL": shared_url, **LOGIN_LIMIT}
     with example_app(tmp_path, *TWO_WORKERS, **env) as url:
         shared = count_logins(url, 25)
     assert shared == [401] * 10 + [429] * 15
 
 
-def test_python_m_example_app_with_two_workers(tmp_path: Path) -> None:
-    with example_app(tmp_path, "-m", "example_app", WORKERS="2") as base_url:
-        assert httpx.get(f"{base_url}/health").json()["status"] == "healthy"
-    log = next(tmp_path.glob("server-*.log")).read_text()
+def test_python_m_example_app_with_two_workers(two_workers_in_memory: tuple[str, Path]) -> None:
+    base_url, cwd = two_workers_in_memory
+    assert httpx.get(f"{base_url}/health").json()["status"] == "healthy"
+    log = next(cwd.glob("server-*.log")).read_text()
     assert log.count("Starting worker") == 2

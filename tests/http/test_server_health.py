@@ -32,7 +32,7 @@ from sanic.worker.multiplexer import WorkerMultiplexer
 from sanic_auth_sessions.http.server_health import ServerHealth
 
 from ..conftest import STRONG_PASSWORD, RecordingMailer, build_app, start_app, stop_app
-from ..example_process import ROOT, TWO_WORKERS
+from ..example_process import ROOT, TWO_WORKERS, let_the_manager_see_the_acknowledgements, stop
 from ..redis_server import captured_errors
 from ..serving import free_port
 
@@ -270,10 +270,11 @@ def two_workers(cwd: Path, **env: str) -> Iterator[Server]:
                 server,
                 "the server did not start with two live workers",
             )
+            let_the_manager_see_the_acknowledgements()
             yield server
         finally:
             if process.poll() is None:
-                os.killpg(process.pid, signal.SIGINT)
+                stop(process)
             try:
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
@@ -299,39 +300,59 @@ def wait_for(condition: Callable[[], Any], timeout_s: float, server: Server, wha
     return result
 
 
-def test_a_worker_killed_with_sigkill_is_reported_then_replaced(tmp_path: Path) -> None:
-    with two_workers(tmp_path) as server:
-        before = server.workers()
-        assert sorted(before) == ["Sanic-Server-0-0", "Sanic-Server-1-0"]
-        os.kill(before["Sanic-Server-0-0"], signal.SIGKILL)
-        # The survivor answers: one worker of two, 503 ...
-        wait_for(
-            lambda: _workers_check(server.base_url) == (503, 1, 2),
-            CHANGE_TIMEOUT_S,
-            server,
-            "/health did not report the dead worker",
-        )
-        # ... until a replacement under the same name has started.
-        wait_for(
-            lambda: _workers_check(server.base_url) == (200, 2, 2),
-            CHANGE_TIMEOUT_S,
-            server,
-            "the dead worker was not replaced",
-        )
-        after = server.workers()
-        assert sorted(after) == sorted(before)
-        assert after["Sanic-Server-0-0"] != before["Sanic-Server-0-0"]
-        assert after["Sanic-Server-1-0"] == before["Sanic-Server-1-0"]
-        assert "Sanic-Server-0-0" in server.log()
-        assert "asking Sanic's worker manager to replace it" in server.log()
-
-
 LOGINS = 30
+# A queue of logins that outlasts the signal, at a tenth of the CPU of the default cost (12):
+# cost 10 (about 0.12 s a hash on the 2-core test machine) on one hashing thread per worker,
+# so each worker's 15 logins take about 1.8 s to hash whatever the number of cores, and the
+# signal comes 0.5 s after they were sent. The graceful timeout covers that queue (see
+# docs/deployment.md).
+DRAIN_ENV = {
+    "SANIC_AUTH_BCRYPT_ROUNDS": "10",
+    "SANIC_AUTH_HASHING_THREADS": "1",
+    "SANIC_GRACEFUL_SHUTDOWN_TIMEOUT": "120",
+}
+
+
+@pytest.fixture(scope="module")
+def two_worker_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One two-worker server for the SIGKILL test and then the SIGTERM test (a two-worker start
+    is seconds of CPU): the first leaves it with a replaced worker and both alive, the second
+    stops it."""
+    with two_workers(tmp_path_factory.mktemp("two-workers"), **DRAIN_ENV) as server:
+        yield server
+
+
+def test_a_worker_killed_with_sigkill_is_reported_then_replaced(two_worker_server: Server) -> None:
+    server = two_worker_server
+    before = server.workers()
+    assert sorted(before) == ["Sanic-Server-0-0", "Sanic-Server-1-0"]
+    os.kill(before["Sanic-Server-0-0"], signal.SIGKILL)
+    # The survivor answers: one worker of two, 503 ...
+    wait_for(
+        lambda: _workers_check(server.base_url) == (503, 1, 2),
+        CHANGE_TIMEOUT_S,
+        server,
+        "/health did not report the dead worker",
+    )
+    # ... until a replacement under the same name has started.
+    wait_for(
+        lambda: _workers_check(server.base_url) == (200, 2, 2),
+        CHANGE_TIMEOUT_S,
+        server,
+        "the dead worker was not replaced",
+    )
+    after = server.workers()
+    assert sorted(after) == sorted(before)
+    assert after["Sanic-Server-0-0"] != before["Sanic-Server-0-0"]
+    assert after["Sanic-Server-1-0"] == before["Sanic-Server-1-0"]
+    assert "Sanic-Server-0-0" in server.log()
+    assert "asking Sanic's worker manager to replace it" in server.log()
 
 
 async def burst_then_sigterm(server: Server) -> tuple[list[int], list[int]]:
-    """30 concurrent logins (bcrypt, 12 rounds), SIGTERM while they queue on the hashing
-    threads, then load-balancer checks until the server stops answering."""
+    """30 concurrent logins (bcrypt, 10 rounds, one hashing thread per worker), SIGTERM while
+    they queue on the hashing threads, then load-balancer checks until the server stops
+    answering."""
     # Five logins per account: the lockout lets that many checks through at once.
     accounts = [
         {"email": f"drain{index}@example.com", "password": STRONG_PASSWORD}
@@ -370,12 +391,20 @@ async def burst_then_sigterm(server: Server) -> tuple[list[int], list[int]]:
         await asyncio.gather(*(client.aclose() for client in clients))
 
 
-def test_sigterm_during_a_burst_of_logins_drains_them_behind_a_503(tmp_path: Path) -> None:
-    # The graceful timeout covers the bcrypt queue (see docs/deployment.md).
-    with two_workers(tmp_path, SANIC_GRACEFUL_SHUTDOWN_TIMEOUT="120") as server:
-        checks, statuses = asyncio.run(burst_then_sigterm(server))
-        assert statuses == [200] * LOGINS  # every login in flight was answered
-        # The load balancer saw it draining (a check may have come before the signal landed).
-        assert 503 in checks and set(checks[checks.index(503) :]) == {503}, checks
-        assert server.process.wait(timeout=60) == 0
+def test_sigterm_during_a_burst_of_logins_drains_them_behind_a_503(
+    two_worker_server: Server,
+) -> None:
+    server = two_worker_server
+    wait_for(  # two live workers, whatever the test before left
+        lambda: _workers_check(server.base_url) == (200, 2, 2),
+        CHANGE_TIMEOUT_S,
+        server,
+        "the server does not have two live workers",
+    )
+    checks, statuses = asyncio.run(burst_then_sigterm(server))
+    assert statuses == [200] * LOGINS  # every login in flight was answered
+    # The load balancer saw it draining (a check may have come before the signal landed).
+    assert 503 in checks and set(checks[checks.index(503) :]) == {503}, checks
+    assert server.process.wait(timeout=60) == 0
+    # Both live workers ended their drain (a worker killed with SIGKILL before logs nothing).
     assert server.log().count("Worker complete") == 2
