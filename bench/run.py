@@ -403,6 +403,7 @@ def run_suite(suite: Suite) -> None:
     env = {
         "DATABASE_URL": suite.database_url,
         "AUTH_SECRET_KEY": secrets.token_urlsafe(48),
+        "AUTH_MFA_ENCRYPTION_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
         "ENVIRONMENT": "production",
         "FIRST_SUPERUSER_EMAIL": SUPERUSER_EMAIL,
         "FIRST_SUPERUSER_PASSWORD": SUPERUSER_PASSWORD,
