@@ -64,6 +64,8 @@ def a_session(user: SimpleNamespace) -> SimpleNamespace:
         created_at=NOW,
         expires_at=NOW + timedelta(days=7),
         is_active=True,
+        authenticated_at=NOW,
+        amr_list=["pwd"],
     )
 
 
