@@ -78,6 +78,7 @@ LONGEST_FIRST = [
     "tests/http/test_fuzz_openapi.py",
     "tests/db/test_database_restart.py",
     "tests/http/test_docs_browser.py",
+    "tests/test_cookie_browser.py",
     "tests/http/test_authorization_matrix.py",
     "tests/test_adversarial_authz.py",
 ]
