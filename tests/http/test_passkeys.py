@@ -630,3 +630,41 @@ async def test_passkey_routes_are_rate_limited_per_ip(make_app: Any) -> None:
     limited = await api.client.post(url)
     assert_error(limited, 429, "RATE_LIMITED")
     assert "retry-after" in limited.headers
+
+
+async def test_the_cleanup_deletes_used_and_expired_challenges(api: RunningApp) -> None:
+    from sanic_auth_sessions.core.models import WebAuthnPurpose
+    from sanic_auth_sessions.db.cleanup import delete_stale_rows
+
+    now = datetime.now(timezone.utc)
+    hour = timedelta(hours=1)
+    for name, fields in [
+        ("live", {}),
+        ("used", {"used_at": now}),
+        ("expired", {"expires_at": now - hour}),
+    ]:
+        await WebAuthnChallenge.create(
+            challenge=name, purpose=WebAuthnPurpose.LOGIN, **{"expires_at": now + hour, **fields}
+        )
+    await delete_stale_rows(30 * 24 * 3600)
+    assert await WebAuthnChallenge.all().values_list("challenge", flat=True) == ["live"]
+
+
+def test_the_origins_are_required_with_the_rp_id() -> None:
+    from sanic_auth_sessions.core.config import AuthSettings, ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="AUTH_WEBAUTHN_ORIGINS is required"):
+        AuthSettings.from_defaults(environment="test", webauthn_rp_id="app.example")
+    settings = AuthSettings.from_defaults(
+        environment="test",
+        webauthn_rp_id=" App.Example ",
+        webauthn_origins="https://app.example, https://www.app.example",
+        webauthn_user_verification="Preferred",
+    )
+    assert settings.passkeys_enabled and settings.webauthn_rp_id == "app.example"
+    assert settings.webauthn_origins == ("https://app.example", "https://www.app.example")
+    assert settings.webauthn_rp_label == "sanic-auth-sessions"
+    assert settings.webauthn_user_verification == "preferred"
+    assert not AuthSettings.from_defaults(environment="test").passkeys_enabled
+    with pytest.raises(ConfigurationError, match="AUTH_WEBAUTHN_USER_VERIFICATION"):
+        AuthSettings.from_defaults(environment="test", webauthn_user_verification="discouraged")
