@@ -463,8 +463,11 @@ class PasskeyService:
         """A passkey proof for ``POST /auth/reauthenticate``: the session becomes fresh; a new
         access token for it and the time. 400 ``WEBAUTHN_CHALLENGE_INVALID`` or
         ``WEBAUTHN_VERIFICATION_FAILED`` (an authenticated route never answers 401 for a
-        proof)."""
-        self.rp_id  # noqa: B018 -- 404 while passkeys are not configured
+        proof); 422 on ``passkey`` while passkeys are not configured (a proof this server
+        cannot use)."""
+        if not self.settings.passkeys_enabled:
+            why = "Passkeys are not configured: give another proof."
+            raise errors.ValidationFailed([errors.ErrorDetail("VALIDATION_ERROR", why, "passkey")])
         row = await self._spend_challenge(challenge_id, WebAuthnPurpose.REAUTHENTICATE, ctx)
         try:
             _, user_verified = await self._verify_assertion(row, credential, ctx.user.id)

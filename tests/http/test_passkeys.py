@@ -614,7 +614,8 @@ async def test_routes_are_404_while_passkeys_are_not_configured(make_app: Any) -
     reauth = await api.client.post(
         api.url("/auth/reauthenticate"), json={"passkey": proof}, headers=bearer(tokens)
     )
-    assert_error(reauth, 404, "NOT_FOUND")
+    body = assert_error(reauth, 422, "VALIDATION_ERROR")
+    assert body["errors"][0]["field"] == "passkey"
 
 
 async def test_passkey_routes_are_rate_limited_per_ip(make_app: Any) -> None:
