@@ -669,3 +669,23 @@ def test_the_origins_are_required_with_the_rp_id() -> None:
     assert not AuthSettings.from_defaults(environment="test").passkeys_enabled
     with pytest.raises(ConfigurationError, match="AUTH_WEBAUTHN_USER_VERIFICATION"):
         AuthSettings.from_defaults(environment="test", webauthn_user_verification="discouraged")
+
+
+async def test_concurrent_uses_of_one_challenge_let_one_through(api: RunningApp) -> None:
+    import asyncio
+
+    tokens, device, _ = await user_with_passkey(api, "race@example.com")
+    options = await login_options(api)
+    assertion = device.get(options["public_key"])
+    answers = await asyncio.gather(
+        *(verify_login(api, options["challenge_id"], assertion) for _ in range(4))
+    )
+    assert sorted(a.status_code for a in answers) == [200, 400, 400, 400]
+
+    options = await registration_options(api, tokens)
+    credential = SoftAuthenticator().create(options["public_key"])
+    answers = await asyncio.gather(
+        *(verify_registration(api, tokens, options["challenge_id"], credential) for _ in range(3))
+    )
+    assert sorted(a.status_code for a in answers) == [201, 400, 400]
+    assert await Passkey.filter(user_id=tokens["user"]["id"]).count() == 2
