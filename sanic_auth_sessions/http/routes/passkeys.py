@@ -25,7 +25,7 @@ from sanic_auth_sessions.http.responses import (
     SuccessResponse,
     Token,
 )
-from sanic_auth_sessions.http.routes.auth import login_body, token_response
+from sanic_auth_sessions.http.routes.auth import check_cookie_login, login_answer
 from sanic_auth_sessions.http.routes.inputs import at_most_one_code
 from sanic_auth_sessions.http.runtime import auth_runtime
 from sanic_auth_sessions.http.schemas import (
@@ -212,13 +212,15 @@ def create_passkeys_blueprint(url_prefix: str) -> Blueprint:
     @passkey_limit("passkey_authenticate_verify")
     async def passkey_authentication_verify(request: Request) -> HTTPResponse:
         """Log in with the answer of `navigator.credentials.get()` to a `login` challenge:
-        starts a session for the passkey's account, answered as `/auth/login` (never a second
-        factor step: a user-verified passkey is two factors). Any failed check is 401."""
+        starts a session for the passkey's account, answered as `/auth/login` (tokens in the
+        body, or in cookies for a cookie request; never a second factor step: a user-verified
+        passkey is two factors). Any failed check is 401."""
+        check_cookie_login(request)
         body = parse_json(request, PasskeyProofBody)
         device = device_info(request, auth_runtime(request).settings.trusted_proxies)
         result = await manager_of(request).passkeys.login(
             body.challenge_id, body.credential, device
         )
-        return token_response(login_body(result))
+        return login_answer(request, result)
 
     return bp
