@@ -501,7 +501,16 @@ async def api(default_server: RunningApp, database_url: str) -> AsyncIterator[Ru
     mailer's outbox empty, and Tortoise set up for it again if another server has been
     started since (``make_app`` in the same module)."""
     running = default_server
-    if not same_owner(tortoise_owner(), running.stash["tortoise"]):
+    await reclaim_tortoise(running, database_url)
+    running.mailer.outbox.clear()
+    yield running
+    await running.settled()  # work left after the last answer (reset mails) ends here
+
+
+async def reclaim_tortoise(running: RunningApp, database_url: str) -> None:
+    """Set Tortoise up for the module's server again if another server has been started (or
+    stopped) since its start; ``running.stash["tortoise"]`` records whose set-up it is."""
+    if not same_owner(tortoise_owner(), running.stash.get("tortoise", (None,))):
         EXECUTOR_CACHE.clear()
         await init_database(
             database_url,
@@ -509,9 +518,6 @@ async def api(default_server: RunningApp, database_url: str) -> AsyncIterator[Ru
             named_statements=database_url != PGBOUNCER_URL,
         )
         running.stash["tortoise"] = tortoise_owner()
-    running.mailer.outbox.clear()
-    yield running
-    await running.settled()  # work left after the last answer (reset mails) ends here
 
 
 def tortoise_owner() -> tuple[Any, ...]:

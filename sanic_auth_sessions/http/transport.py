@@ -217,9 +217,11 @@ def token_answer(
     tokens: TokenPair,
     session_id: UUID,
     status: int = 200,
+    cookies: bool = False,
 ) -> HTTPResponse:
-    """A response carrying a new token pair: in the body, or (cookie request) in cookies."""
-    if not asks_for_cookies(request):
+    """A response carrying a new token pair: in the body, or in cookies for a cookie request
+    (or, ``cookies``, for a request authenticated by a cookie)."""
+    if not cookies and not asks_for_cookies(request):
         return json(body, status=status, headers=TOKEN_HEADERS)
     response = json(cookie_body(body), status=status, headers=TOKEN_HEADERS)
     set_token_cookies(request, response, tokens, session_id)

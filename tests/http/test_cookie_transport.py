@@ -21,8 +21,10 @@ from ..conftest import (
     RunningApp,
     build_app,
     empty_database,
+    reclaim_tortoise,
     start_app,
     stop_app,
+    tortoise_owner,
 )
 from ..helpers import assert_error
 
@@ -66,6 +68,7 @@ async def serve_with(
 async def cookie_server(module_database_url: str) -> AsyncIterator[RunningApp]:
     await empty_database(module_database_url)
     running, server = await serve_with(module_database_url, transport="cookie")
+    running.stash["tortoise"] = tortoise_owner()
     try:
         yield running
     finally:
@@ -75,6 +78,7 @@ async def cookie_server(module_database_url: str) -> AsyncIterator[RunningApp]:
 @pytest.fixture
 async def site(cookie_server: RunningApp, database_url: str) -> AsyncIterator[Browser]:
     """A browser-like client of the cookie server: a cookie jar, and the page's origin."""
+    await reclaim_tortoise(cookie_server, database_url)
     async with Browser(cookie_server.base_url) as browser:
         yield browser
 
@@ -191,7 +195,9 @@ async def test_unsafe_methods_by_cookie_need_the_csrf_header_and_an_allowed_orig
     assert created.status_code == 201
 
 
-async def test_a_csrf_token_of_another_session_is_refused(cookie_server: RunningApp) -> None:
+async def test_a_csrf_token_of_another_session_is_refused(
+    site: Browser, cookie_server: RunningApp
+) -> None:
     async with Browser(cookie_server.base_url) as alice, Browser(cookie_server.base_url) as bob:
         await alice.signed_up("alice@example.com")
         await bob.signed_up("bob@example.com")
@@ -339,6 +345,12 @@ async def test_both_mode_chooses_by_the_request(module_database_url: str) -> Non
                 f"{PREFIX}/auth/refresh", json={"refresh_token": mobile.json()["refresh_token"]}
             )
             assert rotated.json()["token_type"] == "bearer" and not set_cookies(rotated)
+            # a refresh by the cookie, even without the header, is a cookie request: it needs
+            # the CSRF proof, and answers in cookies
+            assert_error(await page.client.post(f"{PREFIX}/auth/refresh"), 403, "CSRF_FAILED")
+            by_cookie = await page.client.post(f"{PREFIX}/auth/refresh", headers=page.csrf)
+            assert by_cookie.status_code == 200, by_cookie.text
+            assert by_cookie.json()["token_type"] == "cookie" and set_cookies(by_cookie)
     finally:
         await stop_app(running, server)
 

@@ -227,6 +227,9 @@ def create_auth_blueprint(url_prefix: str) -> Blueprint:
         check_cookie_login(request)
         token, from_cookie = refresh_token_of(request, RefreshBody)
         manager = manager_of(request)
+        if not from_cookie and not asks_for_cookies(request):  # a bearer client
+            tokens = await manager.refresh(token)
+            return token_response(TokenPairResponse.dump(tokens, token_type="bearer"))
         session_id = manager.codec.decode(token, "refresh").session_id
         if from_cookie:
             require_csrf(request, session_id)
@@ -236,6 +239,7 @@ def create_auth_blueprint(url_prefix: str) -> Blueprint:
             TokenPairResponse.dump(tokens, token_type="bearer"),
             tokens=tokens,
             session_id=session_id,
+            cookies=True,
         )
 
     @bp.post("/reauthenticate")
