@@ -689,3 +689,36 @@ async def test_concurrent_uses_of_one_challenge_let_one_through(api: RunningApp)
     )
     assert sorted(a.status_code for a in answers) == [201, 400, 400]
     assert await Passkey.filter(user_id=tokens["user"]["id"]).count() == 2
+
+
+async def test_a_passkey_login_by_cookie(make_app: Any) -> None:
+    """With a cookie transport the passkey login answers like a cookie login: the tokens in
+    HttpOnly cookies, none in the body, and only from an allowed origin."""
+    api = await make_app(
+        webauthn_rp_id=RP_ID,
+        webauthn_origins=ORIGIN,
+        transport="both",
+        csrf_trusted_origins=ORIGIN,
+    )
+    _, device, _ = await user_with_passkey(api, "cookie@example.com")
+    cookie_request = {"X-Auth-Transport": "cookie", "Origin": ORIGIN}
+    options = await login_options(api)
+    response = await api.client.post(
+        api.url("/auth/passkeys/authenticate/verify"),
+        json={
+            "challenge_id": options["challenge_id"],
+            "credential": device.get(options["public_key"]),
+        },
+        headers=cookie_request,
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["token_type"] == "cookie" and "access_token" not in body
+    assert body["user"]["email"] == "cookie@example.com"
+    assert {"access_token", "refresh_token", "csrf_token"} <= set(response.cookies)
+    elsewhere = await api.client.post(
+        api.url("/auth/passkeys/authenticate/verify"),
+        json={"challenge_id": options["challenge_id"], "credential": {}},
+        headers={**cookie_request, "Origin": "https://evil.example"},
+    )
+    assert_error(elsewhere, 403, "CSRF_FAILED")
