@@ -11,12 +11,16 @@ from sanic_auth_sessions.core.models import (
     MfaChallenge,
     Organization,
     OrganizationRole,
+    Passkey,
     PasswordResetToken,
     RecoveryCode,
     SecurityEvent,
     TotpFactor,
     User,
     UserSession,
+    WebAuthnChallenge,
+    WebAuthnPurpose,
+    WebAuthnUserHandle,
 )
 
 __all__ = [
@@ -26,10 +30,14 @@ __all__ = [
     "MfaChallenge",
     "Organization",
     "OrganizationRole",
+    "Passkey",
     "PasswordResetToken",
     "RecoveryCode",
     "SecurityEvent",
     "TotpFactor",
     "User",
     "UserSession",
+    "WebAuthnChallenge",
+    "WebAuthnPurpose",
+    "WebAuthnUserHandle",
 ]

@@ -193,6 +193,31 @@ EXPECTED: dict[tuple[str, str], list[Case]] = {
     ("POST", f"{P}/sessions/revoke-others"): [Case("revoke_others", USERS_200)],
     # No introspection client is configured here: the route does not exist for anyone.
     ("POST", f"{P}/auth/introspect"): [Case("introspect", (404,) * 7, form={"token": "x"})],
+    # Passkeys are not configured here: their routes do not exist for anyone.
+    ("POST", f"{P}/users/me/passkeys/register/options"): [
+        Case("passkey_register_options", (404,) * 7)
+    ],
+    ("POST", f"{P}/users/me/passkeys/register/verify"): [
+        Case(
+            "passkey_register_verify",
+            (404,) * 7,
+            body={"challenge_id": "x", "credential": {}},
+        )
+    ],
+    ("GET", f"{P}/users/me/passkeys"): [Case("passkey_list", (404,) * 7)],
+    ("DELETE", f"{P}/users/me/passkeys/<passkey_id:uuid>"): [
+        Case("passkey_delete", (404,) * 7, {"passkey_id": "missing"})
+    ],
+    ("POST", f"{P}/auth/passkeys/authenticate/options"): [
+        Case("passkey_authenticate_options", (404,) * 7)
+    ],
+    ("POST", f"{P}/auth/passkeys/authenticate/verify"): [
+        Case(
+            "passkey_authenticate_verify",
+            (404,) * 7,
+            body={"challenge_id": "x", "credential": {}},
+        )
+    ],
     # Two-factor authentication: the caller's own; nobody here has it on.
     ("GET", f"{P}/users/me/mfa"): [Case("mfa_status", USERS_200)],
     ("POST", f"{P}/users/me/mfa/totp/setup"): [Case("mfa_setup", USERS_200)],

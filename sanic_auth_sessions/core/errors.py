@@ -49,6 +49,16 @@ class EmailChangeTokenInvalid(BadRequest):
     message = "The email-change token is invalid, used, expired or replaced."
 
 
+class WebAuthnChallengeInvalid(BadRequest):
+    code = "WEBAUTHN_CHALLENGE_INVALID"
+    message = "The passkey challenge is unknown, expired, used or not for this request."
+
+
+class WebAuthnVerificationFailed(BadRequest):
+    code = "WEBAUTHN_VERIFICATION_FAILED"
+    message = "The passkey response could not be verified."
+
+
 # 401
 class Unauthenticated(AuthSessionsError):
     code = "AUTH_REQUIRED"
@@ -194,6 +204,21 @@ class MfaNotEnabled(Conflict):
 class MfaSetupNotStarted(Conflict):
     code = "MFA_SETUP_NOT_STARTED"
     message = "No two-factor setup is waiting for confirmation: start it again."
+
+
+class PasskeyAlreadyRegistered(Conflict):
+    code = "PASSKEY_ALREADY_REGISTERED"
+    message = "This passkey is already registered."
+
+
+class PasskeyLimitReached(Conflict):
+    code = "PASSKEY_LIMIT_REACHED"
+    message = "This account has the most passkeys it can have: delete one first."
+
+
+class LastLoginMethod(Conflict):
+    code = "LAST_LOGIN_METHOD"
+    message = "This is the account's last way to log in: add another one first."
 
 
 # 413

@@ -39,6 +39,7 @@ from sanic_auth_sessions.db.security_events import login_history
 from sanic_auth_sessions.services import security_events
 from sanic_auth_sessions.services.mailer import Mailer, MessageKind, deliver
 from sanic_auth_sessions.services.mfa import MfaChallengeResult, MfaService
+from sanic_auth_sessions.services.passkeys import PasskeyService
 
 if TYPE_CHECKING:
     from sanic_auth_sessions.throttle.lockout import LoginLockout
@@ -110,6 +111,7 @@ class UserManager:
         self.lockout = lockout
         self._background: set[asyncio.Task[None]] = set()
         self.mfa = MfaService(self)
+        self.passkeys = PasskeyService(self)
 
     # --- hooks: override in a subclass -------------------------------------------------
 

@@ -41,6 +41,10 @@ from sanic_auth_sessions.http.schemas import (
     OAuthLoginForm,
     OrganizationCreate,
     OrganizationUpdate,
+    PasskeyAuthOptionsBody,
+    PasskeyOptionsBody,
+    PasskeyProofBody,
+    PasskeyRegisterBody,
     PasswordResetConfirmBody,
     PasswordResetRequestBody,
     ReauthenticateBody,
@@ -160,7 +164,35 @@ CONTRACT: dict[tuple[str, str], Contract] = {
     ("POST", "/admin/users/{user_id}/mfa/reset"): admin(404, 409, ok_schema="UserStatusResponse"),
     ("POST", "/auth/login/mfa"): public(401, 403, 429, body=LoginMfaBody, ok_schema="Token"),
     ("POST", "/auth/reauthenticate"): user(
-        403, 429, body=ReauthenticateBody, ok_schema="ReauthenticateResponse"
+        400, 403, 429, body=ReauthenticateBody, ok_schema="ReauthenticateResponse"
+    ),
+    # passkeys
+    ("POST", "/users/me/passkeys/register/options"): user(
+        403,
+        404,
+        409,
+        429,
+        body=PasskeyOptionsBody,
+        body_required=False,
+        ok_schema="PasskeyOptionsResponse",
+    ),
+    ("POST", "/users/me/passkeys/register/verify"): user(
+        400, 404, 409, 429, ok=201, body=PasskeyRegisterBody, ok_schema="PasskeyResponse"
+    ),
+    ("GET", "/users/me/passkeys"): user(404, ok_schema="PasskeyListResponse"),
+    ("DELETE", "/users/me/passkeys/{passkey_id}"): user(
+        403, 404, 409, body=StepUpBody, body_required=False
+    ),
+    ("POST", "/auth/passkeys/authenticate/options"): public(
+        401,
+        404,
+        429,
+        body=PasskeyAuthOptionsBody,
+        body_required=False,
+        ok_schema="PasskeyOptionsResponse",
+    ),
+    ("POST", "/auth/passkeys/authenticate/verify"): public(
+        400, 401, 403, 404, 429, body=PasskeyProofBody, ok_schema="Token"
     ),
     # organizations
     ("POST", "/organizations"): user(403, 409, ok=201, body=CreateOrganizationBody),
@@ -238,6 +270,12 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
     ("POST", "/admin/users/{user_id}/mfa/reset"): "admin_reset_user_mfa",
     ("POST", "/auth/login/mfa"): "login_mfa",
     ("POST", "/auth/reauthenticate"): "reauthenticate",
+    ("POST", "/users/me/passkeys/register/options"): "passkey_registration_options",
+    ("POST", "/users/me/passkeys/register/verify"): "passkey_registration_verify",
+    ("GET", "/users/me/passkeys"): "list_my_passkeys",
+    ("DELETE", "/users/me/passkeys/{passkey_id}"): "delete_my_passkey",
+    ("POST", "/auth/passkeys/authenticate/options"): "passkey_authentication_options",
+    ("POST", "/auth/passkeys/authenticate/verify"): "passkey_authentication_verify",
     ("POST", "/organizations"): "create_organization",
     ("GET", "/organizations/me"): "get_my_organizations",
     ("GET", ORG): "get_organization",
@@ -581,7 +619,7 @@ async def test_request_schemas_match_the_pydantic_models(make_app: Any) -> None:
             params = {p["name"]: p for p in operation["parameters"] if p["in"] == "query"}
             assert set(params) == set(contract.query.model_fields), path
             assert not any(p["required"] for p in params.values())
-    assert checked == 34  # every JSON or form body of the contract
+    assert checked == 39  # every JSON or form body of the contract
 
     register = schemas["RegisterBody"]
     assert register["required"] == ["email", "password"]
