@@ -128,6 +128,13 @@ class AuthSessions(Extension):  # type: ignore[no-untyped-call]
             prepared.set()
             app.shared_ctx.auth_prepared = prepared
 
+        @app.main_process_stop
+        async def release_main_process(app: Sanic[Any, Any]) -> None:
+            # A connection left open in the main process keeps it alive after Ctrl-C (its
+            # aiosqlite thread): ours, or a host's (register_tortoise's schema generation
+            # opens one there and never closes it).
+            await close_database()
+
         @app.before_server_start
         async def start_auth(app: Sanic[Any, Any]) -> None:
             # Without a main process (a single process, or a server started in-process)
