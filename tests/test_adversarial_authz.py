@@ -193,6 +193,21 @@ EXPECTED: dict[tuple[str, str], list[Case]] = {
     ("POST", f"{P}/sessions/revoke-others"): [Case("revoke_others", USERS_200)],
     # No introspection client is configured here: the route does not exist for anyone.
     ("POST", f"{P}/auth/introspect"): [Case("introspect", (404,) * 7, form={"token": "x"})],
+    # Social login: no provider is configured here; only the two lists answer.
+    ("GET", f"{P}/oauth/providers"): [Case("oauth_providers", ANYONE_2XX)],
+    ("GET", f"{P}/oauth/authorize/<provider:str>"): [
+        Case("oauth_authorize", (404,) * 7, {"provider": "provider"})
+    ],
+    ("POST", f"{P}/oauth/callback/<provider:str>"): [
+        Case("oauth_callback", (404,) * 7, {"provider": "provider"}, {"code": "c", "state": "s"})
+    ],
+    ("GET", f"{P}/oauth/accounts"): [Case("oauth_accounts", USERS_200)],
+    ("DELETE", f"{P}/oauth/accounts/<provider:str>"): [
+        Case("oauth_unlink", (401, *(404,) * 6), {"provider": "provider"})
+    ],
+    ("POST", f"{P}/oauth/link/<provider:str>"): [
+        Case("oauth_link", (404,) * 7, {"provider": "provider"})
+    ],
     # Two-factor authentication: the caller's own; nobody here has it on.
     ("GET", f"{P}/users/me/mfa"): [Case("mfa_status", USERS_200)],
     ("POST", f"{P}/users/me/mfa/totp/setup"): [Case("mfa_setup", USERS_200)],
@@ -468,6 +483,7 @@ async def world(
                 tokens[name] = await api.login(email)
         places = {
             "org": ACME_ID,
+            "provider": "google",
             "other_org": OTHER_ID,
             "missing": str(uuid4()),
             "target": tokens["target"]["user"]["id"],

@@ -630,3 +630,39 @@ async def test_the_social_routes_are_rate_limited(
     )
     assert_error(response, 429, "RATE_LIMITED")
     assert "retry-after" in response.headers
+
+
+async def test_the_cleanup_deletes_spent_and_expired_states(api: RunningApp) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from sanic_auth_sessions.db.cleanup import delete_stale_rows
+
+    live, spent, expired = [(await authorize(api))["state"] for _ in range(3)]
+    now = datetime.now(timezone.utc)
+    await OAuthState.filter(state_hash=hash_state(spent)).update(used_at=now)
+    await OAuthState.filter(state_hash=hash_state(expired)).update(
+        expires_at=now - timedelta(seconds=1)
+    )
+    await delete_stale_rows(3600)
+    [left] = await OAuthState.all()
+    assert left.state_hash == hash_state(live)
+
+
+async def test_github_gets_pkce_and_no_nonce(make_app: Any, oidc_provider: OidcProvider) -> None:
+    api = await make_app(
+        **social_settings(
+            oidc_provider, oauth_github_client_id="gh-id", oauth_github_client_secret="gh-secret"
+        )
+    )
+    providers = (await api.client.get(api.url("/oauth/providers"))).json()["providers"]
+    assert providers[0] == {"provider": "github", "name": "GitHub", "icon": "github"}
+    started = await authorize(api, "github")
+    url = urlsplit(started["authorization_url"])
+    assert (url.scheme, url.netloc, url.path) == ("https", "github.com", "/login/oauth/authorize")
+    params = {key: values[0] for key, values in parse_qs(url.query).items()}
+    assert params["client_id"] == "gh-id" and params["scope"] == "read:user user:email"
+    assert params["code_challenge_method"] == "S256" and params["state"] == started["state"]
+    assert params["redirect_uri"] == REDIRECT_URI.format(provider="github")
+    assert "nonce" not in params
+    record = await OAuthState.get(state_hash=hash_state(started["state"]))
+    assert record.provider == "github" and record.nonce is None

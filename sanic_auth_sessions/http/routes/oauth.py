@@ -64,6 +64,14 @@ def social_of(request: Request) -> SocialLoginService:
     return manager_of(request).social
 
 
+def configured_social(request: Request) -> SocialLoginService:
+    """The service, or 404 while no provider is configured (before any other check)."""
+    social = social_of(request)
+    if not social.providers:
+        raise errors.NotFound("Social login is not configured.")
+    return social
+
+
 def parse_all(
     request: Request, query: type[BaseModel], body: type[BaseModel]
 ) -> tuple[BaseModel, BaseModel]:
@@ -116,8 +124,9 @@ def create_oauth_blueprint(url_prefix: str) -> Blueprint:
         registration, whatever `Authorization` header is sent; linking starts at
         `POST /oauth/link/{provider}`. `redirect_uri` must be one of `AUTH_OAUTH_REDIRECT_URIS`
         (422 otherwise)."""
+        social = configured_social(request)
         query = parse_query(request, OAuthRedirectQuery)
-        started = await social_of(request).start(provider, query.redirect_uri)
+        started = await social.start(provider, query.redirect_uri)
         return json(OAuthAuthorizationResponse.dump(started))
 
     @bp.post("/callback/<provider:str>")
@@ -138,11 +147,12 @@ def create_oauth_blueprint(url_prefix: str) -> Blueprint:
         created the account. A link (started by `POST /oauth/link/{provider}`) needs the
         bearer token of the user who started it (401 without it, the state staying usable),
         creates no session, and answers tokens for the calling session."""
+        social = configured_social(request)
         query, body = parse_all(request, OAuthRedirectQuery, OAuthCallbackRequest)
         assert isinstance(query, OAuthRedirectQuery) and isinstance(body, OAuthCallbackRequest)
         device = device_info(request, auth_runtime(request).settings.trusted_proxies)
 
-        outcome = await social_of(request).callback(
+        outcome = await social.callback(
             provider,
             query.redirect_uri,
             body.code,
@@ -198,13 +208,14 @@ def create_oauth_blueprint(url_prefix: str) -> Blueprint:
         """Remove the caller's link to this provider. Step-up: a fresh session, or a proof in
         the (optional) body. 409 `LAST_LOGIN_METHOD` when it is the account's last way to log
         in (no password and no other link); 404 when not linked."""
+        social = configured_social(request)
         body = (
             StepUpBody.model_validate({})
             if read_json(request) is None
             else parse_json(request, StepUpBody)
         )
         at_most_one_code(body.code, body.recovery_code)
-        name = await social_of(request).unlink(
+        name = await social.unlink(
             current_auth(request),
             provider,
             current_password=body.current_password,
@@ -224,16 +235,15 @@ def create_oauth_blueprint(url_prefix: str) -> Blueprint:
         errors=(errors.ReauthenticationRequired, errors.OAuthAlreadyLinked, *START_ERRORS),
     )
     @rate_limit(lambda s: s.rate_limit_oauth, scope="oauth_link")
-    @require_auth
     async def start_oauth_link(request: Request, provider: str) -> HTTPResponse:
         """Like `GET /oauth/authorize/{provider}`, bound to the caller: the callback then links
         the provider's identity to this account (sent with the caller's bearer token). Linking
         is sensitive: the session must be fresh (`AUTH_FRESH_AUTH_MAX_AGE_S`). 409 when the
         caller already has this provider."""
+        social = configured_social(request)
+        ctx = await authenticate(request)
         query = parse_query(request, OAuthRedirectQuery)
-        started = await social_of(request).start(
-            provider, query.redirect_uri, ctx=current_auth(request)
-        )
+        started = await social.start(provider, query.redirect_uri, ctx=ctx)
         return json(OAuthAuthorizationResponse.dump(started))
 
     return bp
