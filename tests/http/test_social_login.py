@@ -666,3 +666,10 @@ async def test_github_gets_pkce_and_no_nonce(make_app: Any, oidc_provider: OidcP
     assert "nonce" not in params
     record = await OAuthState.get(state_hash=hash_state(started["state"]))
     assert record.provider == "github" and record.nonce is None
+
+
+async def test_an_inactive_account_is_not_linked_by_email(api: RunningApp) -> None:
+    owner = await api.register("erin@example.com")
+    await User.filter(id=owner["id"]).update(is_verified=True, is_active=False)
+    assert_error(await social_login(api, "erin"), 403, "ACCOUNT_INACTIVE")
+    assert not await OAuthAccount.exists()

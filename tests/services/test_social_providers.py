@@ -236,3 +236,57 @@ def test_providers_come_in_the_contracts_order() -> None:
 )
 def test_names(claims: dict[str, Any], expected: tuple[str, str]) -> None:
     assert split_name(claims) == expected
+
+
+def id_token_of(key: Any, **claims: Any) -> str:
+    from joserfc import jwt
+
+    body = {"iss": "https://idp.example", "aud": "c", "sub": "u1", "exp": 4102444800, "nonce": "n"}
+    return jwt.encode({"alg": "RS256", "kid": key.kid}, {**body, **claims}, key)
+
+
+async def test_keys_are_fetched_again_for_an_unknown_kid() -> None:
+    from joserfc.jwk import RSAKey
+
+    old, new = RSAKey.generate_key(2048), RSAKey.generate_key(2048)
+    for key in (old, new):
+        key.ensure_kid()
+    published = [old]
+    fetches: list[str] = []
+    base = discovery("https://idp.example")
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        if str(request.url) == "https://idp.example/jwks":
+            fetches.append("jwks")
+            return httpx.Response(200, json={"keys": [k.as_dict(private=False) for k in published]})
+        return base(request)
+
+    social = service(handle, AUTH_OIDC_PROVIDERS=OIDC)
+    provider = social.provider("corp")
+    document = await social.discovery(provider)
+    assert (await social.verify_id_token(provider, document, id_token_of(old), "n"))["sub"] == "u1"
+    assert fetches == ["jwks"]
+    assert (await social.verify_id_token(provider, document, id_token_of(old), "n"))["sub"] == "u1"
+    assert fetches == ["jwks"]  # cached
+    published.append(new)  # the provider rotates: a token names a key we have not seen
+    assert (await social.verify_id_token(provider, document, id_token_of(new), "n"))["sub"] == "u1"
+    assert fetches == ["jwks", "jwks"]
+    # The claims are checked too.
+    for wrong in ({"aud": "other"}, {"iss": "https://evil.example"}, {"exp": 1}, {"nonce": "m"}):
+        with pytest.raises(errors.OAuthIdTokenInvalid):
+            await social.verify_id_token(provider, document, id_token_of(new, **wrong), "n")
+    with pytest.raises(errors.OAuthIdTokenInvalid):
+        await social.verify_id_token(provider, document, "not.a.token", "n")
+
+
+async def test_a_token_answer_without_an_id_token_is_refused() -> None:
+    base = discovery("https://idp.example")
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        if str(request.url) == "https://idp.example/token":
+            return httpx.Response(200, json={"access_token": "at", "token_type": "Bearer"})
+        return base(request)
+
+    social = service(handle, AUTH_OIDC_PROVIDERS=OIDC)
+    with pytest.raises(errors.OAuthIdTokenInvalid):
+        await social.identify(social.provider("corp"), state_record("corp", "n"), "code")
