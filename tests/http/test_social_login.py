@@ -233,6 +233,10 @@ async def test_authorize_refuses_unknown_providers_and_other_redirect_uris(
         api.url("/oauth/authorize/nope"), params={"redirect_uri": CALLBACK_URI}
     )
     assert_error(response, 404, "NOT_FOUND")
+    # An unknown provider is 404 before its input is looked at.
+    assert_error(await api.client.get(api.url("/oauth/authorize/nope")), 404, "NOT_FOUND")
+    response = await api.client.post(api.url("/oauth/callback/nope"), json={})
+    assert_error(response, 404, "NOT_FOUND")
     response = await api.client.get(api.url("/oauth/authorize/test"))
     assert assert_error(response, 422)["errors"][0]["field"] == "redirect_uri"
     for uri in ("http://evil.example/auth/callback/test", REDIRECT_URI, CALLBACK_URI + "/"):

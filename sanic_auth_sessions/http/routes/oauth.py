@@ -125,6 +125,7 @@ def create_oauth_blueprint(url_prefix: str) -> Blueprint:
         `POST /oauth/link/{provider}`. `redirect_uri` must be one of `AUTH_OAUTH_REDIRECT_URIS`
         (422 otherwise)."""
         social = configured_social(request)
+        social.provider(provider)  # 404 for an unknown provider, before the input
         query = parse_query(request, OAuthRedirectQuery)
         started = await social.start(provider, query.redirect_uri)
         return json(OAuthAuthorizationResponse.dump(started))
@@ -148,6 +149,7 @@ def create_oauth_blueprint(url_prefix: str) -> Blueprint:
         bearer token of the user who started it (401 without it, the state staying usable),
         creates no session, and answers tokens for the calling session."""
         social = configured_social(request)
+        social.provider(provider)  # 404 for an unknown provider, before the input
         query, body = parse_all(request, OAuthRedirectQuery, OAuthCallbackRequest)
         assert isinstance(query, OAuthRedirectQuery) and isinstance(body, OAuthCallbackRequest)
         device = device_info(request, auth_runtime(request).settings.trusted_proxies)
@@ -242,6 +244,7 @@ def create_oauth_blueprint(url_prefix: str) -> Blueprint:
         caller already has this provider."""
         social = configured_social(request)
         ctx = await authenticate(request)
+        social.provider(provider)
         query = parse_query(request, OAuthRedirectQuery)
         started = await social.start(provider, query.redirect_uri, ctx=ctx)
         return json(OAuthAuthorizationResponse.dump(started))
