@@ -677,3 +677,54 @@ async def test_an_inactive_account_is_not_linked_by_email(api: RunningApp) -> No
     await User.filter(id=owner["id"]).update(is_verified=True, is_active=False)
     assert_error(await social_login(api, "erin"), 403, "ACCOUNT_INACTIVE")
     assert not await OAuthAccount.exists()
+
+
+async def test_a_github_login_end_to_end_with_its_api_stubbed(
+    make_app: Any, oidc_provider: OidcProvider
+) -> None:
+    """GitHub cannot be reached from the tests: its token endpoint and REST API are answered
+    by a stub transport given to the server's service; everything else is the real flow."""
+    import httpx
+
+    from sanic_auth_sessions.services.social import GITHUB_API_URL, GITHUB_TOKEN_URL
+
+    api = await make_app(
+        **social_settings(
+            oidc_provider, oauth_github_client_id="gh-id", oauth_github_client_secret="gh-secret"
+        )
+    )
+    exchanged: list[dict[str, list[str]]] = []
+
+    def github(request: httpx.Request) -> httpx.Response:
+        url = str(request.url)
+        if url == GITHUB_TOKEN_URL:
+            exchanged.append(parse_qs(request.content.decode()))
+            if exchanged[-1]["code"] != ["good-code"]:
+                return httpx.Response(200, json={"error": "bad_verification_code"})
+            return httpx.Response(200, json={"access_token": "gho_x", "token_type": "bearer"})
+        if url == f"{GITHUB_API_URL}/user":
+            return httpx.Response(200, json={"id": 583231, "login": "octocat", "name": None})
+        if url == f"{GITHUB_API_URL}/user/emails":
+            primary = {"email": "octo@example.com", "primary": True, "verified": True}
+            return httpx.Response(200, json=[primary])
+        return httpx.Response(404)
+
+    api.app.ctx.auth_manager.social.transport = httpx.MockTransport(github)
+    started = await authorize(api, "github")
+    redirect = REDIRECT_URI.format(provider="github")
+    refused = await callback(
+        api, "bad-code", started["state"], provider="github", redirect_uri=redirect
+    )
+    assert_error(refused, 400, "OAUTH_CODE_INVALID")
+    started = await authorize(api, "github")
+    response = await callback(
+        api, "good-code", started["state"], provider="github", redirect_uri=redirect
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["is_new_user"] is True and body["user"]["email"] == "octo@example.com"
+    assert (body["user"]["first_name"], body["user"]["last_name"]) == ("octocat", "")
+    record = await OAuthAccount.get(user_id=body["user"]["id"])
+    assert (record.provider, record.subject) == ("github", "583231")
+    # PKCE is sent to GitHub too.
+    assert exchanged[-1]["code_verifier"] and exchanged[-1]["redirect_uri"] == [redirect]
