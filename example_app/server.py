@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from uuid import UUID
 
 from sanic import Request, Sanic, html, json
 from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
+from example_app.cookie_page import add_cookie_page
 from sanic_auth_sessions import (
     AuthSessions,
     OrganizationRole,
@@ -61,6 +63,12 @@ DEVELOPMENT_RATE_LIMITS = {
 }
 
 
+def own_origins(env: Mapping[str, str]) -> str:
+    """The origins of the example app itself, as a browser reaches it on this machine."""
+    port = env.get("PORT", "8000")
+    return f"http://127.0.0.1:{port},http://localhost:{port}"
+
+
 def create_app() -> Sanic:
     env = os.environ
     environment = env.get("ENVIRONMENT", "development")
@@ -81,6 +89,9 @@ def create_app() -> Sanic:
         AUTH_REGISTER_RETURNS_TOKENS=env.get("REGISTER_RETURNS_TOKENS", "false"),
         AUTH_CSP_MODE=env.get("CSP_MODE", "strict"),
         AUTH_CORS_ORIGINS=env.get("BACKEND_CORS_ORIGINS", "[]"),
+        # Bearer tokens for API clients, cookies for the pages that ask (/cookie-demo).
+        AUTH_TRANSPORT=env.get("TRANSPORT", "both"),
+        AUTH_CSRF_TRUSTED_ORIGINS=env.get("CSRF_TRUSTED_ORIGINS", own_origins(env)),
     )
     if environment == "development":
         # Exploring by hand trips the production limits (5 registrations a minute per IP);
@@ -88,6 +99,7 @@ def create_app() -> Sanic:
         for key, limit in DEVELOPMENT_RATE_LIMITS.items():
             app.config.setdefault(key, limit)
     app.extend(extensions=[AuthSessions()])
+    add_cookie_page(app)
 
     @app.get("/")
     @openapi.operation("root__get")

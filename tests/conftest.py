@@ -18,10 +18,11 @@ from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import asyncpg
 import httpx
+import jwt
 import pytest
 from sanic import Sanic
 from tortoise import Tortoise
@@ -78,6 +79,7 @@ LONGEST_FIRST = [
     "tests/http/test_fuzz_openapi.py",
     "tests/db/test_database_restart.py",
     "tests/http/test_docs_browser.py",
+    "tests/test_cookie_browser.py",
     "tests/http/test_authorization_matrix.py",
     "tests/test_adversarial_authz.py",
 ]
@@ -92,9 +94,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         item
         for item in items
         if getattr(item, "callspec", None) is not None
-        and item.callspec.params.get("module_database_url") == "pgbouncer"
         and item.module is not None
-        and item.module.__name__ not in BEHIND_PGBOUNCER
+        and (
+            (
+                item.callspec.params.get("module_database_url") == "pgbouncer"
+                and item.module.__name__ not in BEHIND_PGBOUNCER
+            )
+            or (
+                item.callspec.params.get("module_transport") == "cookie"
+                and item.module.__name__ not in BY_COOKIE
+            )
+        )
     ]
     if elsewhere:
         config.hook.pytest_deselected(items=elsewhere)
@@ -418,15 +428,66 @@ async def make_app(database_url: str) -> AsyncIterator[Callable[..., Any]]:
         await stop_app(running, server)
 
 
+# The route modules whose tests also run with the cookie transport: the same tests, each
+# bearer request sent as a page would send it with cookies (see ``as_cookie_request``).
+BY_COOKIE = {
+    "tests.http.test_routes_users",
+    "tests.http.test_routes_sessions",
+    "tests.http.test_routes_email",
+    "tests.http.test_mfa",
+    "tests.http.test_stepup",
+}
+PAGE_ORIGIN = "https://app.example.com"
+
+
+@pytest.fixture(scope="module", params=["bearer", "cookie"])
+def module_transport(request: pytest.FixtureRequest) -> str:
+    """How the module's ``api`` client authenticates: ``cookie`` only for ``BY_COOKIE``."""
+    return str(request.param)
+
+
+def as_cookie_request(app: Sanic) -> Callable[[httpx.Request], Any]:
+    """An httpx request hook: a request with ``Authorization: Bearer <access token>`` goes
+    out as a page's cookie request instead: the token in the access cookie, a CSRF cookie of
+    its session (made by the server's own CSRF tokens) echoed in ``X-CSRF-Token``, and the
+    page's ``Origin``. Anything that is not a well-formed access token stays a header."""
+    from sanic_auth_sessions.http.runtime import auth_runtime
+
+    async def hook(request: httpx.Request) -> None:
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer":
+            return
+        try:
+            session = UUID(jwt.decode(token, options={"verify_signature": False})["sid"])
+        except (jwt.PyJWTError, KeyError, ValueError, TypeError):
+            return
+        csrf = auth_runtime(app).csrf.issue(session)
+        del request.headers["authorization"]
+        request.headers["cookie"] = f"access_token={token}; csrf_token={csrf}"
+        request.headers["x-csrf-token"] = csrf
+        request.headers["origin"] = PAGE_ORIGIN
+
+    return hook
+
+
 @pytest.fixture(scope="module")
-async def default_server(module_database_url: str) -> AsyncIterator[RunningApp]:
+async def default_server(
+    module_database_url: str, module_transport: str
+) -> AsyncIterator[RunningApp]:
     """A server with the default test settings, shared by a module's tests that use ``api``
-    (starting one costs more than most tests)."""
+    (starting one costs more than most tests). With the ``cookie`` transport it runs
+    ``AUTH_TRANSPORT=both`` and its client sends cookies where the tests send bearer tokens."""
     Sanic.test_mode = True
     EXECUTOR_CACHE.clear()
     await empty_database(module_database_url)
     mailer = RecordingMailer()
-    running, server = await start_app(build_app(module_database_url, mailer=mailer), mailer)
+    settings: dict[str, Any] = {}
+    if module_transport == "cookie":
+        settings = {"transport": "both", "csrf_trusted_origins": PAGE_ORIGIN}
+    app = build_app(module_database_url, mailer=mailer, **settings)
+    running, server = await start_app(app, mailer)
+    if module_transport == "cookie":
+        running.client.event_hooks["request"].append(as_cookie_request(app))
     running.stash["tortoise"] = tortoise_owner()
     try:
         yield running
@@ -440,7 +501,16 @@ async def api(default_server: RunningApp, database_url: str) -> AsyncIterator[Ru
     mailer's outbox empty, and Tortoise set up for it again if another server has been
     started since (``make_app`` in the same module)."""
     running = default_server
-    if not same_owner(tortoise_owner(), running.stash["tortoise"]):
+    await reclaim_tortoise(running, database_url)
+    running.mailer.outbox.clear()
+    yield running
+    await running.settled()  # work left after the last answer (reset mails) ends here
+
+
+async def reclaim_tortoise(running: RunningApp, database_url: str) -> None:
+    """Set Tortoise up for the module's server again if another server has been started (or
+    stopped) since its start; ``running.stash["tortoise"]`` records whose set-up it is."""
+    if not same_owner(tortoise_owner(), running.stash.get("tortoise", (None,))):
         EXECUTOR_CACHE.clear()
         await init_database(
             database_url,
@@ -448,9 +518,6 @@ async def api(default_server: RunningApp, database_url: str) -> AsyncIterator[Ru
             named_statements=database_url != PGBOUNCER_URL,
         )
         running.stash["tortoise"] = tortoise_owner()
-    running.mailer.outbox.clear()
-    yield running
-    await running.settled()  # work left after the last answer (reset mails) ends here
 
 
 def tortoise_owner() -> tuple[Any, ...]:

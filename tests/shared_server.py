@@ -52,8 +52,9 @@ def host_report_route(app: Sanic) -> None:
 
 
 @asynccontextmanager
-async def shared_server(database: str, tmp_dir: Path) -> AsyncIterator[RunningApp]:
-    """A server with a first superuser and the host route above, for a whole module."""
+async def shared_server(database: str, tmp_dir: Path, **settings: Any) -> AsyncIterator[RunningApp]:
+    """A server with a first superuser and the host route above, for a whole module;
+    ``settings`` are more AUTH_* settings (lower case, without the prefix)."""
     url = await empty_database_url(database, tmp_dir)
     mailer = InMemoryMailer()
     app = build_app(
@@ -62,6 +63,7 @@ async def shared_server(database: str, tmp_dir: Path) -> AsyncIterator[RunningAp
         setup=host_report_route,
         first_superuser_email=ROOT_EMAIL,
         first_superuser_password=STRONG_PASSWORD,
+        **settings,
     )
     running, server = await start_app(app, mailer)
     try:

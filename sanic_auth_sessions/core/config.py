@@ -43,6 +43,7 @@ Algorithm: TypeAlias = Literal[
     "HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "ES256", "ES384"
 ]
 CspMode: TypeAlias = Literal["strict", "relaxed", "disabled"]
+Transport: TypeAlias = Literal["bearer", "cookie", "both"]
 DatabasePooler: TypeAlias = Literal["none", "pgbouncer-transaction"]
 RateLimitStrategy: TypeAlias = Literal["moving-window", "fixed-window"]
 Network: TypeAlias = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -143,6 +144,10 @@ PemList = Annotated[tuple[str, ...], BeforeValidator(_pem_list)]
 ClientSecrets = Annotated[dict[str, str], BeforeValidator(_client_secrets)]
 Lower = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True)]
 UrlPath = Annotated[str, AfterValidator(_url_path)]
+# RFC 6265 cookie names: visible ASCII without separators.
+CookieName = Annotated[
+    str, StringConstraints(strip_whitespace=True, pattern=r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$")
+]
 
 # The security notification mails ``AUTH_SECURITY_NOTIFICATIONS`` can turn on.
 NOTIFICATION_KINDS = (
@@ -232,6 +237,7 @@ HEADERS = "Headers"
 EVENTS = "Security events and notifications"
 MFA = "Two-factor authentication"
 SOCIAL = "Social login"
+COOKIES = "Browser cookies"
 MFA_KEY_BYTES = 32
 
 
@@ -751,6 +757,41 @@ class AuthSettings(BaseModel):
         "means no CORS headers at all.",
     )
 
+    # Browser cookies
+    transport: Annotated[Transport, BeforeValidator(_lower)] = setting(
+        "bearer",
+        COOKIES,
+        "How tokens travel: `bearer` (in bodies and the `Authorization` header), `cookie` "
+        "(HttpOnly cookies with CSRF protection) or `both` (cookies for requests that send "
+        "`X-Auth-Transport: cookie`). See [Browser cookies](cookies.md).",
+    )
+    cookie_access_name: CookieName = setting(
+        "access_token", COOKIES, "The access token's cookie (HttpOnly, `Path=/`)."
+    )
+    cookie_refresh_name: CookieName = setting(
+        "refresh_token",
+        COOKIES,
+        "The refresh token's cookie (HttpOnly, `SameSite=Strict`, sent only to the auth routes).",
+    )
+    cookie_csrf_name: CookieName = setting(
+        "csrf_token",
+        COOKIES,
+        "The CSRF cookie, readable by scripts: send its value as `X-CSRF-Token`.",
+    )
+    cookie_domain: str | None = setting(
+        None,
+        COOKIES,
+        "The cookies' `Domain` attribute. Unset: host-only cookies.",
+        shown="none",
+    )
+    csrf_trusted_origins: StringList = setting(
+        (),
+        COOKIES,
+        "Origins (`https://app.example`) allowed to send cookie requests. Empty: those of "
+        "`AUTH_CORS_ORIGINS`. With `cookie` or `both`, no origin at all stops the start.",
+        shown="those of `AUTH_CORS_ORIGINS`",
+    )
+
     # Security events and notifications
     security_notifications: NotificationKinds = setting(
         NOTIFICATION_KINDS,
@@ -890,6 +931,24 @@ class AuthSettings(BaseModel):
                 f"AUTH_ENVIRONMENT is {self.environment!r}."
             )
         return self
+
+    @model_validator(mode="after")
+    def _cookies_have_origins(self) -> AuthSettings:
+        if self.transport != "bearer" and not self.csrf_origins:
+            raise _refuse(
+                f"AUTH_TRANSPORT={self.transport} needs the origins allowed to send cookie "
+                "requests: set AUTH_CSRF_TRUSTED_ORIGINS (or AUTH_CORS_ORIGINS)."
+            )
+        return self
+
+    @property
+    def csrf_origins(self) -> tuple[str, ...]:
+        """``AUTH_CSRF_TRUSTED_ORIGINS``, or ``AUTH_CORS_ORIGINS`` when unset."""
+        return self.csrf_trusted_origins or self.cors_origins
+
+    @property
+    def uses_cookies(self) -> bool:
+        return self.transport != "bearer"
 
     @property
     def is_production(self) -> bool:

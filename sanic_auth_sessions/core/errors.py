@@ -109,6 +109,13 @@ class PermissionDenied(AuthSessionsError):
     message = "You are not allowed to do this."
 
 
+class CsrfFailed(PermissionDenied):
+    """A request authenticated by a cookie, or asking for cookies, without the CSRF proof."""
+
+    code = "CSRF_FAILED"
+    message = "Missing or wrong X-CSRF-Token, or an origin that is not allowed."
+
+
 class AccountInactive(PermissionDenied):
     code = "ACCOUNT_INACTIVE"
     message = "This account is inactive."

@@ -19,6 +19,7 @@ from sanic import HTTPResponse, Request
 from sanic_auth_sessions.core import errors, policy
 from sanic_auth_sessions.core.models import OrganizationRole
 from sanic_auth_sessions.http.runtime import auth_runtime
+from sanic_auth_sessions.http.transport import access_token, guard_cookie_request
 from sanic_auth_sessions.services.manager import AuthContext, UserManager
 from sanic_auth_sessions.services.organizations import OrganizationService
 
@@ -34,20 +35,18 @@ def organizations_of(request: Request) -> OrganizationService:
     return auth_runtime(request).organizations
 
 
-def bearer_token(request: Request) -> str:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise errors.Unauthenticated("Send an access token as 'Authorization: Bearer <token>'.")
-    return token.strip()
-
-
 async def authenticate(request: Request) -> AuthContext:
-    """Resolve (once per request) the caller; raise ``Unauthenticated`` when there is none."""
+    """Resolve (once per request) the caller; raise ``Unauthenticated`` when there is none.
+
+    With a cookie transport, a request authenticated by the access cookie with an unsafe
+    method must also pass the CSRF check (403 ``CSRF_FAILED``)."""
     cached: AuthContext | None = getattr(request.ctx, "auth", None)
     if cached is not None:
         return cached
-    auth = await manager_of(request).authenticate(bearer_token(request))
+    token, by_cookie = access_token(request)
+    auth = await manager_of(request).authenticate(token)
+    if by_cookie:
+        guard_cookie_request(request, auth.session.id)
     request.ctx.auth = auth
     request.ctx.user = auth.user
     request.ctx.auth_session = auth.session

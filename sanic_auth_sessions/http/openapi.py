@@ -40,6 +40,7 @@ Auth = Literal["public", "user", "superuser"]
 
 BEARER_SCHEME = "BearerAuth"
 OAUTH2_SCHEME = "OAuth2Password"
+COOKIE_SCHEME = "CookieAuth"
 SCHEMA_REF = "#/components/schemas/{model}"
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
@@ -338,6 +339,16 @@ def install_openapi(app: Sanic[Any, Any], settings: AuthSettings) -> None:
         description="Email as username, and password; what Swagger UI's Authorize uses.",
         flows={"password": {"tokenUrl": token_url(settings), "scopes": {}}},
     )
+    if settings.uses_cookies:
+        spec.add_security_scheme(
+            COOKIE_SCHEME,
+            "apiKey",
+            location="cookie",
+            name=settings.cookie_access_name,
+            description="The access cookie of a cookie login (AUTH_TRANSPORT); unsafe methods "
+            "also need `X-CSRF-Token` equal to the CSRF cookie.",
+        )
+        secure_with_cookie(app)
     for name, text in TAGS.items():
         if name not in spec.tags:
             spec.tag(name, description=text)
@@ -350,6 +361,20 @@ def install_openapi(app: Sanic[Any, Any], settings: AuthSettings) -> None:
                 "API_DESCRIPTION": DESCRIPTION,
             }
         )
+
+
+def secure_with_cookie(app: Sanic[Any, Any]) -> None:
+    """The app's bearer-secured operations accept the access cookie too."""
+    store = OperationStore()  # type: ignore[no-untyped-call]
+    for route in app.router.routes:
+        handler = route.handler
+        if handler not in store:
+            continue
+        operation = store[handler]
+        if any(BEARER_SCHEME in gate for gate in operation.security) and not any(
+            COOKIE_SCHEME in gate for gate in operation.security
+        ):
+            operation.secured(COOKIE_SCHEME)
 
 
 def serve_document_under_prefix(app: Sanic[Any, Any], settings: AuthSettings) -> None:

@@ -20,6 +20,7 @@ from limits.aio.storage import Storage
 from sanic import Request, Sanic
 
 from sanic_auth_sessions.core.config import AuthSettings
+from sanic_auth_sessions.core.csrf import CsrfTokens
 from sanic_auth_sessions.core.passwords import PasswordHasher, hasher_for
 from sanic_auth_sessions.services.admin import AdminService
 from sanic_auth_sessions.services.mailer import ConsoleMailer, Mailer
@@ -50,6 +51,7 @@ class AuthRuntime:
     manager: UserManager
     organizations: OrganizationService
     admin: AdminService
+    csrf: CsrfTokens  # the cookie transport's CSRF tokens
     cleanup_task: asyncio.Task[None] | None = None  # the periodic cleanup, once started
     close_storage: Callable[[], Awaitable[None]] | None = field(default=None, repr=False)
 
@@ -81,6 +83,7 @@ class AuthRuntime:
             manager=manager,
             organizations=organizations,
             admin=AdminService(manager, organizations),
+            csrf=CsrfTokens(settings.secret_key),
             close_storage=close_storage,
         )
 

@@ -1,4 +1,5 @@
-"""Every organization and admin route by every kind of caller -> the expected status.
+"""Every organization and admin route by every kind of caller -> the expected status,
+with bearer tokens and with the cookie transport (one server in ``AUTH_TRANSPORT=both``).
 
 The world of each cell: organization "Acme" with an owner, an admin, a member and a target
 member; an "owner of another organization" who is not in Acme; a superuser who is in no
@@ -27,6 +28,8 @@ from ..shared_server import empty_tables, shared_server
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 CALLERS = ("anonymous", "member", "admin", "owner", "other_owner", "superuser")
+TRANSPORTS = ("bearer", "cookie")
+PAGE_ORIGIN = "https://app.example.com"
 MEMBERS = ("owner", "admin", "member")
 
 # (name, method, path, JSON body, statuses in the order of CALLERS)
@@ -164,7 +167,10 @@ ADMIN_ROUTES: list[tuple[str, str, str, Any, tuple[int, ...]]] = [
 ]
 ROUTES = ORGANIZATION_ROUTES + HOST_ROUTES + ADMIN_ROUTES
 CELLS = [
-    pytest.param(method, path, body, caller, statuses[i], id=f"{name}-{caller}")
+    pytest.param(
+        method, path, body, caller, statuses[i], transport, id=f"{name}-{caller}-{transport}"
+    )
+    for transport in TRANSPORTS
     for name, method, path, body, statuses in ROUTES
     for i, caller in enumerate(CALLERS)
 ]
@@ -181,12 +187,38 @@ class World:
 async def callers(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[tuple[RunningApp, dict[str, dict[str, Any]]]]:
-    async with shared_server(request.param, tmp_path_factory.mktemp("matrix")) as api:
+    async with shared_server(
+        request.param,
+        tmp_path_factory.mktemp("matrix"),
+        transport="both",
+        csrf_trusted_origins=PAGE_ORIGIN,
+    ) as api:
         await empty_tables()
         tokens = {"superuser": await api.login(ROOT_EMAIL)}
         for name in ("member", "admin", "owner", "other_owner"):
             tokens[name] = await api.user_with_tokens(f"{name.replace('_', '-')}@example.com")
+        for caller_tokens in tokens.values():
+            caller_tokens["cookie_headers"] = await cookie_login(api, caller_tokens)
         yield api, tokens
+
+
+async def cookie_login(api: RunningApp, tokens: dict[str, Any]) -> dict[str, str]:
+    """A second session of the caller, logged in by cookie: the headers a page sends with it
+    (its cookies, the CSRF header and its origin)."""
+    response = await api.client.post(
+        api.url("/auth/login"),
+        json={"email": tokens["user"]["email"], "password": STRONG_PASSWORD},
+        headers={"X-Auth-Transport": "cookie", "Origin": PAGE_ORIGIN},
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["token_type"] == "cookie"
+    jar = response.cookies
+    api.client.cookies.clear()  # the shared client sends only what each cell gives it
+    return {
+        "Cookie": f"access_token={jar['access_token']}; csrf_token={jar['csrf_token']}",
+        "X-CSRF-Token": jar["csrf_token"],
+        "Origin": PAGE_ORIGIN,
+    }
 
 
 @pytest_asyncio.fixture(loop_scope="module")
@@ -229,9 +261,9 @@ async def world(callers: tuple[RunningApp, dict[str, dict[str, Any]]]) -> World:
     return World(api, tokens, places)
 
 
-@pytest.mark.parametrize(("method", "path", "body", "caller", "expected"), CELLS)
+@pytest.mark.parametrize(("method", "path", "body", "caller", "expected", "transport"), CELLS)
 async def test_authorization_matrix(
-    world: World, method: str, path: str, body: Any, caller: str, expected: int
+    world: World, method: str, path: str, body: Any, caller: str, expected: int, transport: str
 ) -> None:
     api = world.api
     places = dict(world.places)
@@ -242,7 +274,12 @@ async def test_authorization_matrix(
     url = fill(path, places)
     if not url.startswith("/host/"):
         url = api.url(url)
-    headers = bearer(world.tokens[caller]) if caller != "anonymous" else {}
+    if caller == "anonymous":
+        headers = {"Origin": PAGE_ORIGIN} if transport == "cookie" else {}
+    elif transport == "cookie":
+        headers = world.tokens[caller]["cookie_headers"]
+    else:
+        headers = bearer(world.tokens[caller])
     response = await api.client.request(
         method, url, json=fill(body, places) if body is not None else None, headers=headers
     )

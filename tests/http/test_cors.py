@@ -167,3 +167,45 @@ def test_wildcard_origin_is_refused() -> None:
     settings = AuthSettings.from_defaults(environment="test", cors_origins=["*"])
     with pytest.raises(ConfigurationError):
         configure_cors(app, settings)
+
+
+def test_a_cookie_transport_allows_the_csrf_and_transport_headers_with_credentials() -> None:
+    from sanic_auth_sessions.http.middleware.cors import COOKIE_HEADERS, cors_config
+
+    bearer_only = cors_config(AuthSettings.from_defaults(environment="test", cors_origins=ALLOWED))
+    assert "X-CSRF-Token" not in bearer_only["CORS_ALLOW_HEADERS"]
+    for transport in ("cookie", "both"):
+        config = cors_config(
+            AuthSettings.from_defaults(
+                environment="test", cors_origins=ALLOWED, transport=transport
+            )
+        )
+        allowed = config["CORS_ALLOW_HEADERS"].split(",")
+        assert set(COOKIE_HEADERS) <= set(allowed) and set(ALLOWED_HEADERS) <= set(allowed)
+        assert config["CORS_SUPPORTS_CREDENTIALS"] is True
+
+
+async def test_a_cookie_preflight_is_answered_with_the_csrf_header() -> None:
+    app: Sanic[Any, Any] = Sanic(f"cors_{uuid4().hex[:8]}")
+
+    @app.route("/api/v1/things", methods=["GET", "POST"])
+    async def things(request: Request) -> HTTPResponse:
+        return json({"success": True})
+
+    configure_cors(
+        app, AuthSettings.from_defaults(environment="test", cors_origins=ALLOWED, transport="both")
+    )
+    Extend(app)
+    async with serve(app) as client:
+        response = await client.options(
+            "/api/v1/things",
+            headers={
+                "Origin": ALLOWED,
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "x-csrf-token, x-auth-transport, content-type",
+            },
+        )
+    assert response.status_code == 204
+    allowed = response.headers["access-control-allow-headers"].lower()
+    assert "x-csrf-token" in allowed and "x-auth-transport" in allowed
+    assert response.headers["access-control-allow-credentials"] == "true"

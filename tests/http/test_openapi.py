@@ -563,6 +563,23 @@ async def test_security_schemes_and_swagger_authorize_flow(make_app: Any) -> Non
     assert me.json()["email"] == "swagger@example.com"
 
 
+async def test_a_cookie_transport_documents_the_cookie_scheme(make_app: Any) -> None:
+    api: RunningApp = await make_app(
+        setup=with_docs(), transport="both", csrf_trusted_origins="https://app.example.com"
+    )
+    document = await load_document(api)
+    assert document["components"]["securitySchemes"]["CookieAuth"] == {
+        "type": "apiKey",
+        "in": "cookie",
+        "name": "access_token",
+        "description": document["components"]["securitySchemes"]["CookieAuth"]["description"],
+    }
+    me = document["paths"][f"{PREFIX}/users/me"]["get"]["security"]
+    assert {"CookieAuth": []} in me and {BEARER_SCHEME: []} in me
+    assert "security" not in document["paths"][f"{PREFIX}/auth/login"]["post"]
+    assert problems_of(api.app, document) == []
+
+
 async def test_token_url_follows_the_url_prefix(make_app: Any) -> None:
     api: RunningApp = await make_app(setup=with_docs(), url_prefix="/identity")
     document = await load_document(api)

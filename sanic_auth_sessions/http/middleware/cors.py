@@ -17,6 +17,7 @@ from sanic_auth_sessions.core.config import AuthSettings, ConfigurationError
 
 ALLOWED_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 ALLOWED_HEADERS = ("Authorization", "Content-Type", "X-Device-Id", "X-Request-ID")
+COOKIE_HEADERS = ("X-CSRF-Token", "X-Auth-Transport")  # with AUTH_TRANSPORT cookie or both
 EXPOSED_HEADERS = (
     "Retry-After",
     "X-RateLimit-Limit",
@@ -30,10 +31,11 @@ PREFLIGHT_MAX_AGE_S = 10 * 60  # browsers cap it anyway: Chromium at 2 hours, Fi
 def cors_config(settings: AuthSettings) -> dict[str, Any]:
     """sanic-ext's ``CORS_*`` keys for ``settings``; no origins means no CORS headers at all."""
     origins = list(settings.cors_origins)
+    headers = ALLOWED_HEADERS + (COOKIE_HEADERS if settings.uses_cookies else ())
     return {
         "CORS_ORIGINS": origins,
         "CORS_METHODS": ",".join(ALLOWED_METHODS),
-        "CORS_ALLOW_HEADERS": ",".join(ALLOWED_HEADERS),
+        "CORS_ALLOW_HEADERS": ",".join(headers),
         "CORS_EXPOSE_HEADERS": ",".join(EXPOSED_HEADERS),
         "CORS_SUPPORTS_CREDENTIALS": bool(origins),
         "CORS_MAX_AGE": PREFLIGHT_MAX_AGE_S,

@@ -34,6 +34,18 @@ from sanic_auth_sessions.http.schemas import (
     VerifyEmailRequestBody,
     parse_form,
     parse_json,
+    read_json,
+)
+from sanic_auth_sessions.http.transport import (
+    TOKEN_HEADERS,
+    asks_for_cookies,
+    clear_token_cookies,
+    cookie_body,
+    refresh_cookie,
+    require_allowed_origin,
+    require_csrf,
+    set_access_cookie,
+    token_answer,
 )
 from sanic_auth_sessions.services.manager import InvalidResetToken, LoginResult
 from sanic_auth_sessions.services.mfa import MfaChallengeResult
@@ -46,8 +58,6 @@ LOGIN_ERRORS = (
     errors.RateLimited,
     errors.AccountLocked,
 )
-# RFC 6749 §5.1: nothing between the server and the client may keep a token response.
-TOKEN_HEADERS = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 PASSWORD_RESET_DONE = (
     "Password has been reset successfully. All devices have been logged out for security. "
     "You can now log in with your new password."
@@ -68,18 +78,48 @@ def oauth_username(request: Request) -> str:
 
 
 def token_response(body: dict[str, object]) -> HTTPResponse:
+    """A body no cache may keep (secrets, tokens)."""
     return json(body, headers=TOKEN_HEADERS)
+
+
+def check_cookie_login(request: Request) -> None:
+    """A request asking for cookies without being authenticated by one: the origin check."""
+    if asks_for_cookies(request):
+        require_allowed_origin(request)
 
 
 def login_body(result: LoginResult) -> dict[str, object]:
     return Token.dump(result.tokens, token_type="bearer", user=result.user)
 
 
-def login_answer(result: LoginResult | MfaChallengeResult) -> HTTPResponse:
-    """Tokens, or for an account with MFA the ``mfa_token`` of the second step."""
+def login_answer(
+    request: Request, result: LoginResult | MfaChallengeResult, **extra: object
+) -> HTTPResponse:
+    """Tokens (in the body or in cookies), or for an account with MFA the ``mfa_token`` of
+    the second step."""
     if isinstance(result, MfaChallengeResult):
-        return token_response(MfaRequiredResponse.dump(result, methods=list(result.methods)))
-    return token_response(login_body(result))
+        return token_response(
+            MfaRequiredResponse.dump(result, methods=list(result.methods), **extra)
+        )
+    return token_answer(
+        request,
+        {**login_body(result), **extra},
+        tokens=result.tokens,
+        session_id=result.session.id,
+    )
+
+
+def refresh_token_of(
+    request: Request, model: type[RefreshBody] | type[LogoutBody]
+) -> tuple[str, bool]:
+    """The body's refresh token or, with a cookie transport and none in the body, the refresh
+    cookie; and whether it came from the cookie."""
+    cookie = refresh_cookie(request)
+    if cookie is not None:
+        data = read_json(request)
+        if data is None or (isinstance(data, dict) and "refresh_token" not in data):
+            return cookie, True
+    return parse_json(request, model).refresh_token, False
 
 
 def create_auth_blueprint(url_prefix: str) -> Blueprint:
@@ -103,6 +143,8 @@ def create_auth_blueprint(url_prefix: str) -> Blueprint:
         """Create an account. With ``AUTH_REGISTER_RETURNS_TOKENS`` the answer also signs the
         device in: the user's fields plus a login's (``access_token``, ``refresh_token``,
         ``token_type``, ``expires_in``, ``user``)."""
+        if auth_runtime(request).settings.register_returns_tokens:
+            check_cookie_login(request)
         body = await parse_json_with_password(
             request,
             RegisterBody,
@@ -122,8 +164,13 @@ def create_auth_blueprint(url_prefix: str) -> Blueprint:
         if not settings.register_returns_tokens:
             return json(UserResponse.dump(user), status=201)
         result = await manager.sign_in(user, device)
-        body_with_tokens = {**UserResponse.dump(user), **login_body(result)}
-        return json(body_with_tokens, status=201, headers=TOKEN_HEADERS)
+        return token_answer(
+            request,
+            {**UserResponse.dump(user), **login_body(result)},
+            tokens=result.tokens,
+            session_id=result.session.id,
+            status=201,
+        )
 
     @bp.post("/login")
     @doc(
@@ -140,10 +187,11 @@ def create_auth_blueprint(url_prefix: str) -> Blueprint:
         """Sign in with email and password; starts a session for this device. For an account
         with two-factor authentication the answer is ``mfa_required`` with an ``mfa_token``
         instead (no session yet): send a code to ``/auth/login/mfa``."""
+        check_cookie_login(request)
         body = parse_json(request, LoginBody)
         device = device_info(request, auth_runtime(request).settings.trusted_proxies)
         result = await manager_of(request).login(body.email, body.password, device)
-        return login_answer(result)
+        return login_answer(request, result)
 
     @bp.post("/login/oauth")
     @doc(
@@ -158,10 +206,11 @@ def create_auth_blueprint(url_prefix: str) -> Blueprint:
     @rate_limit(lambda s: s.rate_limit_login_email, scope="login_email", key=oauth_username)
     async def login_oauth(request: Request) -> HTTPResponse:
         """OAuth2 password flow (form-encoded ``username``/``password``), for Swagger UI."""
+        check_cookie_login(request)
         form = parse_form(request, OAuthLoginForm)
         device = device_info(request, auth_runtime(request).settings.trusted_proxies)
         result = await manager_of(request).login(form.username, form.password, device)
-        return login_answer(result)
+        return login_answer(request, result)
 
     @bp.post("/refresh")
     @doc(
@@ -173,10 +222,25 @@ def create_auth_blueprint(url_prefix: str) -> Blueprint:
     )
     @rate_limit(lambda s: s.rate_limit_refresh, scope="refresh")
     async def refresh(request: Request) -> HTTPResponse:
-        """Rotate a refresh token; reusing an old one revokes its session."""
-        body = parse_json(request, RefreshBody)
-        tokens = await manager_of(request).refresh(body.refresh_token)
-        return token_response(TokenPairResponse.dump(tokens, token_type="bearer"))
+        """Rotate a refresh token; reusing an old one revokes its session. With a cookie
+        transport the body may be left out: the refresh cookie is used (with the CSRF check)."""
+        check_cookie_login(request)
+        token, from_cookie = refresh_token_of(request, RefreshBody)
+        manager = manager_of(request)
+        if not from_cookie and not asks_for_cookies(request):  # a bearer client
+            tokens = await manager.refresh(token)
+            return token_response(TokenPairResponse.dump(tokens, token_type="bearer"))
+        session_id = manager.codec.decode(token, "refresh").session_id
+        if from_cookie:
+            require_csrf(request, session_id)
+        tokens = await manager.refresh(token)
+        return token_answer(
+            request,
+            TokenPairResponse.dump(tokens, token_type="bearer"),
+            tokens=tokens,
+            session_id=session_id,
+            cookies=True,
+        )
 
     @bp.post("/reauthenticate")
     @doc(
@@ -219,26 +283,32 @@ def create_auth_blueprint(url_prefix: str) -> Blueprint:
             recovery_code=body.recovery_code,
         )
         fresh_until = auth_time + timedelta(seconds=manager.settings.fresh_auth_max_age_s)
-        return token_response(
-            ReauthenticateResponse.dump(
-                success=True,
-                message="Re-authenticated: this session is fresh again.",
-                access_token=token,
-                token_type="bearer",
-                expires_in=manager.settings.access_token_ttl_s,
-                auth_time=auth_time,
-                fresh_until=fresh_until,
-            )
+        answer = ReauthenticateResponse.dump(
+            success=True,
+            message="Re-authenticated: this session is fresh again.",
+            access_token=token,
+            token_type="bearer",
+            expires_in=manager.settings.access_token_ttl_s,
+            auth_time=auth_time,
+            fresh_until=fresh_until,
         )
+        if not asks_for_cookies(request):
+            return token_response(answer)
+        response = token_response(cookie_body(answer))
+        set_access_cookie(response, manager.settings, token)
+        return response
 
     @bp.post("/logout")
     @doc("Log out", operation_id="logout", auth="user", body=LogoutBody)
     @require_auth
     async def logout(request: Request) -> HTTPResponse:
-        """End the session of a refresh token (idempotent)."""
-        body = parse_json(request, LogoutBody)
-        await manager_of(request).logout(current_auth(request), body.refresh_token)
-        return json(SuccessResponse.dump(success=True, message="Logged out successfully"))
+        """End the session of a refresh token (idempotent). With a cookie transport the body
+        may be left out (the refresh cookie is used) and the answer clears the cookies."""
+        token, _ = refresh_token_of(request, LogoutBody)
+        await manager_of(request).logout(current_auth(request), token)
+        response = json(SuccessResponse.dump(success=True, message="Logged out successfully"))
+        clear_token_cookies(request, response)
+        return response
 
     @bp.post("/logout-all")
     @doc(
@@ -253,7 +323,7 @@ def create_auth_blueprint(url_prefix: str) -> Blueprint:
     async def logout_all(request: Request) -> HTTPResponse:
         """End every session of the caller, the current one included."""
         revoked = await manager_of(request).logout_all(current_auth(request))
-        return json(
+        response = json(
             LogoutAllResponse.dump(
                 success=True,
                 message=(
@@ -262,6 +332,8 @@ def create_auth_blueprint(url_prefix: str) -> Blueprint:
                 sessions_revoked=revoked,
             )
         )
+        clear_token_cookies(request, response)
+        return response
 
     @bp.post("/password-reset/request")
     @doc(

@@ -32,7 +32,12 @@ from sanic_auth_sessions.http.responses import (
     TotpSetupResponse,
     UserStatusResponse,
 )
-from sanic_auth_sessions.http.routes.auth import LOGIN_ERRORS, login_body, token_response
+from sanic_auth_sessions.http.routes.auth import (
+    LOGIN_ERRORS,
+    check_cookie_login,
+    login_answer,
+    token_response,
+)
 from sanic_auth_sessions.http.routes.inputs import user_key
 from sanic_auth_sessions.http.runtime import auth_runtime
 from sanic_auth_sessions.http.schemas import (
@@ -228,12 +233,13 @@ def create_mfa_blueprint(url_prefix: str) -> Blueprint:
         """Complete a login that answered ``mfa_required``: its ``mfa_token``, from the same
         device, and a ``code`` of the authenticator or a ``recovery_code``. Answers as
         ``/auth/login``."""
+        check_cookie_login(request)
         body = parse_json(request, LoginMfaBody)
         one_code(body.code, body.recovery_code, required_one=True)
         device = device_info(request, auth_runtime(request).settings.trusted_proxies)
         result = await manager_of(request).mfa.complete_login(
             body.mfa_token, device, code=body.code, recovery_code=body.recovery_code
         )
-        return token_response(login_body(result))
+        return login_answer(request, result)
 
     return bp

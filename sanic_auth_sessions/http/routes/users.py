@@ -45,6 +45,7 @@ from sanic_auth_sessions.http.schemas import (
     parse_query,
     read_json,
 )
+from sanic_auth_sessions.http.transport import clear_token_cookies
 from sanic_auth_sessions.services import security_events
 
 doc = route_docs("Users")
@@ -296,6 +297,8 @@ def create_users_blueprint(url_prefix: str) -> Blueprint:
             recovery_code=body.recovery_code,
         )
         await manager_of(request).deactivate_own_account(current_auth(request))
-        return json(SuccessResponse.dump(success=True, message="Account deactivated."))
+        response = json(SuccessResponse.dump(success=True, message="Account deactivated."))
+        clear_token_cookies(request, response)
+        return response
 
     return bp
