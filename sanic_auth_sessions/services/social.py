@@ -12,14 +12,16 @@ import hashlib
 import logging
 import secrets
 import time
+import warnings
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Literal
+from uuid import UUID
 
 import httpx
 from authlib.common.security import generate_token
-from authlib.integrations.httpx_client import AsyncOAuth2Client, OAuthError
+from authlib.deprecate import AuthlibDeprecationWarning
 from joserfc import jws, jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
@@ -32,6 +34,13 @@ from sanic_auth_sessions.core.emails import normalize_email
 from sanic_auth_sessions.core.models import NAME_MAX_CHARS, OAuthAccount, OAuthState, User
 from sanic_auth_sessions.core.tokens import TokenPair
 from sanic_auth_sessions.db.connection import transaction
+
+# Authlib's httpx client prefers the ``httpx2`` package (Python 3.11 or newer) and warns, on
+# every import, when it runs on ``httpx`` instead, which it still supports fully. The package
+# supports Python 3.10, so it uses httpx, without that warning at each start.
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", AuthlibDeprecationWarning)
+    from authlib.integrations.httpx_client import AsyncOAuth2Client, OAuthError
 
 if TYPE_CHECKING:
     from sanic_auth_sessions.services.manager import AuthContext, LoginResult, UserManager
@@ -144,6 +153,7 @@ class SocialLoginOutcome:
     tokens: TokenPair | None
     mfa: MfaChallengeResult | None
     is_new_user: bool
+    session_id: UUID | None = None
 
 
 @dataclass
@@ -508,7 +518,11 @@ class SocialLoginService:
             user, device, method=f"oauth:{provider.name}", amr=FEDERATED_AMR
         )
         return SocialLoginOutcome(
-            user=result.user, tokens=result.tokens, mfa=None, is_new_user=is_new
+            user=result.user,
+            tokens=result.tokens,
+            mfa=None,
+            is_new_user=is_new,
+            session_id=result.session.id,
         )
 
     async def _link(self, user: User, provider: Provider, identity: Identity) -> None:
@@ -586,7 +600,9 @@ class SocialLoginService:
             amr=session.amr_list,
             refresh_expires_at=session.expires_at,
         )
-        return SocialLoginOutcome(user=ctx.user, tokens=tokens, mfa=None, is_new_user=False)
+        return SocialLoginOutcome(
+            user=ctx.user, tokens=tokens, mfa=None, is_new_user=False, session_id=session.id
+        )
 
     # --- the caller's linked accounts ----------------------------------------------------
 

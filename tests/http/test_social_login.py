@@ -20,18 +20,16 @@ from sanic import Sanic
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from sanic_auth_sessions.core.models import OAuthAccount, OAuthState, User, UserSession
-from sanic_auth_sessions.db.connection import init_database
 from sanic_auth_sessions.services.social import hash_state
 
 from ..conftest import (
-    PGBOUNCER_URL,
     STRONG_PASSWORD,
     RecordingMailer,
     RunningApp,
     bearer,
     build_app,
     empty_database,
-    same_owner,
+    reclaim_tortoise,
     start_app,
     stop_app,
     tortoise_owner,
@@ -115,14 +113,7 @@ async def social_server(
 async def api(social_server: RunningApp, database_url: str) -> AsyncIterator[RunningApp]:
     """The module's server with the social settings, as ``conftest.api`` is for the default
     one: its database emptied, Tortoise set up for it again after another server's stop."""
-    if not same_owner(tortoise_owner(), social_server.stash["tortoise"]):
-        EXECUTOR_CACHE.clear()
-        await init_database(
-            database_url,
-            generate_schemas=True,
-            named_statements=database_url != PGBOUNCER_URL,
-        )
-        social_server.stash["tortoise"] = tortoise_owner()
+    await reclaim_tortoise(social_server, database_url)
     social_server.mailer.outbox.clear()
     yield social_server
     await social_server.settled()
@@ -728,3 +719,64 @@ async def test_a_github_login_end_to_end_with_its_api_stubbed(
     assert (record.provider, record.subject) == ("github", "583231")
     # PKCE is sent to GitHub too.
     assert exchanged[-1]["code_verifier"] and exchanged[-1]["redirect_uri"] == [redirect]
+
+
+async def test_a_social_login_and_a_link_by_cookie(
+    make_app: Any, oidc_provider: OidcProvider
+) -> None:
+    """With AUTH_TRANSPORT=both, a page asking for cookies gets them from the callback, and a
+    link made by the access cookie (with its CSRF token) answers in cookies too."""
+    import httpx
+
+    origin = "https://app.example"
+    api = await make_app(
+        **social_settings(oidc_provider),
+        transport="both",
+        csrf_trusted_origins=origin,
+        environment="development",
+    )
+    cookie = {"X-Auth-Transport": "cookie"}
+    returned = await provider_redirect(api, "alice")
+    refused = await callback(api, returned["code"], returned["state"], **cookie)
+    assert_error(refused, 403, "CSRF_FAILED")  # a cookie login needs an allowed origin
+
+    async with httpx.AsyncClient(
+        base_url=api.base_url, timeout=30, headers={"Origin": origin, **cookie}
+    ) as page:
+        returned = await provider_redirect(api, "alice")
+        response = await page.post(
+            api.url("/oauth/callback/test"),
+            params={"redirect_uri": CALLBACK_URI},
+            json={"code": returned["code"], "state": returned["state"]},
+        )
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body["token_type"] == "cookie" and body["is_new_user"] is True
+        assert "access_token" not in body and "refresh_token" not in body
+        assert page.cookies.get("access_token") and page.cookies.get("refresh_token")
+        me = await page.get(api.url("/users/me"))
+        assert me.status_code == 200 and me.json()["email"] == "alice@example.com"
+
+        csrf = {"X-CSRF-Token": page.cookies.get("csrf_token") or ""}
+        assert_error(
+            await page.post(api.url("/oauth/link/test"), params={"redirect_uri": CALLBACK_URI}),
+            403,
+            "CSRF_FAILED",
+        )
+        await OAuthAccount.all().delete()  # so that the provider can be linked again
+        started = await page.post(
+            api.url("/oauth/link/test"), params={"redirect_uri": CALLBACK_URI}, headers=csrf
+        )
+        assert started.status_code == 200, started.text
+        returned = await sign_in_at_provider(started.json()["authorization_url"], "frank")
+        linked = await page.post(
+            api.url("/oauth/callback/test"),
+            params={"redirect_uri": CALLBACK_URI},
+            json={"code": returned["code"], "state": returned["state"]},
+            headers=csrf,
+        )
+        assert linked.status_code == 200, linked.text
+        assert linked.json()["token_type"] == "cookie" and linked.json()["is_new_user"] is False
+        assert await UserSession.filter(user_id=body["user"]["id"]).count() == 1
+        me = await page.get(api.url("/users/me"))
+        assert me.status_code == 200

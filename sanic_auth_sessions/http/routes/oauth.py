@@ -26,7 +26,7 @@ from sanic_auth_sessions.http.responses import (
     OAuthProvidersResponse,
     SuccessResponse,
 )
-from sanic_auth_sessions.http.routes.auth import token_response
+from sanic_auth_sessions.http.routes.auth import check_cookie_login, token_response
 from sanic_auth_sessions.http.routes.inputs import at_most_one_code, user_key
 from sanic_auth_sessions.http.runtime import auth_runtime
 from sanic_auth_sessions.http.schemas import (
@@ -37,6 +37,7 @@ from sanic_auth_sessions.http.schemas import (
     parse_query,
     read_json,
 )
+from sanic_auth_sessions.http.transport import access_token, token_answer
 from sanic_auth_sessions.services.social import SocialLoginService
 
 public_doc = route_docs("Social login", auth="public")
@@ -150,6 +151,7 @@ def create_oauth_blueprint(url_prefix: str) -> Blueprint:
         creates no session, and answers tokens for the calling session."""
         social = configured_social(request)
         social.provider(provider)  # 404 for an unknown provider, before the input
+        check_cookie_login(request)
         query, body = parse_all(request, OAuthRedirectQuery, OAuthCallbackRequest)
         assert isinstance(query, OAuthRedirectQuery) and isinstance(body, OAuthCallbackRequest)
         device = device_info(request, auth_runtime(request).settings.trusted_proxies)
@@ -167,13 +169,20 @@ def create_oauth_blueprint(url_prefix: str) -> Blueprint:
             return token_response(
                 OAuthMfaRequiredResponse.dump(mfa, methods=list(mfa.methods), is_new_user=False)
             )
-        return token_response(
-            OAuthCallbackResponse.dump(
-                outcome.tokens,
-                token_type="bearer",
-                user=outcome.user,
-                is_new_user=outcome.is_new_user,
-            )
+        assert outcome.tokens is not None and outcome.session_id is not None
+        answer = OAuthCallbackResponse.dump(
+            outcome.tokens, token_type="bearer", user=outcome.user, is_new_user=outcome.is_new_user
+        )
+        # A link answers like the caller authenticated: in cookies when by the access cookie.
+        linked_by_cookie = (
+            getattr(request.ctx, "auth", None) is not None and (access_token(request)[1])
+        )
+        return token_answer(
+            request,
+            answer,
+            tokens=outcome.tokens,
+            session_id=outcome.session_id,
+            cookies=linked_by_cookie,
         )
 
     @bp.get("/accounts")
