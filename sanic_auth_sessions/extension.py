@@ -39,6 +39,7 @@ from sanic_auth_sessions.http.routes.keys import create_keys_blueprint
 from sanic_auth_sessions.http.routes.mfa import create_mfa_blueprint
 from sanic_auth_sessions.http.routes.oauth import create_oauth_blueprint
 from sanic_auth_sessions.http.routes.organizations import create_organizations_blueprint
+from sanic_auth_sessions.http.routes.passkeys import create_passkeys_blueprint
 from sanic_auth_sessions.http.routes.sessions import create_sessions_blueprint
 from sanic_auth_sessions.http.routes.users import create_users_blueprint
 from sanic_auth_sessions.http.runtime import (
@@ -103,6 +104,7 @@ class AuthSessions(Extension):  # type: ignore[no-untyped-call]
             create_organizations_blueprint(settings.url_prefix),
             create_admin_blueprint(settings.url_prefix),
             create_mfa_blueprint(settings.url_prefix),
+            create_passkeys_blueprint(settings.url_prefix),
             create_health_blueprint(settings.health_path),
             create_keys_blueprint(settings.jwks_path),
             create_introspection_blueprint(settings.url_prefix),

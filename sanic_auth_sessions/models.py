@@ -13,12 +13,16 @@ from sanic_auth_sessions.core.models import (
     OAuthState,
     Organization,
     OrganizationRole,
+    Passkey,
     PasswordResetToken,
     RecoveryCode,
     SecurityEvent,
     TotpFactor,
     User,
     UserSession,
+    WebAuthnChallenge,
+    WebAuthnPurpose,
+    WebAuthnUserHandle,
 )
 
 __all__ = [
@@ -30,10 +34,14 @@ __all__ = [
     "OAuthState",
     "Organization",
     "OrganizationRole",
+    "Passkey",
     "PasswordResetToken",
     "RecoveryCode",
     "SecurityEvent",
     "TotpFactor",
     "User",
     "UserSession",
+    "WebAuthnChallenge",
+    "WebAuthnPurpose",
+    "WebAuthnUserHandle",
 ]

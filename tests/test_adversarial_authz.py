@@ -193,7 +193,8 @@ EXPECTED: dict[tuple[str, str], list[Case]] = {
     ("POST", f"{P}/sessions/revoke-others"): [Case("revoke_others", USERS_200)],
     # No introspection client is configured here: the route does not exist for anyone.
     ("POST", f"{P}/auth/introspect"): [Case("introspect", (404,) * 7, form={"token": "x"})],
-    # Social login: no provider is configured here; only the two lists answer.
+    # Social login: no provider is configured here; only the two lists answer, the other
+    # routes do not exist for anyone.
     ("GET", f"{P}/oauth/providers"): [Case("oauth_providers", ANYONE_2XX)],
     ("GET", f"{P}/oauth/authorize/<provider:str>"): [
         Case("oauth_authorize", (404,) * 7, {"provider": "provider"})
@@ -203,10 +204,35 @@ EXPECTED: dict[tuple[str, str], list[Case]] = {
     ],
     ("GET", f"{P}/oauth/accounts"): [Case("oauth_accounts", USERS_200)],
     ("DELETE", f"{P}/oauth/accounts/<provider:str>"): [
-        Case("oauth_unlink", (401, *(404,) * 6), {"provider": "provider"})
+        Case("oauth_unlink", (404,) * 7, {"provider": "provider"})
     ],
     ("POST", f"{P}/oauth/link/<provider:str>"): [
         Case("oauth_link", (404,) * 7, {"provider": "provider"})
+    ],
+    # Passkeys are not configured here: their routes do not exist for anyone.
+    ("POST", f"{P}/users/me/passkeys/register/options"): [
+        Case("passkey_register_options", (404,) * 7)
+    ],
+    ("POST", f"{P}/users/me/passkeys/register/verify"): [
+        Case(
+            "passkey_register_verify",
+            (404,) * 7,
+            body={"challenge_id": "x", "credential": {}},
+        )
+    ],
+    ("GET", f"{P}/users/me/passkeys"): [Case("passkey_list", (404,) * 7)],
+    ("DELETE", f"{P}/users/me/passkeys/<passkey_id:uuid>"): [
+        Case("passkey_delete", (404,) * 7, {"passkey_id": "missing"})
+    ],
+    ("POST", f"{P}/auth/passkeys/authenticate/options"): [
+        Case("passkey_authenticate_options", (404,) * 7)
+    ],
+    ("POST", f"{P}/auth/passkeys/authenticate/verify"): [
+        Case(
+            "passkey_authenticate_verify",
+            (404,) * 7,
+            body={"challenge_id": "x", "credential": {}},
+        )
     ],
     # Two-factor authentication: the caller's own; nobody here has it on.
     ("GET", f"{P}/users/me/mfa"): [Case("mfa_status", USERS_200)],

@@ -51,6 +51,8 @@ OPERATIONS = {
         "confirm_email_change",
         "login_mfa",
         "reauthenticate",
+        "passkey_authentication_options",
+        "passkey_authentication_verify",
     },
     "users": {
         "list_users",
@@ -68,6 +70,10 @@ OPERATIONS = {
         "confirm_totp_setup",
         "disable_mfa",
         "regenerate_recovery_codes",
+        "passkey_registration_options",
+        "passkey_registration_verify",
+        "list_my_passkeys",
+        "delete_my_passkey",
     },
     "sessions": {
         "list_my_sessions",

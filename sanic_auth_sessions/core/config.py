@@ -43,6 +43,7 @@ Algorithm: TypeAlias = Literal[
     "HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "ES256", "ES384"
 ]
 CspMode: TypeAlias = Literal["strict", "relaxed", "disabled"]
+UserVerification: TypeAlias = Literal["required", "preferred"]
 Transport: TypeAlias = Literal["bearer", "cookie", "both"]
 DatabasePooler: TypeAlias = Literal["none", "pgbouncer-transaction"]
 RateLimitStrategy: TypeAlias = Literal["moving-window", "fixed-window"]
@@ -237,6 +238,7 @@ HEADERS = "Headers"
 EVENTS = "Security events and notifications"
 MFA = "Two-factor authentication"
 SOCIAL = "Social login"
+PASSKEYS = "Passkeys"
 COOKIES = "Browser cookies"
 MFA_KEY_BYTES = 32
 
@@ -730,6 +732,44 @@ class AuthSettings(BaseModel):
         gt=0,
     )
 
+    # Passkeys
+    webauthn_rp_id: Annotated[str | None, BeforeValidator(_lower)] = setting(
+        None,
+        PASSKEYS,
+        "The WebAuthn relying-party id: the registrable domain the passkeys belong to "
+        "(`example.com`, or `localhost` in development). Unset: the passkey routes answer 404. "
+        "See [Passkeys](passkeys.md).",
+        shown="none",
+    )
+    webauthn_rp_name: str | None = setting(
+        None,
+        PASSKEYS,
+        "The relying party's name that authenticators show.",
+        shown="the value of `AUTH_ISSUER`",
+    )
+    webauthn_origins: StringList = setting(
+        (),
+        PASSKEYS,
+        "The origins (`https://app.example`) whose pages may register and use passkeys; "
+        "required with `AUTH_WEBAUTHN_RP_ID`.",
+        shown="none",
+    )
+    webauthn_user_verification: Annotated[UserVerification, BeforeValidator(_lower)] = setting(
+        "required",
+        PASSKEYS,
+        "`required` or `preferred`: whether authenticators must verify the user (PIN, "
+        "biometrics). With `preferred`, an account with two-factor authentication still needs "
+        "a user-verified passkey to log in.",
+    )
+    webauthn_challenge_ttl_s: int = setting(
+        300, PASSKEYS, "How long a passkey challenge (options) stays usable, seconds.", gt=0
+    )
+    rate_limit_passkey: str = setting(
+        "10/minute",
+        PASSKEYS,
+        "The passkey options and verify routes (registration and authentication), per client IP.",
+    )
+
     # Client addresses
     trusted_proxies: Networks = setting(
         (),
@@ -901,6 +941,15 @@ class AuthSettings(BaseModel):
         return self
 
     @model_validator(mode="after")
+    def _webauthn_origins_with_the_rp_id(self) -> AuthSettings:
+        if self.webauthn_rp_id and not self.webauthn_origins:
+            raise _refuse(
+                "AUTH_WEBAUTHN_ORIGINS is required with AUTH_WEBAUTHN_RP_ID (the origins of the "
+                "pages that use passkeys, e.g. https://app.example)."
+            )
+        return self
+
+    @model_validator(mode="after")
     def _idle_timeout_outlasts_the_touch(self) -> AuthSettings:
         # last_used_at is written at most once per touch interval: a shorter idle timeout
         # would end sessions that are in use.
@@ -974,6 +1023,16 @@ class AuthSettings(BaseModel):
     def mfa_issuer_label(self) -> str:
         """``AUTH_MFA_ISSUER``, or ``AUTH_ISSUER`` when unset."""
         return self.mfa_issuer or self.issuer
+
+    @property
+    def passkeys_enabled(self) -> bool:
+        """Whether ``AUTH_WEBAUTHN_RP_ID`` is set (the passkey routes answer 404 otherwise)."""
+        return bool(self.webauthn_rp_id)
+
+    @property
+    def webauthn_rp_label(self) -> str:
+        """``AUTH_WEBAUTHN_RP_NAME``, or ``AUTH_ISSUER`` when unset."""
+        return self.webauthn_rp_name or self.issuer
 
     @property
     def verification_key(self) -> str:

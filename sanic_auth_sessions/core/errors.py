@@ -59,6 +59,16 @@ class OAuthCodeInvalid(BadRequest):
     message = "The provider refused the authorization code."
 
 
+class WebAuthnChallengeInvalid(BadRequest):
+    code = "WEBAUTHN_CHALLENGE_INVALID"
+    message = "The passkey challenge is unknown, expired, used or not for this request."
+
+
+class WebAuthnVerificationFailed(BadRequest):
+    code = "WEBAUTHN_VERIFICATION_FAILED"
+    message = "The passkey response could not be verified."
+
+
 # 401
 class Unauthenticated(AuthSessionsError):
     code = "AUTH_REQUIRED"
@@ -232,9 +242,19 @@ class OAuthAlreadyLinked(Conflict):
     message = "This provider account is already linked."
 
 
+class PasskeyAlreadyRegistered(Conflict):
+    code = "PASSKEY_ALREADY_REGISTERED"
+    message = "This passkey is already registered."
+
+
+class PasskeyLimitReached(Conflict):
+    code = "PASSKEY_LIMIT_REACHED"
+    message = "This account has the most passkeys it can have: delete one first."
+
+
 class LastLoginMethod(Conflict):
     code = "LAST_LOGIN_METHOD"
-    message = "This is the account's last way to log in: set a password or link another first."
+    message = "This is the account's last way to log in: add another one first."
 
 
 # 413

@@ -393,3 +393,87 @@ class Membership(Model):
             Index(fields=("organization_id", "joined_at")),
             # The unique (user, organization) pair serves "organizations of a user".
         )
+
+
+PASSKEY_NAME_MAX_CHARS = 100
+# A credential id is at most 1023 bytes (WebAuthn): 1364 characters of base64url.
+CREDENTIAL_ID_MAX_CHARS = 1400
+
+
+class WebAuthnUserHandle(Model):
+    """The account's WebAuthn user handle: 32 random bytes (base64url), never the user id, so
+    an authenticator's stored record says nothing about the account."""
+
+    id = fields.UUIDField(primary_key=True, default=uuid4)
+    user: fields.OneToOneRelation[User] = fields.OneToOneField(
+        f"{APP_LABEL}.User", related_name="webauthn_handle", on_delete=fields.CASCADE
+    )
+    handle = fields.CharField(max_length=64, unique=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    user_id: str
+
+    class Meta:
+        table = "auth_webauthn_user_handles"
+        app = APP_LABEL
+
+
+class Passkey(Model):
+    """A WebAuthn credential of an account: its id and COSE public key (base64url), the
+    authenticator's signature counter, and a flag set when that counter went backwards (a
+    flagged passkey is refused until it is deleted)."""
+
+    id = fields.UUIDField(primary_key=True, default=uuid4)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        f"{APP_LABEL}.User", related_name="passkeys", on_delete=fields.CASCADE
+    )
+    credential_id = fields.CharField(max_length=CREDENTIAL_ID_MAX_CHARS, unique=True)
+    public_key = fields.TextField()
+    sign_count = fields.BigIntField(default=0)
+    transports: list[str] = fields.JSONField(default=list)
+    device_type = fields.CharField(max_length=16, default="single_device")
+    backed_up = fields.BooleanField(default=False)
+    name = fields.CharField(max_length=PASSKEY_NAME_MAX_CHARS, default="Passkey")
+    flagged = fields.BooleanField(default=False)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    last_used_at = fields.DatetimeField(null=True)
+
+    user_id: str
+
+    class Meta:
+        table = "auth_passkeys"
+        app = APP_LABEL
+        indexes = (Index(fields=("user_id", "created_at")),)
+
+
+class WebAuthnPurpose(str, enum.Enum):
+    REGISTER = "register"
+    LOGIN = "login"
+    REAUTHENTICATE = "reauthenticate"
+
+
+class WebAuthnChallenge(Model):
+    """One WebAuthn challenge (32 random bytes, base64url): single use (``used_at``), valid
+    until ``expires_at``, for one purpose and, except for a login, the user and session that
+    asked for it."""
+
+    id = fields.UUIDField(primary_key=True, default=uuid4)
+    challenge = fields.CharField(max_length=64)
+    purpose = fields.CharEnumField(WebAuthnPurpose, max_length=16)
+    user: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        f"{APP_LABEL}.User",
+        related_name="webauthn_challenges",
+        on_delete=fields.CASCADE,
+        null=True,
+    )
+    session_id = fields.UUIDField(null=True)
+    name = fields.CharField(max_length=PASSKEY_NAME_MAX_CHARS, null=True)
+    expires_at = fields.DatetimeField(db_index=True)
+    used_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    user_id: str | None
+
+    class Meta:
+        table = "auth_webauthn_challenges"
+        app = APP_LABEL

@@ -34,6 +34,7 @@ from sanic_auth_sessions.core.models import (
     PasswordResetToken,
     SecurityEvent,
     UserSession,
+    WebAuthnChallenge,
 )
 from sanic_auth_sessions.db.connection import transaction, try_transaction_lock
 
@@ -102,12 +103,16 @@ async def delete_stale_rows(
     tokens_deleted, skipped = await _delete_all(PasswordResetToken, tokens, batch_size)
     if skipped:
         return CleanupResult(sessions_deleted, tokens_deleted, skipped=True)
-    # Spent or expired email tokens and pending second login steps go the same way (not
-    # counted above).
+    # Spent or expired email tokens, pending second login steps and passkey challenges go the
+    # same way (not counted above).
     spent: tuple[tuple[type[Model], QuerySet[Any]], ...] = (
         (EmailToken, EmailToken.filter(Q(expires_at__lt=now) | Q(used_at__isnull=False))),
         (MfaChallenge, MfaChallenge.filter(Q(expires_at__lt=now) | Q(spent_at__isnull=False))),
         (OAuthState, OAuthState.filter(Q(expires_at__lt=now) | Q(used_at__isnull=False))),
+        (
+            WebAuthnChallenge,
+            WebAuthnChallenge.filter(Q(expires_at__lt=now) | Q(used_at__isnull=False)),
+        ),
     )
     for model, stale in spent:
         _, skipped = await _delete_all(model, stale, batch_size)

@@ -293,6 +293,38 @@ class RecoveryCodesResponse(SuccessResponse):
     )
 
 
+class PasskeyResponse(ResponseModel):
+    """A passkey of the caller; never its public key or credential id."""
+
+    id: UUID
+    name: str
+    created_at: Timestamp
+    last_used_at: Timestamp | None
+    device_type: Literal["single_device", "multi_device"] = Field(
+        description="multi_device when the passkey can be backed up (synced)."
+    )
+    backed_up: bool
+    transports: list[str]
+    flagged: bool = Field(
+        description="Its signature counter went backwards: refused until deleted and registered "
+        "again."
+    )
+
+
+class PasskeyListResponse(ResponseModel):
+    passkeys: list[PasskeyResponse] = Field(description="Newest first.")
+    total: int
+
+
+class PasskeyOptionsResponse(ResponseModel):
+    challenge_id: UUID = Field(description="Send it back with the browser's answer.")
+    public_key: dict[str, Any] = Field(
+        description="WebAuthn options in their JSON form (PublicKeyCredentialCreationOptionsJSON "
+        "or PublicKeyCredentialRequestOptionsJSON): pass them to "
+        "PublicKeyCredential.parseCreationOptionsFromJSON / parseRequestOptionsFromJSON."
+    )
+
+
 class IntrospectionResponse(ResponseModel):
     """RFC 7662: ``{"active": false}`` alone, or the active token's claims."""
 

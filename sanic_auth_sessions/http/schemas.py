@@ -181,6 +181,24 @@ class EmailChangeBody(RequestBody):
     recovery_code: RecoveryCodeText | None = Field(None, description=RECOVERY_PROOF)
 
 
+ChallengeId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+PasskeyName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX_CHARS), NoNul
+]
+CREDENTIAL_DESCRIPTION = (
+    "The browser's PublicKeyCredential in its JSON form (`credential.toJSON()`): `id`, `rawId`, "
+    "`type`, `response` with base64url values."
+)
+
+
+class PasskeyProofBody(RequestBody):
+    """The answer of ``navigator.credentials.get`` to a challenge of ``POST
+    /auth/passkeys/authenticate/options``."""
+
+    challenge_id: ChallengeId = Field(description="The `challenge_id` of the options.")
+    credential: dict[str, Any] = Field(description=CREDENTIAL_DESCRIPTION)
+
+
 class ReauthenticateBody(RequestBody):
     """Exactly one proof: ``password`` (accounts without two-factor authentication), or
     ``code`` or ``recovery_code`` (accounts with it)."""
@@ -188,6 +206,9 @@ class ReauthenticateBody(RequestBody):
     password: Password | None = Field(None, description="The account's password.")
     code: TotpCode | None = Field(None, description="A code of the authenticator (6 digits).")
     recovery_code: RecoveryCodeText | None = Field(None, description="A recovery code.")
+    passkey: PasskeyProofBody | None = Field(
+        None, description="A passkey assertion to a `reauthenticate` challenge."
+    )
 
 
 class EmailChangeConfirmBody(RequestBody):
@@ -593,3 +614,22 @@ class OAuthRedirectQuery(RequestBody):
 class OAuthCallbackRequest(RequestBody):
     code: Annotated[str, StringConstraints(min_length=1, max_length=OAUTH_CODE_MAX_CHARS)]
     state: Annotated[str, StringConstraints(min_length=1, max_length=OAUTH_STATE_MAX_CHARS)]
+
+
+class PasskeyOptionsBody(StepUpBody):
+    """The new passkey's name (optional) and the step-up proofs of a sensitive route."""
+
+    name: PasskeyName | None = Field(None, description='1 to 100 characters; "Passkey" if none.')
+
+
+class PasskeyRegisterBody(RequestBody):
+    challenge_id: ChallengeId = Field(description="The `challenge_id` of the options.")
+    credential: dict[str, Any] = Field(description=CREDENTIAL_DESCRIPTION)
+    name: PasskeyName | None = Field(None, description="Overrides the name given to the options.")
+
+
+class PasskeyAuthOptionsBody(RequestBody):
+    purpose: Literal["login", "reauthenticate"] = Field(
+        "login",
+        description="`login` (public, usernameless) or `reauthenticate` (the caller's session).",
+    )

@@ -39,6 +39,7 @@ from sanic_auth_sessions.db.security_events import login_history
 from sanic_auth_sessions.services import security_events
 from sanic_auth_sessions.services.mailer import Mailer, MessageKind, deliver
 from sanic_auth_sessions.services.mfa import MfaChallengeResult, MfaService
+from sanic_auth_sessions.services.passkeys import PasskeyService
 from sanic_auth_sessions.services.social import SocialLoginService
 
 if TYPE_CHECKING:
@@ -112,6 +113,7 @@ class UserManager:
         self._background: set[asyncio.Task[None]] = set()
         self.mfa = MfaService(self)
         self.social = SocialLoginService(self)
+        self.passkeys = PasskeyService(self)
 
     # --- hooks: override in a subclass -------------------------------------------------
 

@@ -31,7 +31,13 @@ from sanic_auth_sessions.core import errors
 from sanic_auth_sessions.core.config import AuthSettings
 from sanic_auth_sessions.core.devices import DeviceInfo, clean_text
 from sanic_auth_sessions.core.emails import normalize_email
-from sanic_auth_sessions.core.models import NAME_MAX_CHARS, OAuthAccount, OAuthState, User
+from sanic_auth_sessions.core.models import (
+    NAME_MAX_CHARS,
+    OAuthAccount,
+    OAuthState,
+    Passkey,
+    User,
+)
 from sanic_auth_sessions.core.tokens import TokenPair
 from sanic_auth_sessions.db.connection import transaction
 
@@ -610,9 +616,11 @@ class SocialLoginService:
         return await OAuthAccount.filter(user_id=user.id).order_by("created_at", "id")
 
     async def login_methods(self, user: User) -> int:
-        """How many ways the account has to log in: its password and its linked identities.
-        Override to count other methods a host adds."""
-        return int(user.has_password) + await OAuthAccount.filter(user_id=user.id).count()
+        """How many ways the account has to log in: its password, its linked identities and
+        its passkeys that are not flagged. Override to count other methods a host adds."""
+        links = await OAuthAccount.filter(user_id=user.id).count()
+        passkeys = await Passkey.filter(user_id=user.id, flagged=False).count()
+        return int(user.has_password) + links + passkeys
 
     async def unlink(
         self,

@@ -43,6 +43,10 @@ from sanic_auth_sessions.http.schemas import (
     OAuthRedirectQuery,
     OrganizationCreate,
     OrganizationUpdate,
+    PasskeyAuthOptionsBody,
+    PasskeyOptionsBody,
+    PasskeyProofBody,
+    PasskeyRegisterBody,
     PasswordResetConfirmBody,
     PasswordResetRequestBody,
     ReauthenticateBody,
@@ -186,7 +190,35 @@ CONTRACT: dict[tuple[str, str], Contract] = {
         403, 404, 409, 429, 502, query=OAuthRedirectQuery, ok_schema="OAuthAuthorizationResponse"
     ),
     ("POST", "/auth/reauthenticate"): user(
-        403, 429, body=ReauthenticateBody, ok_schema="ReauthenticateResponse"
+        400, 403, 429, body=ReauthenticateBody, ok_schema="ReauthenticateResponse"
+    ),
+    # passkeys
+    ("POST", "/users/me/passkeys/register/options"): user(
+        403,
+        404,
+        409,
+        429,
+        body=PasskeyOptionsBody,
+        body_required=False,
+        ok_schema="PasskeyOptionsResponse",
+    ),
+    ("POST", "/users/me/passkeys/register/verify"): user(
+        400, 404, 409, 429, ok=201, body=PasskeyRegisterBody, ok_schema="PasskeyResponse"
+    ),
+    ("GET", "/users/me/passkeys"): user(404, ok_schema="PasskeyListResponse"),
+    ("DELETE", "/users/me/passkeys/{passkey_id}"): user(
+        403, 404, 409, body=StepUpBody, body_required=False
+    ),
+    ("POST", "/auth/passkeys/authenticate/options"): public(
+        401,
+        404,
+        429,
+        body=PasskeyAuthOptionsBody,
+        body_required=False,
+        ok_schema="PasskeyOptionsResponse",
+    ),
+    ("POST", "/auth/passkeys/authenticate/verify"): public(
+        400, 401, 403, 404, 429, body=PasskeyProofBody, ok_schema="Token"
     ),
     # organizations
     ("POST", "/organizations"): user(403, 409, ok=201, body=CreateOrganizationBody),
@@ -270,6 +302,12 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
     ("DELETE", "/oauth/accounts/{provider}"): "unlink_oauth_account",
     ("POST", "/oauth/link/{provider}"): "start_oauth_link",
     ("POST", "/auth/reauthenticate"): "reauthenticate",
+    ("POST", "/users/me/passkeys/register/options"): "passkey_registration_options",
+    ("POST", "/users/me/passkeys/register/verify"): "passkey_registration_verify",
+    ("GET", "/users/me/passkeys"): "list_my_passkeys",
+    ("DELETE", "/users/me/passkeys/{passkey_id}"): "delete_my_passkey",
+    ("POST", "/auth/passkeys/authenticate/options"): "passkey_authentication_options",
+    ("POST", "/auth/passkeys/authenticate/verify"): "passkey_authentication_verify",
     ("POST", "/organizations"): "create_organization",
     ("GET", "/organizations/me"): "get_my_organizations",
     ("GET", ORG): "get_organization",
@@ -615,7 +653,7 @@ async def test_request_schemas_match_the_pydantic_models(make_app: Any) -> None:
             # Required exactly when the model requires it (redirect_uri of the social routes).
             required = set(contract.query.model_json_schema().get("required", []))
             assert {name for name, p in params.items() if p["required"]} == required, path
-    assert checked == 36  # every JSON or form body of the contract
+    assert checked == 41  # every JSON or form body of the contract
 
     register = schemas["RegisterBody"]
     assert register["required"] == ["email", "password"]

@@ -780,3 +780,38 @@ async def test_a_social_login_and_a_link_by_cookie(
         assert await UserSession.filter(user_id=body["user"]["id"]).count() == 1
         me = await page.get(api.url("/users/me"))
         assert me.status_code == 200
+
+
+async def test_passkeys_and_linked_accounts_count_as_login_methods(
+    make_app: Any, oidc_provider: OidcProvider
+) -> None:
+    """A linked account keeps a password-less account's last passkey deletable, and a passkey
+    (not a flagged one) keeps its last linked account unlinkable."""
+    from sanic_auth_sessions.core.models import Passkey
+
+    api = await make_app(
+        **social_settings(oidc_provider),
+        webauthn_rp_id="app.example",
+        webauthn_origins="https://app.example",
+    )
+    body = await social_tokens(api, "alice")  # no password, one link
+    user_id = body["user"]["id"]
+
+    async def passkey(**fields: Any) -> Passkey:
+        return await Passkey.create(
+            user_id=user_id, credential_id=f"cred-{fields}", public_key="k", **fields
+        )
+
+    flagged = await passkey(flagged=True)
+    unlink = api.url("/oauth/accounts/test")
+    assert_error(await api.client.delete(unlink, headers=bearer(body)), 409, "LAST_LOGIN_METHOD")
+    usable = await passkey()
+    response = await api.client.delete(unlink, headers=bearer(body))
+    assert response.status_code == 200, response.text
+    # Now the usable passkey is the last way in; with the link back, it can go.
+    deleting = api.url(f"/users/me/passkeys/{usable.id}")
+    assert_error(await api.client.delete(deleting, headers=bearer(body)), 409, "LAST_LOGIN_METHOD")
+    await OAuthAccount.create(user_id=user_id, provider="test", subject="alice")
+    response = await api.client.delete(deleting, headers=bearer(body))
+    assert response.status_code == 200, response.text
+    assert await Passkey.filter(id=flagged.id).exists()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any
 from uuid import uuid4
 
@@ -204,9 +205,17 @@ async def test_strategies_block_then_let_through_after_the_window(strategy: str)
             .limiter.strategy.__class__.__name__.lower()
             .startswith(strategy.split("-")[0])
         )
-        assert (await client.get("/fast")).status_code == 200
-        assert (await client.get("/fast")).status_code == 200
-        limited = await client.get("/fast")
+        for _attempt in range(5):
+            started = time.monotonic()
+            assert (await client.get("/fast")).status_code == 200
+            assert (await client.get("/fast")).status_code == 200
+            limited = await client.get("/fast")
+            if limited.status_code == 200 and time.monotonic() - started >= 0.9:
+                # a machine too busy to send three requests within the second: again,
+                # after a whole window
+                await asyncio.sleep(1.1)
+                continue
+            break
         assert_rate_limited(limited, 2)
         assert limited.headers["Retry-After"] == "1"
         await asyncio.sleep(1.1)

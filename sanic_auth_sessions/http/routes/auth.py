@@ -252,6 +252,8 @@ def create_auth_blueprint(url_prefix: str) -> Blueprint:
         errors=(
             errors.WrongPassword,
             errors.MfaCodeInvalid,
+            errors.WebAuthnChallengeInvalid,
+            errors.WebAuthnVerificationFailed,
             errors.RateLimited,
             errors.AccountLocked,
         ),
@@ -261,27 +263,34 @@ def create_auth_blueprint(url_prefix: str) -> Blueprint:
     async def reauthenticate(request: Request) -> HTTPResponse:
         """Prove again who you are, to make the calling session fresh for the sensitive routes
         (`AUTH_FRESH_AUTH_MAX_AGE_S`): exactly one of `password` (an account without two-factor
-        authentication), `code` or `recovery_code` (an account with it). The answer carries a
+        authentication), `code` or `recovery_code` (an account with it), or `passkey` (the answer
+        of `navigator.credentials.get()` to a `reauthenticate` challenge of
+        `POST /auth/passkeys/authenticate/options`). The answer carries a
         new access token for the same session, with the new `auth_time` and `amr`. A wrong proof
         is 403 and counts toward the lockout; a proof the account cannot use is 422."""
         body = parse_json(request, ReauthenticateBody)
         given = [
             name
-            for name in ("password", "code", "recovery_code")
+            for name in ("password", "code", "recovery_code", "passkey")
             if getattr(body, name) is not None
         ]
         if len(given) != 1:
-            message = "Give exactly one of password, code or recovery_code."
+            message = "Give exactly one of password, code, recovery_code or passkey."
             raise errors.ValidationFailed(
                 [errors.ErrorDetail("VALIDATION_ERROR", message, "password")]
             )
         manager = manager_of(request)
-        token, auth_time = await manager.reauthenticate(
-            current_auth(request),
-            password=body.password,
-            code=body.code,
-            recovery_code=body.recovery_code,
-        )
+        if body.passkey is not None:
+            token, auth_time = await manager.passkeys.reauthenticate(
+                current_auth(request), body.passkey.challenge_id, body.passkey.credential
+            )
+        else:
+            token, auth_time = await manager.reauthenticate(
+                current_auth(request),
+                password=body.password,
+                code=body.code,
+                recovery_code=body.recovery_code,
+            )
         fresh_until = auth_time + timedelta(seconds=manager.settings.fresh_auth_max_age_s)
         answer = ReauthenticateResponse.dump(
             success=True,

@@ -7,6 +7,10 @@ configured answers 404; the provider list and the caller's linked accounts alway
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from functools import wraps
+from typing import Any, TypeVar, cast
+
 from pydantic import BaseModel
 from sanic import Blueprint, HTTPResponse, Request, json
 
@@ -40,6 +44,7 @@ from sanic_auth_sessions.http.schemas import (
 from sanic_auth_sessions.http.transport import access_token, token_answer
 from sanic_auth_sessions.services.social import SocialLoginService
 
+Handler = TypeVar("Handler", bound=Callable[..., Awaitable[HTTPResponse]])
 public_doc = route_docs("Social login", auth="public")
 doc = route_docs("Social login")
 
@@ -71,6 +76,18 @@ def configured_social(request: Request) -> SocialLoginService:
     if not social.providers:
         raise errors.NotFound("Social login is not configured.")
     return social
+
+
+def social_configured(handler: Handler) -> Handler:
+    """404 on a route of social login while no provider is configured, before any other
+    check but the per-IP rate limit (the feature does not exist until then)."""
+
+    @wraps(handler)
+    async def guarded(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
+        configured_social(request)
+        return await handler(request, *args, **kwargs)
+
+    return cast(Handler, guarded)
 
 
 def parse_all(
@@ -213,13 +230,14 @@ def create_oauth_blueprint(url_prefix: str) -> Blueprint:
             errors.AccountLocked,
         ),
     )
+    @social_configured
     @require_auth
     @rate_limit(lambda s: s.rate_limit_oauth_unlink, scope="oauth_unlink", key=user_key)
     async def unlink_oauth_account(request: Request, provider: str) -> HTTPResponse:
         """Remove the caller's link to this provider. Step-up: a fresh session, or a proof in
         the (optional) body. 409 `LAST_LOGIN_METHOD` when it is the account's last way to log
         in (no password and no other link); 404 when not linked."""
-        social = configured_social(request)
+        social = social_of(request)
         body = (
             StepUpBody.model_validate({})
             if read_json(request) is None
