@@ -18,6 +18,9 @@ the API's title, version and description unless the host app has set its own.
 
 from __future__ import annotations
 
+import copy
+import functools
+import json as json_module
 from collections.abc import Callable, Iterable, Mapping
 from functools import partial
 from typing import Any, Literal, TypeVar
@@ -25,7 +28,7 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel
 from sanic import HTTPResponse, Request, Sanic, json
 from sanic_ext.extensions.openapi.builders import OperationStore, SpecificationBuilder
-from sanic_ext.extensions.openapi.definitions import Response
+from sanic_ext.extensions.openapi.definitions import Parameter, RequestBody, Response
 from sanic_ext.extensions.openapi.openapi import exclude
 from sanic_ext.extensions.openapi.types import Schema
 
@@ -161,25 +164,56 @@ def error_example(error: ErrorClass) -> dict[str, Any]:
 def error_responses(error_classes: Iterable[ErrorClass]) -> dict[int, DocumentedResponse]:
     """One response per status, listing the code and message of each of its errors, with an
     example body for each code."""
+    schema_ref(ErrorResponse)  # registered in the document being built
     by_status: dict[int, dict[str, ErrorClass]] = {}
     for error in error_classes:
         by_status.setdefault(status_for(error), {})[error.code] = error
-    responses = {}
-    for status in sorted(by_status):
-        found = by_status[status]
-        lines = [f"`{code}`: {error.message}" for code, error in found.items()]
-        if status in STATUS_NOTES:
-            lines.append(STATUS_NOTES[status])
-        examples = {
-            code: {"summary": error.message, "value": error_example(error)}
-            for code, error in found.items()
-        }
-        responses[status] = DocumentedResponse(
-            {JSON: {"schema": schema_ref(ErrorResponse), "examples": examples}},
-            description=" ".join(lines),
-            headers=ERROR_HEADERS.get(status),
-        )
-    return responses
+    return {
+        status: own_copy(error_response(status, tuple(by_status[status].values())))
+        for status in sorted(by_status)
+    }
+
+
+def own_copy(response: DocumentedResponse) -> DocumentedResponse:
+    """A copy of a cached response that an operation may change (sanic-ext's
+    ``operation.response`` adds media types to the response of a status in place)."""
+    copied = copy.copy(response)
+    fields = dict(response._fields)
+    if isinstance(fields.get("content"), dict):
+        fields["content"] = dict(fields["content"])
+    copied._fields = fields
+    return copied
+
+
+# sanic-ext's definition objects are costly to build (each inspects its class's type hints)
+# and are never changed once built: the same ones serve every route and every app.
+@functools.cache
+def error_response(status: int, found: tuple[ErrorClass, ...]) -> DocumentedResponse:
+    lines = [f"`{error.code}`: {error.message}" for error in found]
+    if status in STATUS_NOTES:
+        lines.append(STATUS_NOTES[status])
+    examples = {
+        error.code: {"summary": error.message, "value": error_example(error)} for error in found
+    }
+    return DocumentedResponse(
+        {
+            JSON: {
+                "schema": {"$ref": SCHEMA_REF.format(model=ErrorResponse.__name__)},
+                "examples": examples,
+            }
+        },
+        description=" ".join(lines),
+        headers=ERROR_HEADERS.get(status),
+    )
+
+
+@functools.cache
+def success_response(schema: str, status: int) -> DocumentedResponse:
+    """The documented success answer: ``schema`` as JSON text (a key of the cache)."""
+    return DocumentedResponse(
+        {JSON: {"schema": json_module.loads(schema)}},
+        description="Created." if status == 201 else "OK.",
+    )
 
 
 def documented(
@@ -229,15 +263,16 @@ def documented(
         operation.name(operation_id)
         if body is not None:
             schema = schema_ref(body, mode="validation")
-            operation.body({JSON: {"schema": schema}}, required=body_required)
+            operation.requestBody = request_body(JSON, schema["$ref"], body_required)
         elif form is not None:
-            operation.body({FORM: {"schema": schema_ref(form, mode="validation")}}, required=True)
+            schema = schema_ref(form, mode="validation")
+            operation.requestBody = request_body(FORM, schema["$ref"], True)
         text = description or " ".join((handler.__doc__ or "").split())
         note = AUTH_NOTES[auth]
         operation.describe(summary=summary, description=" ".join(filter(None, (text, note))))
         operation.tag(tag)
         if query is not None:
-            add_query_parameters(operation, query)
+            operation.parameters.extend(query_parameters(query))
         if auth != "public":
             # Either scheme: a token pasted in Swagger UI, or one from its OAuth2 password flow.
             operation.secured(BEARER_SCHEME)
@@ -246,9 +281,8 @@ def documented(
         schema = schema_ref(model)
         if ok_alternatives:
             schema = {"oneOf": [schema, *(schema_ref(other) for other in ok_alternatives)]}
-        operation.responses[status] = DocumentedResponse(
-            {JSON: {"schema": schema}},
-            description="Created." if status == 201 else "OK.",
+        operation.responses[status] = own_copy(
+            success_response(json_module.dumps(schema, sort_keys=True), status)
         )
         operation.responses.update(error_responses(error_classes))
         for extra_status, (extra_model, extra_description) in (responses or {}).items():
@@ -260,20 +294,31 @@ def documented(
     return decorate
 
 
-def add_query_parameters(operation: Any, query: type[BaseModel]) -> None:
+@functools.cache
+def request_body(media_type: str, ref: str, required: bool) -> Any:
+    return RequestBody.make({media_type: {"schema": {"$ref": ref}}}, required=required)
+
+
+@functools.cache
+def query_parameters(query: type[BaseModel]) -> tuple[Any, ...]:
+    """The query parameters of ``query``, documented once for every route that takes it."""
     schema = to_oas30(query.model_json_schema(mode="validation"))
     required = set(schema.get("required", ()))
+    parameters = []
     for name, prop in schema["properties"].items():
         prop.pop("title", None)
         if prop.pop("nullable", False) and prop.get("default", "") is None:
             del prop["default"]  # an absent parameter is the "null" of a query
-        operation.parameter(
-            name,
-            Schema(**prop),  # type: ignore[no-untyped-call]
-            "query",
-            description=QUERY_DESCRIPTIONS.get(name),
-            required=name in required,
+        parameters.append(
+            Parameter.make(
+                name,
+                Schema(**prop),  # type: ignore[no-untyped-call, arg-type]
+                "query",
+                description=QUERY_DESCRIPTIONS.get(name),
+                required=name in required,
+            )
         )
+    return tuple(parameters)
 
 
 INTROSPECTION_SCHEME = "IntrospectionClient"

@@ -799,3 +799,28 @@ async def test_swagger_ui_authorize_with_the_password_flow(
             )
         finally:
             await chromium.close()
+
+
+def test_documentation_objects_are_built_once_but_each_route_owns_its_responses() -> None:
+    """The costly sanic-ext definitions are cached across routes and apps; a route that adds
+    to its documented responses (sanic-ext's ``operation.response``) changes only its own."""
+    from sanic_ext.extensions.openapi.builders import OperationStore
+
+    from sanic_auth_sessions.http.openapi import documented
+
+    async def first(request: Any) -> Any:
+        return json({})
+
+    async def second(request: Any) -> Any:
+        return json({})
+
+    for handler in (first, second):
+        documented("A", operation_id=handler.__name__, tag="T", errors=(errors.NotFound,))(handler)
+    one, two = OperationStore()[first], OperationStore()[second]
+    assert one.responses[200] is not two.responses[200]
+    assert one.responses[404].fields["content"] == two.responses[404].fields["content"]
+    one.response(200, {"text/plain": str}, "Also text.")
+    one.response(404, {"text/plain": str}, "Also text.")
+    assert "text/plain" in one.responses[200].fields["content"]
+    assert set(two.responses[200].fields["content"]) == {"application/json"}
+    assert set(two.responses[404].fields["content"]) == {"application/json"}
