@@ -37,6 +37,7 @@ from sanic_auth_sessions.http.routes.health import create_health_blueprint
 from sanic_auth_sessions.http.routes.introspect import create_introspection_blueprint
 from sanic_auth_sessions.http.routes.keys import create_keys_blueprint
 from sanic_auth_sessions.http.routes.mfa import create_mfa_blueprint
+from sanic_auth_sessions.http.routes.oauth import create_oauth_blueprint
 from sanic_auth_sessions.http.routes.organizations import create_organizations_blueprint
 from sanic_auth_sessions.http.routes.passkeys import create_passkeys_blueprint
 from sanic_auth_sessions.http.routes.sessions import create_sessions_blueprint
@@ -107,6 +108,7 @@ class AuthSessions(Extension):  # type: ignore[no-untyped-call]
             create_health_blueprint(settings.health_path),
             create_keys_blueprint(settings.jwks_path),
             create_introspection_blueprint(settings.url_prefix),
+            create_oauth_blueprint(settings.url_prefix),
         ):
             app.blueprint(blueprint)
         install_openapi(app, settings)

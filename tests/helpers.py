@@ -18,6 +18,7 @@ USER_FIELDS = {
     "is_superuser",
     "is_verified",
     "mfa_enabled",
+    "has_password",
     "created_at",
     "updated_at",
 }

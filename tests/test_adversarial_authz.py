@@ -193,6 +193,22 @@ EXPECTED: dict[tuple[str, str], list[Case]] = {
     ("POST", f"{P}/sessions/revoke-others"): [Case("revoke_others", USERS_200)],
     # No introspection client is configured here: the route does not exist for anyone.
     ("POST", f"{P}/auth/introspect"): [Case("introspect", (404,) * 7, form={"token": "x"})],
+    # Social login: no provider is configured here; only the two lists answer, the other
+    # routes do not exist for anyone.
+    ("GET", f"{P}/oauth/providers"): [Case("oauth_providers", ANYONE_2XX)],
+    ("GET", f"{P}/oauth/authorize/<provider:str>"): [
+        Case("oauth_authorize", (404,) * 7, {"provider": "provider"})
+    ],
+    ("POST", f"{P}/oauth/callback/<provider:str>"): [
+        Case("oauth_callback", (404,) * 7, {"provider": "provider"}, {"code": "c", "state": "s"})
+    ],
+    ("GET", f"{P}/oauth/accounts"): [Case("oauth_accounts", USERS_200)],
+    ("DELETE", f"{P}/oauth/accounts/<provider:str>"): [
+        Case("oauth_unlink", (404,) * 7, {"provider": "provider"})
+    ],
+    ("POST", f"{P}/oauth/link/<provider:str>"): [
+        Case("oauth_link", (404,) * 7, {"provider": "provider"})
+    ],
     # Passkeys are not configured here: their routes do not exist for anyone.
     ("POST", f"{P}/users/me/passkeys/register/options"): [
         Case("passkey_register_options", (404,) * 7)
@@ -493,6 +509,7 @@ async def world(
                 tokens[name] = await api.login(email)
         places = {
             "org": ACME_ID,
+            "provider": "google",
             "other_org": OTHER_ID,
             "missing": str(uuid4()),
             "target": tokens["target"]["user"]["id"],

@@ -32,9 +32,9 @@ pytest.importorskip(
 
 PACKAGE = "sanic_auth_sessions_client"
 
-# Every operationId of the original's routes that we serve (not its /oauth ones, not its OAuth
-# provider mode), and ours only, by the tag the generator makes a subpackage of. The generator
-# names a module after its operationId in snake case: the root page's ``root__get`` is ``root_get``.
+# Every operationId of the original's routes that we serve (not its OAuth provider mode), and
+# ours only, by the tag the generator makes a subpackage of. The generator names a module after
+# its operationId in snake case: the root page's ``root__get`` is ``root_get``.
 OPERATIONS = {
     "auth": {
         "register",
@@ -117,6 +117,14 @@ OPERATIONS = {
         "admin_list_sessions",
         "admin_revoke_session",
         "admin_list_audit_events",
+    },
+    "social_login": {
+        "list_oauth_providers",
+        "get_oauth_authorization_url",
+        "handle_oauth_callback",
+        "list_oauth_accounts",
+        "unlink_oauth_account",
+        "start_oauth_link",
     },
     "health": {"health_check"},
     "keys": {"get_jwks"},

@@ -174,6 +174,46 @@ NotificationKinds = Annotated[
 ]
 
 
+PROVIDER_NAME = r"^[a-z0-9-]{1,32}$"
+PRESET_PROVIDERS = ("google", "github")
+
+
+class OidcProviderConfig(BaseModel):
+    """One generic OpenID Connect provider of ``AUTH_OIDC_PROVIDERS``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: Annotated[str, StringConstraints(pattern=PROVIDER_NAME)]
+    display_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+    issuer: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+    client_id: Annotated[str, StringConstraints(min_length=1)]
+    client_secret: Annotated[str, StringConstraints(min_length=1)]
+    scopes: tuple[str, ...] = ("openid", "email", "profile")
+    icon: str | None = None
+
+
+def _oidc_providers(value: Any) -> Any:
+    """A list, or a JSON list, of provider objects; names unique and not a preset's."""
+    if value is None or value == "":
+        return ()
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            raise _refuse("is not a valid JSON list.") from None
+    if not isinstance(value, list | tuple):
+        raise _refuse("must be a JSON list of provider objects.")
+    names = [item.get("name") for item in value if isinstance(item, Mapping)]
+    taken = [name for name in names if name in PRESET_PROVIDERS or names.count(name) > 1]
+    if taken:
+        listed = ", ".join(sorted(set(map(str, taken))))
+        raise _refuse(f"repeats a provider name or uses a preset's: {listed}.")
+    return tuple(value)
+
+
+OidcProviders = Annotated[tuple[OidcProviderConfig, ...], BeforeValidator(_oidc_providers)]
+
+
 def setting(default: Any, section: str, description: str, **options: Any) -> Any:
     """A field with its docs: ``section`` groups it in the generated table.
 
@@ -197,6 +237,7 @@ CLIENTS = "Client addresses"
 HEADERS = "Headers"
 EVENTS = "Security events and notifications"
 MFA = "Two-factor authentication"
+SOCIAL = "Social login"
 PASSKEYS = "Passkeys"
 COOKIES = "Browser cookies"
 MFA_KEY_BYTES = 32
@@ -803,6 +844,60 @@ class AuthSettings(BaseModel):
         shown="`" + ",".join(NOTIFICATION_KINDS) + "`",
     )
 
+    # Social login
+    oauth_google_client_id: str | None = setting(
+        None, SOCIAL, "Google's OAuth client id; with its secret, enables the `google` provider."
+    )
+    oauth_google_client_secret: str | None = setting(None, SOCIAL, "Google's client secret.")
+    oauth_github_client_id: str | None = setting(
+        None, SOCIAL, "GitHub's OAuth app client id; with its secret, enables `github`."
+    )
+    oauth_github_client_secret: str | None = setting(None, SOCIAL, "GitHub's client secret.")
+    oidc_providers: OidcProviders = setting(
+        (),
+        SOCIAL,
+        'Other OpenID Connect providers, a JSON list of `{"name", "display_name", "issuer", '
+        '"client_id", "client_secret", "scopes"?, "icon"?}` (`name`: `^[a-z0-9-]{1,32}$`, '
+        "unique; `scopes` default `openid email profile`). Each is found by discovery at "
+        "`{issuer}/.well-known/openid-configuration`. See [Social login](social-login.md).",
+        shown="none",
+    )
+    oauth_redirect_uris: StringList = setting(
+        (),
+        SOCIAL,
+        "The front-end callback URIs a social login may return to, compared exactly, with "
+        "`{provider}` standing for the provider's name "
+        "(`https://app.example/auth/callback/{provider}`). Required once a provider is set.",
+    )
+    oauth_state_ttl_s: int = setting(
+        600,
+        SOCIAL,
+        "How long a started social login or link waits for its callback, seconds.",
+        gt=0,
+    )
+    oauth_auto_link_by_email: Flag = setting(
+        True,
+        SOCIAL,
+        "Link a new social identity to the existing account of the same email when the "
+        "provider verified the email and the account is verified; `false`: 409 "
+        "`OAUTH_ACCOUNT_EXISTS` (the user logs in and links from the settings).",
+    )
+    oauth_http_timeout_s: float = setting(
+        10, SOCIAL, "Time allowed for each call to a provider, seconds.", gt=0
+    )
+    oidc_discovery_cache_s: int = setting(
+        3600, SOCIAL, "How long a provider's discovery document and keys are kept, seconds.", ge=0
+    )
+    rate_limit_oauth: str = setting(
+        "10/minute",
+        SOCIAL,
+        "`GET /oauth/authorize/{provider}`, `POST /oauth/callback/{provider}` and "
+        "`POST /oauth/link/{provider}`, each per client IP.",
+    )
+    rate_limit_oauth_unlink: str = setting(
+        "5/minute", SOCIAL, "`DELETE /oauth/accounts/{provider}`, per user."
+    )
+
     @field_validator("secret_key", mode="before")
     @classmethod
     def _secret_or_development_key(cls, value: Any, info: ValidationInfo) -> Any:
@@ -834,6 +929,14 @@ class AuthSettings(BaseModel):
             raise _refuse(
                 f"AUTH_MFA_ENCRYPTION_KEY is required when AUTH_ENVIRONMENT is "
                 f"{self.environment!r} ({MFA_KEY_BYTES} random bytes, base64)."
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _redirect_uris_with_providers(self) -> AuthSettings:
+        if self.social_login_configured and not self.oauth_redirect_uris:
+            raise _refuse(
+                "AUTH_OAUTH_REDIRECT_URIS is required once a social login provider is configured."
             )
         return self
 
@@ -906,6 +1009,15 @@ class AuthSettings(BaseModel):
         if self.send_verification_on_register is None:
             return self.require_verified_email
         return self.send_verification_on_register
+
+    @property
+    def social_login_configured(self) -> bool:
+        """A social login provider has its client id and secret."""
+        return bool(
+            (self.oauth_google_client_id and self.oauth_google_client_secret)
+            or (self.oauth_github_client_id and self.oauth_github_client_secret)
+            or self.oidc_providers
+        )
 
     @property
     def mfa_issuer_label(self) -> str:

@@ -49,6 +49,16 @@ class EmailChangeTokenInvalid(BadRequest):
     message = "The email-change token is invalid, used, expired or replaced."
 
 
+class OAuthStateInvalid(BadRequest):
+    code = "OAUTH_STATE_INVALID"
+    message = "The social login state is unknown, expired, used or does not match."
+
+
+class OAuthCodeInvalid(BadRequest):
+    code = "OAUTH_CODE_INVALID"
+    message = "The provider refused the authorization code."
+
+
 class WebAuthnChallengeInvalid(BadRequest):
     code = "WEBAUTHN_CHALLENGE_INVALID"
     message = "The passkey challenge is unknown, expired, used or not for this request."
@@ -96,6 +106,11 @@ class InvalidMfaCode(Unauthenticated):
 class InvalidMfaToken(Unauthenticated):
     code = "MFA_TOKEN_INVALID"
     message = "The sign-in has expired or was already completed: log in again."
+
+
+class OAuthIdTokenInvalid(Unauthenticated):
+    code = "OAUTH_ID_TOKEN_INVALID"
+    message = "The provider's ID token failed verification."
 
 
 # 403
@@ -154,6 +169,14 @@ class ReauthenticationRequired(PermissionDenied):
     )
 
 
+class OAuthEmailNotVerified(PermissionDenied):
+    code = "OAUTH_EMAIL_NOT_VERIFIED"
+    message = (
+        "The provider did not confirm a verified email address, and no account is linked to "
+        "this identity."
+    )
+
+
 # 404
 class NotFound(AuthSessionsError):
     code = "NOT_FOUND"
@@ -204,6 +227,19 @@ class MfaNotEnabled(Conflict):
 class MfaSetupNotStarted(Conflict):
     code = "MFA_SETUP_NOT_STARTED"
     message = "No two-factor setup is waiting for confirmation: start it again."
+
+
+class OAuthAccountExists(Conflict):
+    code = "OAUTH_ACCOUNT_EXISTS"
+    message = (
+        "An account with this email already exists. Log in to it, then link this provider "
+        "from your account settings."
+    )
+
+
+class OAuthAlreadyLinked(Conflict):
+    code = "OAUTH_ALREADY_LINKED"
+    message = "This provider account is already linked."
 
 
 class PasskeyAlreadyRegistered(Conflict):
@@ -300,3 +336,14 @@ class ServiceUnavailable(AuthSessionsError):
 class DatabaseUnavailable(ServiceUnavailable):
     code = "DATABASE_UNAVAILABLE"
     message = "The database is unreachable. Nothing was changed; try again shortly."
+
+
+# 502
+class BadGateway(AuthSessionsError):
+    code = "BAD_GATEWAY"
+    message = "An upstream service answered unexpectedly."
+
+
+class OAuthProviderUnavailable(BadGateway):
+    code = "OAUTH_PROVIDER_UNAVAILABLE"
+    message = "The login provider could not be reached or answered unexpectedly. Try again."

@@ -59,6 +59,12 @@ class User(Model):
         app = APP_LABEL
 
     @property
+    def has_password(self) -> bool:
+        """False for an account made by a social login until it sets a password (an empty
+        ``hashed_password`` is no password)."""
+        return bool(self.hashed_password)
+
+    @property
     def full_name(self) -> str:
         return " ".join(part for part in (self.first_name, self.last_name) if part)
 
@@ -288,6 +294,54 @@ class MfaChallenge(Model):
 
     class Meta:
         table = "auth_mfa_challenges"
+        app = APP_LABEL
+
+
+class OAuthAccount(Model):
+    """A social identity linked to a user: the provider's name and its subject (OIDC ``sub``,
+    GitHub's numeric id). The provider's tokens are never stored."""
+
+    id = fields.UUIDField(primary_key=True, default=uuid4)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        f"{APP_LABEL}.User", related_name="oauth_accounts", on_delete=fields.CASCADE
+    )
+    provider = fields.CharField(max_length=32)
+    subject = fields.CharField(max_length=255)
+    provider_email = fields.CharField(max_length=EMAIL_MAX_CHARS, null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    user_id: str
+
+    class Meta:
+        table = "auth_oauth_accounts"
+        app = APP_LABEL
+        unique_together = (("provider", "subject"), ("user", "provider"))
+
+
+class OAuthState(Model):
+    """One started social login or link, waiting for its callback; only the SHA-256 of its
+    ``state`` is stored. Spent by its first callback (``used_at``), valid until ``expires_at``.
+    A link is bound to the user and session that started it."""
+
+    id = fields.UUIDField(primary_key=True, default=uuid4)
+    state_hash = fields.CharField(max_length=64, unique=True)
+    provider = fields.CharField(max_length=32)
+    redirect_uri = fields.CharField(max_length=2000)
+    mode = fields.CharField(max_length=8)  # "login" or "link"
+    user: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        f"{APP_LABEL}.User", related_name="oauth_states", on_delete=fields.CASCADE, null=True
+    )
+    session_id = fields.UUIDField(null=True)
+    code_verifier = fields.CharField(max_length=128)
+    nonce = fields.CharField(max_length=64, null=True)
+    expires_at = fields.DatetimeField(db_index=True)
+    used_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    user_id: str | None
+
+    class Meta:
+        table = "auth_oauth_states"
         app = APP_LABEL
 
 

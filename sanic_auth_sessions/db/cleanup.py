@@ -30,6 +30,7 @@ from sanic_auth_sessions.core.config import DEFAULTS
 from sanic_auth_sessions.core.models import (
     EmailToken,
     MfaChallenge,
+    OAuthState,
     PasswordResetToken,
     SecurityEvent,
     UserSession,
@@ -107,6 +108,7 @@ async def delete_stale_rows(
     spent: tuple[tuple[type[Model], QuerySet[Any]], ...] = (
         (EmailToken, EmailToken.filter(Q(expires_at__lt=now) | Q(used_at__isnull=False))),
         (MfaChallenge, MfaChallenge.filter(Q(expires_at__lt=now) | Q(spent_at__isnull=False))),
+        (OAuthState, OAuthState.filter(Q(expires_at__lt=now) | Q(used_at__isnull=False))),
         (
             WebAuthnChallenge,
             WebAuthnChallenge.filter(Q(expires_at__lt=now) | Q(used_at__isnull=False)),

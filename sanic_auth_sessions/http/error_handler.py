@@ -28,6 +28,7 @@ STATUS_BY_ERROR: tuple[tuple[type[errors.AuthSessionsError], int], ...] = (
     (errors.ValidationFailed, 422),
     (errors.RateLimited, 429),
     (errors.HeadersTooLarge, 431),
+    (errors.BadGateway, 502),
     (errors.ServiceUnavailable, 503),
 )
 

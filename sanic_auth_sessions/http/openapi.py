@@ -345,6 +345,7 @@ TAGS: dict[str, str] = {
     "Admin": "Every user, organization and session (superusers only).",
     "Health": "Liveness and database check.",
     "Keys": "The public keys that verify tokens (RS*/ES* algorithms), for other services.",
+    "Social login": "Log in or link an account with Google, GitHub or any OpenID Connect provider.",
 }
 INFO_KEYS = ("API_TITLE", "API_VERSION", "API_DESCRIPTION")
 DESCRIPTION = (

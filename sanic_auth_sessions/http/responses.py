@@ -220,6 +220,9 @@ class UserResponse(ResponseModel):
     is_superuser: bool
     is_verified: bool
     mfa_enabled: bool = Field(description="True when a second factor (TOTP) is on.")
+    has_password: bool = Field(
+        description="False for an account made by a social login until it sets a password."
+    )
     created_at: Timestamp
     updated_at: Timestamp
 
@@ -573,3 +576,46 @@ class HealthResponse(BaseModel):
 
     def body(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude_unset=True)
+
+
+# --- social login ---------------------------------------------------------------------------
+
+
+class OAuthProviderInfo(ResponseModel):
+    provider: str = Field(description="The name used in the /oauth paths.")
+    name: str = Field(description="What a button shows: Google, GitHub, or the display name.")
+    icon: str | None
+
+
+class OAuthProvidersResponse(ResponseModel):
+    enabled: bool = Field(description="True when at least one provider is configured.")
+    providers: list[OAuthProviderInfo]
+
+
+class OAuthAuthorizationResponse(ResponseModel):
+    authorization_url: str = Field(description="Send the browser there.")
+    state: str = Field(description="The URL's own `state` parameter.")
+
+
+class OAuthCallbackResponse(Token):
+    """A social login (a new session), or a link (tokens for the calling session)."""
+
+    is_new_user: bool = Field(description="True when this login created the account.")
+
+
+class OAuthMfaRequiredResponse(MfaRequiredResponse):
+    """A social login of an account with two-factor authentication: complete it with
+    ``POST /auth/login/mfa``."""
+
+    is_new_user: Literal[False]
+
+
+class OAuthAccountResponse(ResponseModel):
+    id: UUID
+    provider: str
+    provider_email: str | None
+    created_at: Timestamp
+
+
+class OAuthAccountsListResponse(ResponseModel):
+    accounts: list[OAuthAccountResponse]

@@ -596,6 +596,26 @@ def changes_of(body: BaseModel) -> dict[str, Any]:
     return changes
 
 
+# --- social login ---------------------------------------------------------------------------
+
+REDIRECT_URI_MAX_CHARS = 2000
+OAUTH_CODE_MAX_CHARS = 2048
+OAUTH_STATE_MAX_CHARS = 512
+
+
+class OAuthRedirectQuery(RequestBody):
+    redirect_uri: Annotated[
+        str, StringConstraints(min_length=1, max_length=REDIRECT_URI_MAX_CHARS), NoNul
+    ] = Field(
+        description="The front-end page the provider returns to: one of AUTH_OAUTH_REDIRECT_URIS."
+    )
+
+
+class OAuthCallbackRequest(RequestBody):
+    code: Annotated[str, StringConstraints(min_length=1, max_length=OAUTH_CODE_MAX_CHARS)]
+    state: Annotated[str, StringConstraints(min_length=1, max_length=OAUTH_STATE_MAX_CHARS)]
+
+
 class PasskeyOptionsBody(StepUpBody):
     """The new passkey's name (optional) and the step-up proofs of a sensitive route."""
 

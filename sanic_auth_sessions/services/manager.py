@@ -40,6 +40,7 @@ from sanic_auth_sessions.services import security_events
 from sanic_auth_sessions.services.mailer import Mailer, MessageKind, deliver
 from sanic_auth_sessions.services.mfa import MfaChallengeResult, MfaService
 from sanic_auth_sessions.services.passkeys import PasskeyService
+from sanic_auth_sessions.services.social import SocialLoginService
 
 if TYPE_CHECKING:
     from sanic_auth_sessions.throttle.lockout import LoginLockout
@@ -111,6 +112,7 @@ class UserManager:
         self.lockout = lockout
         self._background: set[asyncio.Task[None]] = set()
         self.mfa = MfaService(self)
+        self.social = SocialLoginService(self)
         self.passkeys = PasskeyService(self)
 
     # --- hooks: override in a subclass -------------------------------------------------
@@ -357,7 +359,7 @@ class UserManager:
     ) -> None:
         """Check a credential of a signed-in user; counted by the lockout like a login."""
         await self.reserve_attempt(user.email, None)
-        if not await self.hasher.verify(password, user.hashed_password):
+        if not await self.hasher.verify(password, user.hashed_password or None):
             await self.audit("password.check_failed", user_id=user.id)
             raise errors.WrongPassword(field=field)
         # With MFA, only a completed second factor clears the attempts.
@@ -568,7 +570,8 @@ class UserManager:
         email = normalize_email(email)
         await self.reserve_attempt(email, device)
         user = await User.get_or_none(email=email)
-        valid = await self.hasher.verify(password, user.hashed_password if user else None)
+        # An account without a password (made by a social login) costs a dummy check too.
+        valid = await self.hasher.verify(password, user.hashed_password or None if user else None)
         if user is None or not valid:
             await self.audit(
                 "login.failed", user_id=user.id if user else None, email=email, reason="credentials"

@@ -57,6 +57,7 @@ from webauthn.helpers.structs import (
 from sanic_auth_sessions.core import errors
 from sanic_auth_sessions.core.devices import DeviceInfo
 from sanic_auth_sessions.core.models import (
+    OAuthAccount,
     Passkey,
     User,
     WebAuthnChallenge,
@@ -107,9 +108,8 @@ class AssertionRefused(Exception):
 
 async def has_other_login_method(user: User, *, without_passkey: UUID) -> bool:
     """Whether ``user`` can still log in once the passkey ``without_passkey`` is gone: a
-    password, or another passkey that is not flagged. Further login methods (linked social
-    accounts) are added here."""
-    if user.hashed_password:
+    password, a linked social account, or another passkey that is not flagged."""
+    if user.hashed_password or await OAuthAccount.filter(user_id=user.id).exists():
         return True
     return await Passkey.filter(user_id=user.id, flagged=False).exclude(id=without_passkey).exists()
 

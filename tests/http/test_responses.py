@@ -41,6 +41,7 @@ def a_user(**changes: Any) -> SimpleNamespace:
         is_superuser=False,
         is_verified=False,
         mfa_enabled=False,
+        has_password=True,
         created_at=NOW,
         updated_at=NOW + timedelta(seconds=1),
         hashed_password="not answered",
