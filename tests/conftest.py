@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json as json_module
 import logging
 import os
 import re
@@ -470,6 +471,31 @@ def as_cookie_request(app: Sanic) -> Callable[[httpx.Request], Any]:
     return hook
 
 
+def as_bearer_answer(client: httpx.AsyncClient) -> Callable[[httpx.Response], Any]:
+    """An httpx response hook, the other half of ``as_cookie_request``: a cookie answer to a
+    cookie-authenticated request (e.g. ``/auth/reauthenticate``) gets its tokens back in the
+    body, from its cookies, so that the bearer tests go on; the client keeps no cookie (each
+    request of those tests says itself how it authenticates). The cookie answers themselves
+    are tested in ``test_cookie_transport``."""
+
+    async def hook(response: httpx.Response) -> None:
+        tokens = {
+            name: response.cookies[name]
+            for name in ("access_token", "refresh_token")
+            if response.cookies.get(name)
+        }
+        client.cookies.clear()
+        if not tokens or "json" not in response.headers.get("content-type", ""):
+            return
+        await response.aread()
+        body = response.json()
+        if isinstance(body, dict) and body.get("token_type") == "cookie":
+            body.update(tokens, token_type="bearer")
+            response._content = json_module.dumps(body).encode()
+
+    return hook
+
+
 @pytest.fixture(scope="module")
 async def default_server(
     module_database_url: str, module_transport: str
@@ -488,6 +514,7 @@ async def default_server(
     running, server = await start_app(app, mailer)
     if module_transport == "cookie":
         running.client.event_hooks["request"].append(as_cookie_request(app))
+        running.client.event_hooks["response"].append(as_bearer_answer(running.client))
     running.stash["tortoise"] = tortoise_owner()
     try:
         yield running

@@ -18,6 +18,7 @@ from tortoise.models import Model
 
 APP_LABEL = "auth"
 EMAIL_MAX_CHARS = 254
+SUBJECT_MAX_CHARS = 255  # a provider's user id (OIDC ``sub``)
 NAME_MAX_CHARS = 100
 SECURITY_STAMP_CHARS = 32
 
@@ -306,7 +307,7 @@ class OAuthAccount(Model):
         f"{APP_LABEL}.User", related_name="oauth_accounts", on_delete=fields.CASCADE
     )
     provider = fields.CharField(max_length=32)
-    subject = fields.CharField(max_length=255)
+    subject = fields.CharField(max_length=SUBJECT_MAX_CHARS)
     provider_email = fields.CharField(max_length=EMAIL_MAX_CHARS, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 

@@ -48,6 +48,7 @@ async def authenticate(request: Request) -> AuthContext:
     if by_cookie:
         guard_cookie_request(request, auth.session.id)
     request.ctx.auth = auth
+    request.ctx.auth_by_cookie = by_cookie
     request.ctx.user = auth.user
     request.ctx.auth_session = auth.session
     return auth

@@ -101,11 +101,24 @@ def require_csrf(request: Request, session_id: UUID) -> None:
     cookie: str = request.cookies.get(runtime.settings.cookie_csrf_name) or ""
     if (
         not header
+        or not header.isascii()  # our tokens are; a header of other bytes is not one
+        or not cookie.isascii()
         or not hmac.compare_digest(header.encode(), cookie.encode())
         or not runtime.csrf.is_valid(session_id, cookie)
     ):
         raise errors.CsrfFailed("Send the CSRF cookie's value as the X-CSRF-Token header.")
     require_allowed_origin(request)
+
+
+def authenticated_by_cookie(request: Request) -> bool:
+    """Whether the guard authenticated ``request`` by the access cookie."""
+    return bool(getattr(request.ctx, "auth_by_cookie", False))
+
+
+def answers_in_cookies(request: Request) -> bool:
+    """A cookie request, or one authenticated by a cookie: its tokens go in cookies, never in
+    a body that the page's scripts could read."""
+    return asks_for_cookies(request) or authenticated_by_cookie(request)
 
 
 def guard_cookie_request(request: Request, session_id: UUID) -> None:

@@ -21,6 +21,7 @@ Every WebAuthn check (client data, origin, RP id hash, flags, algorithm, signatu
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -57,6 +58,7 @@ from webauthn.helpers.structs import (
 from sanic_auth_sessions.core import errors
 from sanic_auth_sessions.core.devices import DeviceInfo
 from sanic_auth_sessions.core.models import (
+    CREDENTIAL_ID_MAX_CHARS,
     OAuthAccount,
     Passkey,
     User,
@@ -100,6 +102,9 @@ class PasskeyOptions:
 
     challenge_id: UUID
     public_key: dict[str, Any]
+
+
+logger = logging.getLogger("sanic_auth_sessions")
 
 
 class AssertionRefused(Exception):
@@ -274,10 +279,12 @@ class PasskeyService:
                 supported_pub_key_algs=ALGORITHMS,
             )
         except Exception as exc:  # every malformed or refused answer of the library
-            raise errors.WebAuthnVerificationFailed(
-                f"The passkey could not be verified: {exc}", field="credential"
-            ) from None
+            # The library's reason stays in the log: it may name the configured origins.
+            logger.info("A passkey registration was refused: %s", exc)
+            raise errors.WebAuthnVerificationFailed(field="credential") from None
         credential_id = bytes_to_base64url(verified.credential_id)
+        if len(credential_id) > CREDENTIAL_ID_MAX_CHARS:  # WebAuthn allows up to 1023 bytes
+            raise errors.WebAuthnVerificationFailed(field="credential")
         user = ctx.user
         async with transaction():
             # The account's row, locked: concurrent registrations count each other.
@@ -330,7 +337,10 @@ class PasskeyService:
             passkey = await Passkey.get_or_none(id=passkey_id, user_id=user.id)
             if passkey is None:
                 raise errors.NotFound("Passkey not found.")
-            if not await has_other_login_method(user, without_passkey=passkey.id):
+            # A flagged passkey no longer signs in: removing it takes no way in away.
+            if not passkey.flagged and not await has_other_login_method(
+                user, without_passkey=passkey.id
+            ):
                 raise errors.LastLoginMethod()
             await Passkey.filter(id=passkey.id).delete()
         await self.manager.audit(
@@ -472,9 +482,8 @@ class PasskeyService:
         try:
             _, user_verified = await self._verify_assertion(row, credential, ctx.user.id)
         except AssertionRefused as refused:
-            raise errors.WebAuthnVerificationFailed(
-                f"The passkey was not accepted: {refused}.", field="credential"
-            ) from None
+            logger.info("A passkey re-authentication was refused: %s", refused)
+            raise errors.WebAuthnVerificationFailed(field="credential") from None
         amr = VERIFIED_AMR if user_verified else UNVERIFIED_AMR
         auth_time = await self.manager.mark_reauthenticated(ctx, amr, "passkey")
         token = self.manager.codec.issue_access(

@@ -32,7 +32,9 @@ from sanic_auth_sessions.core.config import AuthSettings
 from sanic_auth_sessions.core.devices import DeviceInfo, clean_text
 from sanic_auth_sessions.core.emails import normalize_email
 from sanic_auth_sessions.core.models import (
+    EMAIL_MAX_CHARS,
     NAME_MAX_CHARS,
+    SUBJECT_MAX_CHARS,
     OAuthAccount,
     OAuthState,
     Passkey,
@@ -128,7 +130,7 @@ def configured_providers(settings: AuthSettings) -> dict[str, Provider]:
             client_id=entry.client_id,
             client_secret=entry.client_secret,
             scopes=entry.scopes,
-            issuer=entry.issuer.rstrip("/"),
+            issuer=entry.issuer,
         )
     return found
 
@@ -142,6 +144,13 @@ class Identity:
     email: str | None
     first_name: str
     last_name: str
+
+    def __post_init__(self) -> None:
+        # What no account can store is an answer we did not expect: 502, never a 500.
+        if not self.subject or len(self.subject) > SUBJECT_MAX_CHARS:
+            raise errors.OAuthProviderUnavailable()
+        if self.email is not None and (len(self.email) > EMAIL_MAX_CHARS or "\x00" in self.email):
+            raise errors.OAuthProviderUnavailable()
 
 
 @dataclass(frozen=True)
@@ -271,7 +280,7 @@ class SocialLoginService:
     async def discovery(self, provider: Provider) -> dict[str, Any]:
         """The provider's discovery document; its ``issuer`` must be the configured one."""
         assert provider.issuer is not None
-        url = f"{provider.issuer}/.well-known/openid-configuration"
+        url = f"{provider.issuer.rstrip('/')}/.well-known/openid-configuration"
         document = await self._cached(self._discovery, url)
         needed = ("authorization_endpoint", "token_endpoint", "jwks_uri")
         if document.get("issuer") != provider.issuer or not all(
@@ -462,7 +471,13 @@ class SocialLoginService:
         if provider.issuer is None or nonce is None:  # not reached: OIDC states have both
             raise errors.OAuthIdTokenInvalid()
         offered = document.get("id_token_signing_alg_values_supported") or ["RS256"]
-        algorithms = [alg for alg in offered if alg in ID_TOKEN_ALGORITHMS]
+        if not isinstance(offered, list):
+            raise errors.OAuthProviderUnavailable()
+        algorithms = [alg for alg in offered if isinstance(alg, str) and alg in ID_TOKEN_ALGORITHMS]
+        if not algorithms:
+            # An empty list would let the JOSE library choose its own (HS256 among them).
+            logger.info("No asymmetric ID-token algorithm is offered by %s.", provider.name)
+            raise errors.OAuthIdTokenInvalid()
         keys = await self._keys(document)
         try:
             kid = jws.extract_compact(id_token.encode()).headers().get("kid")

@@ -3,6 +3,7 @@ attributes, refresh and logout by cookie, and the CSRF and origin checks, over r
 
 from __future__ import annotations
 
+import json as json_module
 from collections.abc import AsyncIterator
 from http.cookies import SimpleCookie
 from typing import Any
@@ -31,6 +32,18 @@ from ..helpers import assert_error
 ORIGIN = "https://app.example.com"
 EVIL = "https://evil.example.net"
 PREFIX = "/api/v1"
+# An OpenID Connect provider nobody listens for: its routes exist, its calls fail (502).
+OIDC_PROVIDERS = json_module.dumps(
+    [
+        {
+            "name": "corp",
+            "display_name": "Corp",
+            "issuer": "http://127.0.0.1:9",
+            "client_id": "id",
+            "client_secret": "secret",
+        }
+    ]
+)
 
 
 def host_routes(app: Sanic) -> None:
@@ -67,7 +80,15 @@ async def serve_with(
 @pytest.fixture(scope="module")
 async def cookie_server(module_database_url: str) -> AsyncIterator[RunningApp]:
     await empty_database(module_database_url)
-    running, server = await serve_with(module_database_url, transport="cookie")
+    running, server = await serve_with(
+        module_database_url,
+        transport="cookie",
+        # every feature on, so that the sweep below meets all their routes
+        webauthn_rp_id="app.example.com",
+        webauthn_origins=ORIGIN,
+        oidc_providers=OIDC_PROVIDERS,
+        oauth_redirect_uris=f"{ORIGIN}/auth/callback/{{provider}}",
+    )
     running.stash["tortoise"] = tortoise_owner()
     try:
         yield running
@@ -244,7 +265,9 @@ async def test_refresh_by_cookie_rotates_the_cookies_behind_the_csrf_check(site:
     assert site.cookie("csrf_token") != first_csrf  # rotated with the session's tokens
     assert (await site.client.get(f"{PREFIX}/users/me")).status_code == 200
     # the spent refresh token, replayed from the body: reuse, the session is revoked
-    replay = await site.client.post(url, json={"refresh_token": first_refresh})
+    # (a request that carries the refresh cookie passes the CSRF check first, body or not)
+    assert_error(await site.client.post(url, json={"refresh_token": first_refresh}), 403)
+    replay = await site.client.post(url, json={"refresh_token": first_refresh}, headers=site.csrf)
     assert_error(replay, 401, "AUTH_TOKEN_REUSED")
     assert (await site.client.get(f"{PREFIX}/users/me")).status_code == 401
 
@@ -340,10 +363,13 @@ async def test_both_mode_chooses_by_the_request(module_database_url: str) -> Non
             assert (await page.client.post("/host/notes", headers=bearer)).status_code == 201
             assert_error(await page.client.post("/host/notes"), 403, "CSRF_FAILED")
             assert (await page.client.post("/host/notes", headers=page.csrf)).status_code == 201
-            # a body refresh without the header answers in the body, as before
-            rotated = await page.client.post(
-                f"{PREFIX}/auth/refresh", json={"refresh_token": mobile.json()["refresh_token"]}
-            )
+            # a body refresh without the header (a mobile client: no cookies) answers in the
+            # body, as before
+            async with httpx.AsyncClient(base_url=running.base_url) as app_client:
+                rotated = await app_client.post(
+                    f"{PREFIX}/auth/refresh",
+                    json={"refresh_token": mobile.json()["refresh_token"]},
+                )
             assert rotated.json()["token_type"] == "bearer" and not set_cookies(rotated)
             # a refresh by the cookie, even without the header, is a cookie request: it needs
             # the CSRF proof, and answers in cookies
@@ -415,8 +441,10 @@ def concrete_paths(app: Sanic) -> list[tuple[str, str]]:
         path = "/" + route.path.lstrip("/")
         for part in route.parts:
             if part.startswith("<"):
-                kind = part.strip("<>").partition(":")[2]
+                name, _, kind = part.strip("<>").partition(":")
                 value = "0b7c6e1e-8f51-4f37-9d2f-1b7d1e0c1a2b" if kind == "uuid" else "x"
+                if name == "provider":
+                    value = "corp"
                 path = path.replace(part, value, 1)
         found.extend((method, path) for method in sorted(route.methods) if method != "OPTIONS")
     return sorted(set(found))
@@ -439,6 +467,12 @@ async def test_every_guarded_route_takes_the_cookie_and_every_unsafe_one_checks_
     assert len(guarded) > 30, guarded
     unsafe = [(m, p) for m, p in guarded if m not in ("GET", "HEAD")]
     assert len(unsafe) > 15, unsafe
+    # the routes of passkeys and social login are among them
+    assert {
+        ("POST", f"{PREFIX}/users/me/passkeys/register/options"),
+        ("POST", f"{PREFIX}/oauth/link/corp"),
+        ("DELETE", f"{PREFIX}/oauth/accounts/corp"),
+    } <= set(unsafe), unsafe
     for method, path in unsafe:
         refused = await site.client.request(method, path)
         assert_error(refused, 403, "CSRF_FAILED")
@@ -452,3 +486,65 @@ async def test_every_guarded_route_takes_the_cookie_and_every_unsafe_one_checks_
         assert response.status_code != 401, (method, path, response.text)
         if response.status_code == 403:
             assert response.json()["errors"][0]["code"] != "CSRF_FAILED", (method, path)
+
+
+async def test_bytes_that_are_no_token_in_the_csrf_header_are_a_403(site: Browser) -> None:
+    await site.signed_up("bytes@example.com")
+    response = await site.client.patch(
+        f"{PREFIX}/users/me", json={"first_name": "X"}, headers={"X-CSRF-Token": b"\xff\xfe"}
+    )
+    assert_error(response, 403, "CSRF_FAILED")
+
+
+async def test_a_request_with_the_refresh_cookie_is_checked_before_its_body(
+    site: Browser,
+) -> None:
+    """The order of checks: the CSRF check (3) before the media type (5) and the body (6)."""
+    await site.signed_up("order@example.com")
+    url = f"{PREFIX}/auth/refresh"
+    odd = await site.client.post(url, content=b"x", headers={"Content-Type": "text/plain"})
+    assert_error(odd, 403, "CSRF_FAILED")
+    with_proof = await site.client.post(
+        url, content=b"x", headers={"Content-Type": "text/plain", **site.csrf}
+    )
+    assert_error(with_proof, 415)
+
+
+async def test_logout_by_the_refresh_cookie_needs_the_csrf_proof_even_with_a_bearer_header(
+    site: Browser,
+) -> None:
+    response = await site.signed_up("mixed@example.com")
+    access = set_cookies(response)["access_token"].value
+    url = f"{PREFIX}/auth/logout"
+    bearer_only = {"Authorization": f"Bearer {access}", "Origin": EVIL}
+    assert_error(await site.client.post(url, headers=bearer_only), 403, "CSRF_FAILED")
+    assert (await site.client.get(f"{PREFIX}/users/me")).status_code == 200  # still signed in
+    done = await site.client.post(url, headers={**bearer_only, **site.csrf, "Origin": ORIGIN})
+    assert done.status_code == 200, done.text
+
+
+async def test_reauthenticate_by_cookie_answers_in_cookies_without_the_header(
+    module_database_url: str,
+) -> None:
+    """With ``both``, a request authenticated by the access cookie gets its new access token
+    in the cookie even without ``X-Auth-Transport``: never in a body scripts can read."""
+    await empty_database(module_database_url)
+    running, server = await serve_with(module_database_url, transport="both")
+    try:
+        async with Browser(running.base_url) as page:
+            await page.client.post(
+                f"{PREFIX}/auth/register",
+                json={"email": "reauth@example.com", "password": STRONG_PASSWORD},
+            )
+            await page.login("reauth@example.com", **{"X-Auth-Transport": "cookie"})
+            response = await page.client.post(
+                f"{PREFIX}/auth/reauthenticate",
+                json={"password": STRONG_PASSWORD},
+                headers=page.csrf,
+            )
+        assert response.status_code == 200, response.text
+        assert "access_token" not in response.json()
+        assert response.json()["token_type"] == "cookie"
+        assert set(set_cookies(response)) == {"access_token"}
+    finally:
+        await stop_app(running, server)

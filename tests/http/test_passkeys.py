@@ -4,6 +4,7 @@ does the same with Chromium's virtual authenticator."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -318,6 +319,20 @@ async def test_registration_checks_origin_rp_id_and_type(
     response = await verify_registration(api, tokens, options["challenge_id"], credential)
     body = assert_error(response, 400, "WEBAUTHN_VERIFICATION_FAILED")
     assert body["errors"][0]["field"] == "credential"
+    # the answer does not name the origins the server accepts
+    assert ORIGIN not in response.text
+    assert await Passkey.all().count() == 0
+
+
+async def test_a_credential_id_longer_than_webauthn_allows_is_refused(api: RunningApp) -> None:
+    tokens = await api.user_with_tokens("long-id@example.com")
+    device = SoftAuthenticator()
+    device.credential_id = secrets.token_bytes(1100)  # WebAuthn caps it at 1023 bytes
+    options = await registration_options(api, tokens)
+    response = await verify_registration(
+        api, tokens, options["challenge_id"], device.create(options["public_key"])
+    )
+    assert_error(response, 400, "WEBAUTHN_VERIFICATION_FAILED")
     assert await Passkey.all().count() == 0
 
 
@@ -476,6 +491,19 @@ async def test_delete_rules(api: RunningApp) -> None:
     assert only.status_code == 200, only.text
     events = await SecurityEvent.filter(type="passkey.removed").count()
     assert events == 2
+
+
+async def test_a_flagged_passkey_can_always_be_deleted(api: RunningApp) -> None:
+    """A flagged passkey no longer signs in: deleting it is not removing a way in, even for
+    an account with nothing else (it then signs in again through a password reset)."""
+    tokens, _, passkey = await user_with_passkey(api, "flagged@example.com")
+    await User.filter(id=tokens["user"]["id"]).update(hashed_password="")
+    await Passkey.filter(id=passkey["id"]).update(flagged=True)
+    deleted = await api.client.delete(
+        api.url(f"/users/me/passkeys/{passkey['id']}"), headers=bearer(tokens)
+    )
+    assert deleted.status_code == 200, deleted.text
+    assert await Passkey.filter(id=passkey["id"]).count() == 0
 
 
 async def test_inactive_and_unverified_accounts(make_app: Any) -> None:

@@ -279,6 +279,62 @@ async def test_keys_are_fetched_again_for_an_unknown_kid() -> None:
         await social.verify_id_token(provider, document, "not.a.token", "n")
 
 
+@pytest.mark.parametrize("offered", [["HS256"], ["none"], [], "RS256", 5])
+async def test_an_id_token_is_refused_unless_an_asymmetric_algorithm_is_offered(
+    offered: Any,
+) -> None:
+    """A document offering only HS256 (or nothing usable) must not leave the choice of
+    algorithms to the JOSE library, whose defaults include HS256."""
+    from joserfc import jwt
+    from joserfc.jwk import OctKey
+
+    social = service(
+        discovery("https://idp.example", id_token_signing_alg_values_supported=offered),
+        AUTH_OIDC_PROVIDERS=OIDC,
+    )
+    document = await social.discovery(social.provider("corp"))
+    secret = OctKey.import_key("s" * 32)
+    forged = jwt.encode(
+        {"alg": "HS256"},
+        {"iss": "https://idp.example", "aud": "c", "sub": "x", "exp": 4102444800, "nonce": "n"},
+        secret,
+    )
+    social.transport = httpx.MockTransport(
+        lambda request: httpx.Response(200, json={"keys": [secret.as_dict(private=True)]})
+    )
+    expected = (
+        errors.OAuthProviderUnavailable
+        if not isinstance(offered, list)
+        else errors.OAuthIdTokenInvalid
+    )
+    with pytest.raises(expected):
+        await social.verify_id_token(social.provider("corp"), document, forged, "n")
+
+
+async def test_an_issuer_with_a_trailing_slash_is_kept_as_configured() -> None:
+    slashed = json.dumps([{**json.loads(OIDC)[0], "issuer": "https://idp.example/"}])
+    social = service(discovery("https://idp.example/"), AUTH_OIDC_PROVIDERS=slashed)
+    provider = social.provider("corp")
+    assert provider.issuer == "https://idp.example/"
+    assert await social.authorization_endpoint(provider) == "https://idp.example/authorize"
+    # the document of the slash-less issuer is another issuer's
+    other = service(discovery("https://idp.example"), AUTH_OIDC_PROVIDERS=slashed)
+    with pytest.raises(errors.OAuthProviderUnavailable):
+        await other.authorization_endpoint(other.provider("corp"))
+
+
+@pytest.mark.parametrize(
+    ("subject", "email"),
+    [("s" * 256, None), ("", None), ("ok", "a" * 250 + "@x.io"), ("ok", "a\x00b@example.com")],
+)
+def test_an_identity_no_account_can_store_is_an_unexpected_answer(
+    subject: str, email: str | None
+) -> None:
+    with pytest.raises(errors.OAuthProviderUnavailable):
+        Identity(subject=subject, email=email, first_name="", last_name="")
+    assert Identity(subject="s" * 255, email="a@example.com", first_name="", last_name="")
+
+
 async def test_a_token_answer_without_an_id_token_is_refused() -> None:
     base = discovery("https://idp.example")
 

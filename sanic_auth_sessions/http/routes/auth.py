@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from uuid import UUID
 
 from sanic import Blueprint, HTTPResponse, Request, json
 
@@ -38,6 +39,7 @@ from sanic_auth_sessions.http.schemas import (
 )
 from sanic_auth_sessions.http.transport import (
     TOKEN_HEADERS,
+    answers_in_cookies,
     asks_for_cookies,
     clear_token_cookies,
     cookie_body,
@@ -109,12 +111,26 @@ def login_answer(
     )
 
 
+def cookie_refresh(request: Request) -> tuple[str, UUID | None] | None:
+    """The refresh cookie (cookie transports) and the session it names (``None`` when it is
+    not a valid refresh token); ``None`` without a refresh cookie. A request that carries one
+    passes the CSRF check first, before its body is read: a page's cookie is sent along with
+    every request to the auth routes, whoever makes them."""
+    token = refresh_cookie(request)
+    if token is None:
+        return None
+    try:
+        session_id: UUID | None = manager_of(request).codec.decode(token, "refresh").session_id
+    except errors.InvalidToken:
+        session_id = None
+    return token, session_id
+
+
 def refresh_token_of(
-    request: Request, model: type[RefreshBody] | type[LogoutBody]
+    request: Request, model: type[RefreshBody] | type[LogoutBody], cookie: str | None
 ) -> tuple[str, bool]:
-    """The body's refresh token or, with a cookie transport and none in the body, the refresh
-    cookie; and whether it came from the cookie."""
-    cookie = refresh_cookie(request)
+    """The body's refresh token or, when the body has none, the refresh ``cookie``; and
+    whether it is the cookie."""
     if cookie is not None:
         data = read_json(request)
         if data is None or (isinstance(data, dict) and "refresh_token" not in data):
@@ -225,14 +241,15 @@ def create_auth_blueprint(url_prefix: str) -> Blueprint:
         """Rotate a refresh token; reusing an old one revokes its session. With a cookie
         transport the body may be left out: the refresh cookie is used (with the CSRF check)."""
         check_cookie_login(request)
-        token, from_cookie = refresh_token_of(request, RefreshBody)
+        cookie = cookie_refresh(request)
+        if cookie is not None and cookie[1] is not None:
+            require_csrf(request, cookie[1])
+        token, from_cookie = refresh_token_of(request, RefreshBody, cookie and cookie[0])
         manager = manager_of(request)
         if not from_cookie and not asks_for_cookies(request):  # a bearer client
             tokens = await manager.refresh(token)
             return token_response(TokenPairResponse.dump(tokens, token_type="bearer"))
-        session_id = manager.codec.decode(token, "refresh").session_id
-        if from_cookie:
-            require_csrf(request, session_id)
+        session_id = manager.codec.decode(token, "refresh").session_id  # 401 when invalid
         tokens = await manager.refresh(token)
         return token_answer(
             request,
@@ -301,7 +318,7 @@ def create_auth_blueprint(url_prefix: str) -> Blueprint:
             auth_time=auth_time,
             fresh_until=fresh_until,
         )
-        if not asks_for_cookies(request):
+        if not answers_in_cookies(request):
             return token_response(answer)
         response = token_response(cookie_body(answer))
         set_access_cookie(response, manager.settings, token)
@@ -313,7 +330,10 @@ def create_auth_blueprint(url_prefix: str) -> Blueprint:
     async def logout(request: Request) -> HTTPResponse:
         """End the session of a refresh token (idempotent). With a cookie transport the body
         may be left out (the refresh cookie is used) and the answer clears the cookies."""
-        token, _ = refresh_token_of(request, LogoutBody)
+        cookie = cookie_refresh(request)
+        if cookie is not None:
+            require_csrf(request, cookie[1] or current_auth(request).session.id)
+        token, _ = refresh_token_of(request, LogoutBody, cookie and cookie[0])
         await manager_of(request).logout(current_auth(request), token)
         response = json(SuccessResponse.dump(success=True, message="Logged out successfully"))
         clear_token_cookies(request, response)

@@ -41,7 +41,7 @@ from sanic_auth_sessions.http.schemas import (
     parse_query,
     read_json,
 )
-from sanic_auth_sessions.http.transport import access_token, token_answer
+from sanic_auth_sessions.http.transport import authenticated_by_cookie, token_answer
 from sanic_auth_sessions.services.social import SocialLoginService
 
 Handler = TypeVar("Handler", bound=Callable[..., Awaitable[HTTPResponse]])
@@ -191,15 +191,12 @@ def create_oauth_blueprint(url_prefix: str) -> Blueprint:
             outcome.tokens, token_type="bearer", user=outcome.user, is_new_user=outcome.is_new_user
         )
         # A link answers like the caller authenticated: in cookies when by the access cookie.
-        linked_by_cookie = (
-            getattr(request.ctx, "auth", None) is not None and (access_token(request)[1])
-        )
         return token_answer(
             request,
             answer,
             tokens=outcome.tokens,
             session_id=outcome.session_id,
-            cookies=linked_by_cookie,
+            cookies=authenticated_by_cookie(request),
         )
 
     @bp.get("/accounts")
