@@ -59,7 +59,6 @@ from sanic_auth_sessions.core import errors
 from sanic_auth_sessions.core.devices import DeviceInfo
 from sanic_auth_sessions.core.models import (
     CREDENTIAL_ID_MAX_CHARS,
-    OAuthAccount,
     Passkey,
     User,
     WebAuthnChallenge,
@@ -75,7 +74,6 @@ __all__ = [
     "MAX_PASSKEYS_PER_ACCOUNT",
     "PasskeyOptions",
     "PasskeyService",
-    "has_other_login_method",
 ]
 
 MAX_PASSKEYS_PER_ACCOUNT = 20
@@ -109,14 +107,6 @@ logger = logging.getLogger("sanic_auth_sessions")
 
 class AssertionRefused(Exception):
     """An assertion failed a check; each caller answers it its own way (401 or 400)."""
-
-
-async def has_other_login_method(user: User, *, without_passkey: UUID) -> bool:
-    """Whether ``user`` can still log in once the passkey ``without_passkey`` is gone: a
-    password, a linked social account, or another passkey that is not flagged."""
-    if user.hashed_password or await OAuthAccount.filter(user_id=user.id).exists():
-        return True
-    return await Passkey.filter(user_id=user.id, flagged=False).exclude(id=without_passkey).exists()
 
 
 def _transports(values: list[str]) -> list[AuthenticatorTransport]:
@@ -338,9 +328,8 @@ class PasskeyService:
             if passkey is None:
                 raise errors.NotFound("Passkey not found.")
             # A flagged passkey no longer signs in: removing it takes no way in away.
-            if not passkey.flagged and not await has_other_login_method(
-                user, without_passkey=passkey.id
-            ):
+            # (this passkey, unflagged, is one of the account's login methods)
+            if not passkey.flagged and await self.manager.social.login_methods(user) <= 1:
                 raise errors.LastLoginMethod()
             await Passkey.filter(id=passkey.id).delete()
         await self.manager.audit(
