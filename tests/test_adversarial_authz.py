@@ -13,6 +13,7 @@ in none; a newcomer who is in none (to be added); a known password-reset token o
 
 from __future__ import annotations
 
+import json as json_module
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -71,6 +72,17 @@ OTHER_ID = "0d6f3a52-6a4c-4b3e-9d1e-0000000000ee"
 RESET_TOKEN = "adversarial-authz-known-reset-token-" + "x" * 16
 VERIFY_TOKEN = "adversarial-authz-known-verify-token-" + "x" * 16
 CHANGE_TOKEN = "adversarial-authz-known-change-token-" + "x" * 16
+OIDC_PROVIDERS = json_module.dumps(
+    [
+        {
+            "name": "corp",
+            "display_name": "Corp",
+            "issuer": "http://127.0.0.1:9",
+            "client_id": "id",
+            "client_secret": "secret",
+        }
+    ]
+)
 
 
 @dataclass(frozen=True)
@@ -193,44 +205,47 @@ EXPECTED: dict[tuple[str, str], list[Case]] = {
     ("POST", f"{P}/sessions/revoke-others"): [Case("revoke_others", USERS_200)],
     # No introspection client is configured here: the route does not exist for anyone.
     ("POST", f"{P}/auth/introspect"): [Case("introspect", (404,) * 7, form={"token": "x"})],
-    # Social login: no provider is configured here; only the two lists answer, the other
-    # routes do not exist for anyone.
+    # Social login: one OpenID Connect provider ("corp") is configured, at an address where
+    # nothing listens. Without their redirect_uri the start and the callback are 422 for all.
     ("GET", f"{P}/oauth/providers"): [Case("oauth_providers", ANYONE_2XX)],
     ("GET", f"{P}/oauth/authorize/<provider:str>"): [
-        Case("oauth_authorize", (404,) * 7, {"provider": "provider"})
+        Case("oauth_authorize", (422,) * 7, {"provider": "provider"}),
+        Case("oauth_authorize_unknown", (404,) * 7, {"provider": "unknown_provider"}),
     ],
     ("POST", f"{P}/oauth/callback/<provider:str>"): [
-        Case("oauth_callback", (404,) * 7, {"provider": "provider"}, {"code": "c", "state": "s"})
+        Case("oauth_callback", (422,) * 7, {"provider": "provider"}, {"code": "c", "state": "s"})
     ],
     ("GET", f"{P}/oauth/accounts"): [Case("oauth_accounts", USERS_200)],
+    # Nobody has linked an account: 404 once past the guard.
     ("DELETE", f"{P}/oauth/accounts/<provider:str>"): [
-        Case("oauth_unlink", (404,) * 7, {"provider": "provider"})
+        Case("oauth_unlink", (401, *(404,) * 6), {"provider": "provider"})
     ],
     ("POST", f"{P}/oauth/link/<provider:str>"): [
-        Case("oauth_link", (404,) * 7, {"provider": "provider"})
+        Case("oauth_link", (401, *(422,) * 6), {"provider": "provider"})
     ],
-    # Passkeys are not configured here: their routes do not exist for anyone.
+    # Passkeys are configured; every caller's session is fresh (just logged in).
     ("POST", f"{P}/users/me/passkeys/register/options"): [
-        Case("passkey_register_options", (404,) * 7)
+        Case("passkey_register_options", USERS_200)
     ],
     ("POST", f"{P}/users/me/passkeys/register/verify"): [
         Case(
             "passkey_register_verify",
-            (404,) * 7,
+            (401, *(400,) * 6),  # WEBAUTHN_CHALLENGE_INVALID: no such challenge
             body={"challenge_id": "x", "credential": {}},
         )
     ],
-    ("GET", f"{P}/users/me/passkeys"): [Case("passkey_list", (404,) * 7)],
+    ("GET", f"{P}/users/me/passkeys"): [Case("passkey_list", USERS_200)],
     ("DELETE", f"{P}/users/me/passkeys/<passkey_id:uuid>"): [
-        Case("passkey_delete", (404,) * 7, {"passkey_id": "missing"})
+        Case("passkey_delete", (401, *(404,) * 6), {"passkey_id": "missing"})
     ],
+    # A usernameless login's options are public; its verification checks the challenge.
     ("POST", f"{P}/auth/passkeys/authenticate/options"): [
-        Case("passkey_authenticate_options", (404,) * 7)
+        Case("passkey_authenticate_options", ANYONE_2XX)
     ],
     ("POST", f"{P}/auth/passkeys/authenticate/verify"): [
         Case(
             "passkey_authenticate_verify",
-            (404,) * 7,
+            (400,) * 7,
             body={"challenge_id": "x", "credential": {}},
         )
     ],
@@ -498,6 +513,10 @@ async def world(
         setup=host_routes,
         first_superuser_email=ROOT_EMAIL,
         first_superuser_password=STRONG_PASSWORD,
+        webauthn_rp_id="app.example.com",
+        webauthn_origins="https://app.example.com",
+        oidc_providers=OIDC_PROVIDERS,
+        oauth_redirect_uris="https://app.example.com/auth/callback/{provider}",
     )
     api, server = await start_app(app, mailer)
     try:
@@ -509,7 +528,8 @@ async def world(
                 tokens[name] = await api.login(email)
         places = {
             "org": ACME_ID,
-            "provider": "google",
+            "provider": "corp",
+            "unknown_provider": "nowhere",
             "other_org": OTHER_ID,
             "missing": str(uuid4()),
             "target": tokens["target"]["user"]["id"],
