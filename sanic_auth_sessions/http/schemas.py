@@ -370,6 +370,13 @@ def parse_json(request: Request, model: type[Body]) -> Body:
     return cast(Body, parsed)
 
 
+def parse_optional_json(request: Request, model: type[Body]) -> Body:
+    """Like :func:`parse_json` for a body that may be left out: none is the model's defaults."""
+    if read_json(request) is None:
+        return model.model_validate({})
+    return parse_json(request, model)
+
+
 def read_form(request: Request) -> dict[str, str]:
     """The form-encoded body (the last value of a repeated field), parsed once per request."""
     cache = _parsed(request)

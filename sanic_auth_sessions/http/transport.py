@@ -121,6 +121,13 @@ def answers_in_cookies(request: Request) -> bool:
     return asks_for_cookies(request) or authenticated_by_cookie(request)
 
 
+def check_cookie_login(request: Request) -> None:
+    """A request asking for cookies without being authenticated by one (a login): the
+    origin check."""
+    if asks_for_cookies(request):
+        require_allowed_origin(request)
+
+
 def guard_cookie_request(request: Request, session_id: UUID) -> None:
     """The CSRF check of a request authenticated by the access cookie: unsafe methods only."""
     if request.method.upper() not in SAFE_METHODS:
@@ -214,6 +221,11 @@ def clear_token_cookies(request: Request, response: HTTPResponse) -> None:
         _cookie(
             response, settings, name, "", path=path, max_age=0, httponly=httponly, samesite=samesite
         )
+
+
+def token_response(body: dict[str, Any]) -> HTTPResponse:
+    """A body no cache may keep (secrets, tokens)."""
+    return json(body, headers=TOKEN_HEADERS)
 
 
 def cookie_body(body: dict[str, Any]) -> dict[str, Any]:

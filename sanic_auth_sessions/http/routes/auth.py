@@ -38,16 +38,16 @@ from sanic_auth_sessions.http.schemas import (
     read_json,
 )
 from sanic_auth_sessions.http.transport import (
-    TOKEN_HEADERS,
     answers_in_cookies,
     asks_for_cookies,
+    check_cookie_login,
     clear_token_cookies,
     cookie_body,
     refresh_cookie,
-    require_allowed_origin,
     require_csrf,
     set_access_cookie,
     token_answer,
+    token_response,
 )
 from sanic_auth_sessions.services.manager import InvalidResetToken, LoginResult
 from sanic_auth_sessions.services.mfa import MfaChallengeResult
@@ -77,17 +77,6 @@ def login_email(request: Request) -> str:
 
 def oauth_username(request: Request) -> str:
     return parse_form(request, OAuthLoginForm).username
-
-
-def token_response(body: dict[str, object]) -> HTTPResponse:
-    """A body no cache may keep (secrets, tokens)."""
-    return json(body, headers=TOKEN_HEADERS)
-
-
-def check_cookie_login(request: Request) -> None:
-    """A request asking for cookies without being authenticated by one: the origin check."""
-    if asks_for_cookies(request):
-        require_allowed_origin(request)
 
 
 def login_body(result: LoginResult) -> dict[str, object]:

@@ -32,12 +32,7 @@ from sanic_auth_sessions.http.responses import (
     TotpSetupResponse,
     UserStatusResponse,
 )
-from sanic_auth_sessions.http.routes.auth import (
-    LOGIN_ERRORS,
-    check_cookie_login,
-    login_answer,
-    token_response,
-)
+from sanic_auth_sessions.http.routes.auth import LOGIN_ERRORS, login_answer
 from sanic_auth_sessions.http.routes.inputs import user_key
 from sanic_auth_sessions.http.runtime import auth_runtime
 from sanic_auth_sessions.http.schemas import (
@@ -46,8 +41,9 @@ from sanic_auth_sessions.http.schemas import (
     MfaDisableBody,
     MfaProofBody,
     parse_json,
-    read_json,
+    parse_optional_json,
 )
+from sanic_auth_sessions.http.transport import check_cookie_login, token_response
 
 users_doc = route_docs("Users")
 admin_doc = route_docs("Admin", auth="superuser")
@@ -184,11 +180,7 @@ def create_mfa_blueprint(url_prefix: str) -> Blueprint:
     async def regenerate_recovery_codes(request: Request) -> HTTPResponse:
         """A new set of 10 recovery codes; every previous one stops working. Step-up: a fresh
         session, or a ``code`` or ``recovery_code`` in the (optional) body."""
-        body = (
-            MfaProofBody.model_validate({})
-            if read_json(request) is None
-            else parse_json(request, MfaProofBody)
-        )
+        body = parse_optional_json(request, MfaProofBody)
         one_code(body.code, body.recovery_code, required_one=False)
         codes = await manager_of(request).mfa.regenerate_recovery_codes(
             current_auth(request),

@@ -30,7 +30,6 @@ from sanic_auth_sessions.http.responses import (
     OAuthProvidersResponse,
     SuccessResponse,
 )
-from sanic_auth_sessions.http.routes.auth import check_cookie_login, token_response
 from sanic_auth_sessions.http.routes.inputs import at_most_one_code, user_key
 from sanic_auth_sessions.http.runtime import auth_runtime
 from sanic_auth_sessions.http.schemas import (
@@ -38,10 +37,15 @@ from sanic_auth_sessions.http.schemas import (
     OAuthRedirectQuery,
     StepUpBody,
     parse_json,
+    parse_optional_json,
     parse_query,
-    read_json,
 )
-from sanic_auth_sessions.http.transport import authenticated_by_cookie, token_answer
+from sanic_auth_sessions.http.transport import (
+    authenticated_by_cookie,
+    check_cookie_login,
+    token_answer,
+    token_response,
+)
 from sanic_auth_sessions.services.social import SocialLoginService
 
 Handler = TypeVar("Handler", bound=Callable[..., Awaitable[HTTPResponse]])
@@ -235,11 +239,7 @@ def create_oauth_blueprint(url_prefix: str) -> Blueprint:
         the (optional) body. 409 `LAST_LOGIN_METHOD` when it is the account's last way to log
         in (no password and no other link); 404 when not linked."""
         social = social_of(request)
-        body = (
-            StepUpBody.model_validate({})
-            if read_json(request) is None
-            else parse_json(request, StepUpBody)
-        )
+        body = parse_optional_json(request, StepUpBody)
         at_most_one_code(body.code, body.recovery_code)
         name = await social.unlink(
             current_auth(request),

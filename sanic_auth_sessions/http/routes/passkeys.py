@@ -25,7 +25,7 @@ from sanic_auth_sessions.http.responses import (
     SuccessResponse,
     Token,
 )
-from sanic_auth_sessions.http.routes.auth import check_cookie_login, login_answer
+from sanic_auth_sessions.http.routes.auth import login_answer
 from sanic_auth_sessions.http.routes.inputs import at_most_one_code
 from sanic_auth_sessions.http.runtime import auth_runtime
 from sanic_auth_sessions.http.schemas import (
@@ -35,8 +35,9 @@ from sanic_auth_sessions.http.schemas import (
     PasskeyRegisterBody,
     StepUpBody,
     parse_json,
-    read_json,
+    parse_optional_json,
 )
+from sanic_auth_sessions.http.transport import check_cookie_login
 
 Handler = TypeVar("Handler", bound=Callable[..., Awaitable[HTTPResponse]])
 
@@ -67,10 +68,6 @@ def passkey_limit(scope: str) -> Callable[[Handler], Handler]:
     return rate_limit(lambda s: s.rate_limit_passkey, scope=scope)
 
 
-def optional_body(request: Request, model: type[StepUpBody]) -> StepUpBody:
-    return model.model_validate({}) if read_json(request) is None else parse_json(request, model)
-
-
 def create_passkeys_blueprint(url_prefix: str) -> Blueprint:
     bp = Blueprint("auth_sessions_passkeys", url_prefix=url_prefix)
 
@@ -90,7 +87,7 @@ def create_passkeys_blueprint(url_prefix: str) -> Blueprint:
         """Options for `navigator.credentials.create()` (a discoverable credential, no
         attestation) and the id of their single-use challenge. Step-up: a fresh session, or a
         proof in the (optional) body. At most 20 passkeys per account."""
-        body = cast(PasskeyOptionsBody, optional_body(request, PasskeyOptionsBody))
+        body = parse_optional_json(request, PasskeyOptionsBody)
         at_most_one_code(body.code, body.recovery_code)
         options = await manager_of(request).passkeys.registration_options(
             current_auth(request),
@@ -155,7 +152,7 @@ def create_passkeys_blueprint(url_prefix: str) -> Blueprint:
         """Delete one of the caller's passkeys. Step-up: a fresh session, or a proof in the
         (optional) body. 409 `LAST_LOGIN_METHOD` when the account would have no way left to
         log in."""
-        body = optional_body(request, StepUpBody)
+        body = parse_optional_json(request, StepUpBody)
         at_most_one_code(body.code, body.recovery_code)
         await manager_of(request).passkeys.delete(
             current_auth(request),
@@ -182,12 +179,7 @@ def create_passkeys_blueprint(url_prefix: str) -> Blueprint:
         `purpose` `login` (the default): public and usernameless (`allowCredentials` empty;
         an `Authorization` header is ignored). `reauthenticate`: for the authenticated caller,
         listing their passkeys; its answer goes to `POST /auth/reauthenticate` (`passkey`)."""
-        data = read_json(request)
-        body = (
-            PasskeyAuthOptionsBody.model_validate({})
-            if data is None
-            else parse_json(request, PasskeyAuthOptionsBody)
-        )
+        body = parse_optional_json(request, PasskeyAuthOptionsBody)
         purpose = WebAuthnPurpose(body.purpose)
         ctx = await authenticate(request) if purpose is WebAuthnPurpose.REAUTHENTICATE else None
         options = await manager_of(request).passkeys.authentication_options(purpose, ctx)

@@ -42,6 +42,7 @@ from sanic_auth_sessions.http.schemas import (
     event_types,
     in_field_order,
     parse_json,
+    parse_optional_json,
     parse_query,
     read_json,
 )
@@ -284,11 +285,7 @@ def create_users_blueprint(url_prefix: str) -> Blueprint:
     async def delete_me(request: Request) -> HTTPResponse:
         """Deactivate the caller's account and revoke its sessions. Step-up: a fresh session,
         or a proof in the (optional) body."""
-        body = (
-            StepUpBody.model_validate({})
-            if read_json(request) is None
-            else parse_json(request, StepUpBody)
-        )
+        body = parse_optional_json(request, StepUpBody)
         at_most_one_code(body.code, body.recovery_code)
         await step_up(
             request,
