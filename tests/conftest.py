@@ -496,30 +496,43 @@ def as_bearer_answer(client: httpx.AsyncClient) -> Callable[[httpx.Response], An
     return hook
 
 
-@pytest.fixture(scope="module")
-async def default_server(
-    module_database_url: str, module_transport: str
+@contextlib.asynccontextmanager
+async def module_server(
+    database_url: str, *, setup: Callable[[Sanic], None] | None = None, **settings: Any
 ) -> AsyncIterator[RunningApp]:
-    """A server with the default test settings, shared by a module's tests that use ``api``
-    (starting one costs more than most tests). With the ``cookie`` transport it runs
-    ``AUTH_TRANSPORT=both`` and its client sends cookies where the tests send bearer tokens."""
+    """A server a whole module shares (starting one costs more than most tests), on its
+    emptied database; ``settings`` are more AUTH_* settings (lower case, without the prefix).
+    Its fixtures that reach Tortoise call :func:`reclaim_tortoise` first."""
     Sanic.test_mode = True
     EXECUTOR_CACHE.clear()
-    await empty_database(module_database_url)
+    await empty_database(database_url)
     mailer = RecordingMailer()
-    settings: dict[str, Any] = {}
-    if module_transport == "cookie":
-        settings = {"transport": "both", "csrf_trusted_origins": PAGE_ORIGIN}
-    app = build_app(module_database_url, mailer=mailer, **settings)
+    app = build_app(database_url, mailer=mailer, setup=setup, **settings)
     running, server = await start_app(app, mailer)
-    if module_transport == "cookie":
-        running.client.event_hooks["request"].append(as_cookie_request(app))
-        running.client.event_hooks["response"].append(as_bearer_answer(running.client))
     running.stash["tortoise"] = tortoise_owner()
     try:
         yield running
     finally:
         await stop_app(running, server)
+
+
+@pytest.fixture(scope="module")
+async def default_server(
+    module_database_url: str, module_transport: str
+) -> AsyncIterator[RunningApp]:
+    """A server with the default test settings, shared by a module's tests that use ``api``.
+    With the ``cookie`` transport it runs ``AUTH_TRANSPORT=both`` and its client sends
+    cookies where the tests send bearer tokens."""
+    if module_transport == "bearer":
+        async with module_server(module_database_url) as running:
+            yield running
+        return
+    async with module_server(
+        module_database_url, transport="both", csrf_trusted_origins=PAGE_ORIGIN
+    ) as running:
+        running.client.event_hooks["request"].append(as_cookie_request(running.app))
+        running.client.event_hooks["response"].append(as_bearer_answer(running.client))
+        yield running
 
 
 @pytest.fixture

@@ -5,27 +5,22 @@ from __future__ import annotations
 
 import json as json_module
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from http.cookies import SimpleCookie
 from typing import Any
 
 import httpx
 import pytest
 from sanic import HTTPResponse, Request, Sanic, json
-from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from sanic_auth_sessions import require_auth
 from sanic_auth_sessions.core.config import AuthSettings, ConfigurationError
 
 from ..conftest import (
     STRONG_PASSWORD,
-    RecordingMailer,
     RunningApp,
-    build_app,
-    empty_database,
+    module_server,
     reclaim_tortoise,
-    start_app,
-    stop_app,
-    tortoise_owner,
 )
 from ..helpers import assert_error
 
@@ -60,27 +55,22 @@ def host_routes(app: Sanic) -> None:
         return json({"by": request.ctx.user.email})
 
 
-async def serve_with(
-    module_database_url: str, *, environment: str = "development", **settings: Any
-) -> tuple[RunningApp, Any]:
-    Sanic.test_mode = True
-    EXECUTOR_CACHE.clear()
-    mailer = RecordingMailer()
-    app = build_app(
-        module_database_url,
-        mailer=mailer,
+def serving(
+    database_url: str, *, environment: str = "development", **settings: Any
+) -> AbstractAsyncContextManager[RunningApp]:
+    """A server with the host's routes above, for pages of ``ORIGIN``."""
+    return module_server(
+        database_url,
         setup=host_routes,
         environment=environment,
         csrf_trusted_origins=ORIGIN,
         **settings,
     )
-    return await start_app(app, mailer)
 
 
 @pytest.fixture(scope="module")
 async def cookie_server(module_database_url: str) -> AsyncIterator[RunningApp]:
-    await empty_database(module_database_url)
-    running, server = await serve_with(
+    async with serving(
         module_database_url,
         transport="cookie",
         # every feature on, so that the sweep below meets all their routes
@@ -88,12 +78,8 @@ async def cookie_server(module_database_url: str) -> AsyncIterator[RunningApp]:
         webauthn_origins=ORIGIN,
         oidc_providers=OIDC_PROVIDERS,
         oauth_redirect_uris=f"{ORIGIN}/auth/callback/{{provider}}",
-    )
-    running.stash["tortoise"] = tortoise_owner()
-    try:
+    ) as running:
         yield running
-    finally:
-        await stop_app(running, server)
 
 
 @pytest.fixture
@@ -344,41 +330,39 @@ async def test_a_bearer_header_needs_no_csrf_in_cookie_mode(
 
 
 async def test_both_mode_chooses_by_the_request(module_database_url: str) -> None:
-    await empty_database(module_database_url)
-    running, server = await serve_with(module_database_url, transport="both")
-    try:
-        async with Browser(running.base_url) as page:
-            await page.client.post(
-                f"{PREFIX}/auth/register",
-                json={"email": "both@example.com", "password": STRONG_PASSWORD},
+    async with (
+        serving(module_database_url, transport="both") as running,
+        Browser(running.base_url) as page,
+    ):
+        await page.client.post(
+            f"{PREFIX}/auth/register",
+            json={"email": "both@example.com", "password": STRONG_PASSWORD},
+        )
+        mobile = await page.login("both@example.com")
+        assert mobile.json()["token_type"] == "bearer" and "access_token" in mobile.json()
+        assert not set_cookies(mobile)
+        browser = await page.login("both@example.com", **{"X-Auth-Transport": "cookie"})
+        assert browser.json()["token_type"] == "cookie"
+        assert set(set_cookies(browser)) == {"access_token", "refresh_token", "csrf_token"}
+        # the Authorization header wins over the cookie, and needs no CSRF header
+        bearer = {"Authorization": f"Bearer {mobile.json()['access_token']}"}
+        assert (await page.client.post("/host/notes", headers=bearer)).status_code == 201
+        assert_error(await page.client.post("/host/notes"), 403, "CSRF_FAILED")
+        assert (await page.client.post("/host/notes", headers=page.csrf)).status_code == 201
+        # a body refresh without the header (a mobile client: no cookies) answers in the
+        # body, as before
+        async with httpx.AsyncClient(base_url=running.base_url) as app_client:
+            rotated = await app_client.post(
+                f"{PREFIX}/auth/refresh",
+                json={"refresh_token": mobile.json()["refresh_token"]},
             )
-            mobile = await page.login("both@example.com")
-            assert mobile.json()["token_type"] == "bearer" and "access_token" in mobile.json()
-            assert not set_cookies(mobile)
-            browser = await page.login("both@example.com", **{"X-Auth-Transport": "cookie"})
-            assert browser.json()["token_type"] == "cookie"
-            assert set(set_cookies(browser)) == {"access_token", "refresh_token", "csrf_token"}
-            # the Authorization header wins over the cookie, and needs no CSRF header
-            bearer = {"Authorization": f"Bearer {mobile.json()['access_token']}"}
-            assert (await page.client.post("/host/notes", headers=bearer)).status_code == 201
-            assert_error(await page.client.post("/host/notes"), 403, "CSRF_FAILED")
-            assert (await page.client.post("/host/notes", headers=page.csrf)).status_code == 201
-            # a body refresh without the header (a mobile client: no cookies) answers in the
-            # body, as before
-            async with httpx.AsyncClient(base_url=running.base_url) as app_client:
-                rotated = await app_client.post(
-                    f"{PREFIX}/auth/refresh",
-                    json={"refresh_token": mobile.json()["refresh_token"]},
-                )
-            assert rotated.json()["token_type"] == "bearer" and not set_cookies(rotated)
-            # a refresh by the cookie, even without the header, is a cookie request: it needs
-            # the CSRF proof, and answers in cookies
-            assert_error(await page.client.post(f"{PREFIX}/auth/refresh"), 403, "CSRF_FAILED")
-            by_cookie = await page.client.post(f"{PREFIX}/auth/refresh", headers=page.csrf)
-            assert by_cookie.status_code == 200, by_cookie.text
-            assert by_cookie.json()["token_type"] == "cookie" and set_cookies(by_cookie)
-    finally:
-        await stop_app(running, server)
+        assert rotated.json()["token_type"] == "bearer" and not set_cookies(rotated)
+        # a refresh by the cookie, even without the header, is a cookie request: it needs
+        # the CSRF proof, and answers in cookies
+        assert_error(await page.client.post(f"{PREFIX}/auth/refresh"), 403, "CSRF_FAILED")
+        by_cookie = await page.client.post(f"{PREFIX}/auth/refresh", headers=page.csrf)
+        assert by_cookie.status_code == 200, by_cookie.text
+        assert by_cookie.json()["token_type"] == "cookie" and set_cookies(by_cookie)
 
 
 async def test_bearer_mode_ignores_cookies(api: RunningApp) -> None:
@@ -401,14 +385,12 @@ async def test_bearer_mode_ignores_cookies(api: RunningApp) -> None:
 async def test_cookies_are_secure_outside_development_and_take_the_domain(
     module_database_url: str,
 ) -> None:
-    await empty_database(module_database_url)
-    running, server = await serve_with(
+    async with serving(
         module_database_url,
         transport="cookie",
         environment="test",
         cookie_domain="example.com",
-    )
-    try:
+    ) as running:
         async with Browser(running.base_url) as page:
             await page.client.post(
                 f"{PREFIX}/auth/register",
@@ -419,8 +401,6 @@ async def test_cookies_are_secure_outside_development_and_take_the_domain(
         assert set(cookies) == {"access_token", "refresh_token", "csrf_token"}
         assert all(morsel["secure"] for morsel in cookies.values())
         assert {morsel["domain"] for morsel in cookies.values()} == {"example.com"}
-    finally:
-        await stop_app(running, server)
 
 
 def test_a_cookie_transport_without_origins_stops_the_start() -> None:
@@ -528,9 +508,7 @@ async def test_reauthenticate_by_cookie_answers_in_cookies_without_the_header(
 ) -> None:
     """With ``both``, a request authenticated by the access cookie gets its new access token
     in the cookie even without ``X-Auth-Transport``: never in a body scripts can read."""
-    await empty_database(module_database_url)
-    running, server = await serve_with(module_database_url, transport="both")
-    try:
+    async with serving(module_database_url, transport="both") as running:
         async with Browser(running.base_url) as page:
             await page.client.post(
                 f"{PREFIX}/auth/register",
@@ -546,5 +524,3 @@ async def test_reauthenticate_by_cookie_answers_in_cookies_without_the_header(
         assert "access_token" not in response.json()
         assert response.json()["token_type"] == "cookie"
         assert set(set_cookies(response)) == {"access_token"}
-    finally:
-        await stop_app(running, server)

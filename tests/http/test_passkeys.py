@@ -11,8 +11,6 @@ from typing import Any
 
 import jwt
 import pytest
-from sanic import Sanic
-from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from sanic_auth_sessions.core.models import (
     Passkey,
@@ -24,14 +22,9 @@ from sanic_auth_sessions.core.models import (
 
 from ..conftest import (
     STRONG_PASSWORD,
-    RecordingMailer,
     RunningApp,
     bearer,
-    build_app,
-    empty_database,
-    start_app,
-    stop_app,
-    tortoise_owner,
+    module_server,
 )
 from ..helpers import age_session, assert_error, session_id
 from ..soft_authenticator import SoftAuthenticator, b64url, from_b64url
@@ -53,19 +46,10 @@ PASSKEY_FIELDS = {
 @pytest.fixture(scope="module")
 async def default_server(module_database_url: str) -> AsyncIterator[RunningApp]:
     """The module's shared server, with passkeys configured."""
-    Sanic.test_mode = True
-    EXECUTOR_CACHE.clear()
-    await empty_database(module_database_url)
-    mailer = RecordingMailer()
-    app = build_app(
-        module_database_url, mailer=mailer, webauthn_rp_id=RP_ID, webauthn_origins=ORIGIN
-    )
-    running, server = await start_app(app, mailer)
-    running.stash["tortoise"] = tortoise_owner()
-    try:
+    async with module_server(
+        module_database_url, webauthn_rp_id=RP_ID, webauthn_origins=ORIGIN
+    ) as running:
         yield running
-    finally:
-        await stop_app(running, server)
 
 
 async def registration_options(

@@ -16,23 +16,16 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import pytest
-from sanic import Sanic
-from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from sanic_auth_sessions.core.models import OAuthAccount, OAuthState, User, UserSession
 from sanic_auth_sessions.services.social import hash_state
 
 from ..conftest import (
     STRONG_PASSWORD,
-    RecordingMailer,
     RunningApp,
     bearer,
-    build_app,
-    empty_database,
+    module_server,
     reclaim_tortoise,
-    start_app,
-    stop_app,
-    tortoise_owner,
 )
 from ..helpers import USER_FIELDS, age_session, assert_error
 from ..oidc_provider import (
@@ -96,17 +89,8 @@ def oidc_provider() -> Iterator[OidcProvider]:
 async def social_server(
     module_database_url: str, oidc_provider: OidcProvider
 ) -> AsyncIterator[RunningApp]:
-    Sanic.test_mode = True
-    EXECUTOR_CACHE.clear()
-    await empty_database(module_database_url)
-    mailer = RecordingMailer()
-    app = build_app(module_database_url, mailer=mailer, **social_settings(oidc_provider))
-    running, server = await start_app(app, mailer)
-    running.stash["tortoise"] = tortoise_owner()
-    try:
+    async with module_server(module_database_url, **social_settings(oidc_provider)) as running:
         yield running
-    finally:
-        await stop_app(running, server)
 
 
 @pytest.fixture
