@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -83,3 +84,18 @@ def fill(value: Any, places: dict[str, str]) -> Any:
     if isinstance(value, dict):
         return {key: fill(item, places) for key, item in value.items()}
     return value
+
+
+# An OpenID Connect provider configured at an address where nothing listens: its routes exist,
+# its calls to the provider fail at once (502).
+UNREACHABLE_OIDC_PROVIDERS = json.dumps(
+    [
+        {
+            "name": "corp",
+            "display_name": "Corp",
+            "issuer": "http://127.0.0.1:9",
+            "client_id": "id",
+            "client_secret": "secret",
+        }
+    ]
+)

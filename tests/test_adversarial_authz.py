@@ -13,7 +13,6 @@ in none; a newcomer who is in none (to be added); a known password-reset token o
 
 from __future__ import annotations
 
-import json as json_module
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -60,7 +59,7 @@ from .conftest import (
     start_app,
     stop_app,
 )
-from .helpers import ROOT_EMAIL, assert_error, fill
+from .helpers import ROOT_EMAIL, UNREACHABLE_OIDC_PROVIDERS, assert_error, fill
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -72,17 +71,6 @@ OTHER_ID = "0d6f3a52-6a4c-4b3e-9d1e-0000000000ee"
 RESET_TOKEN = "adversarial-authz-known-reset-token-" + "x" * 16
 VERIFY_TOKEN = "adversarial-authz-known-verify-token-" + "x" * 16
 CHANGE_TOKEN = "adversarial-authz-known-change-token-" + "x" * 16
-OIDC_PROVIDERS = json_module.dumps(
-    [
-        {
-            "name": "corp",
-            "display_name": "Corp",
-            "issuer": "http://127.0.0.1:9",
-            "client_id": "id",
-            "client_secret": "secret",
-        }
-    ]
-)
 
 
 @dataclass(frozen=True)
@@ -515,7 +503,7 @@ async def world(
         first_superuser_password=STRONG_PASSWORD,
         webauthn_rp_id="app.example.com",
         webauthn_origins="https://app.example.com",
-        oidc_providers=OIDC_PROVIDERS,
+        oidc_providers=UNREACHABLE_OIDC_PROVIDERS,
         oauth_redirect_uris="https://app.example.com/auth/callback/{provider}",
     )
     api, server = await start_app(app, mailer)

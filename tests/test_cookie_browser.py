@@ -17,7 +17,7 @@ import pytest
 
 from .conftest import STRONG_PASSWORD
 from .example_process import example_app
-from .http.test_docs_browser import CHROMIUM_ARGS, chromium_path, unavailable
+from .http.test_docs_browser import chromium_path, launch_chromium
 from .serving import free_port
 
 __all__ = ["chromium_path"]  # the fixture, shared with the docs browser test
@@ -47,7 +47,6 @@ def example_url(tmp_path_factory: pytest.TempPathFactory) -> Any:
 async def test_a_page_logs_in_with_cookies_and_a_cross_origin_form_post_is_refused(
     example_url: str, chromium_path: str, tmp_path: Path
 ) -> None:
-    from playwright.async_api import Error as PlaywrightError
     from playwright.async_api import Page, Route, async_playwright
 
     async def press(page: Page, button: str, status: int) -> str:
@@ -64,12 +63,7 @@ async def test_a_page_logs_in_with_cookies_and_a_cross_origin_form_post_is_refus
         return values.get("csrf_token")
 
     async with async_playwright() as playwright:
-        try:
-            browser = await playwright.chromium.launch(
-                executable_path=chromium_path, args=CHROMIUM_ARGS
-            )
-        except PlaywrightError as exc:
-            unavailable(f"Chromium at {chromium_path} did not start: {exc}")
+        browser = await launch_chromium(playwright, chromium_path)
         try:
             context = await browser.new_context()
             page = await context.new_page()

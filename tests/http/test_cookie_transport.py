@@ -3,7 +3,6 @@ attributes, refresh and logout by cookie, and the CSRF and origin checks, over r
 
 from __future__ import annotations
 
-import json as json_module
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
 from http.cookies import SimpleCookie
@@ -22,23 +21,11 @@ from ..conftest import (
     module_server,
     reclaim_tortoise,
 )
-from ..helpers import assert_error
+from ..helpers import UNREACHABLE_OIDC_PROVIDERS, assert_error
 
 ORIGIN = "https://app.example.com"
 EVIL = "https://evil.example.net"
 PREFIX = "/api/v1"
-# An OpenID Connect provider nobody listens for: its routes exist, its calls fail (502).
-OIDC_PROVIDERS = json_module.dumps(
-    [
-        {
-            "name": "corp",
-            "display_name": "Corp",
-            "issuer": "http://127.0.0.1:9",
-            "client_id": "id",
-            "client_secret": "secret",
-        }
-    ]
-)
 
 
 def host_routes(app: Sanic) -> None:
@@ -76,7 +63,7 @@ async def cookie_server(module_database_url: str) -> AsyncIterator[RunningApp]:
         # every feature on, so that the sweep below meets all their routes
         webauthn_rp_id="app.example.com",
         webauthn_origins=ORIGIN,
-        oidc_providers=OIDC_PROVIDERS,
+        oidc_providers=UNREACHABLE_OIDC_PROVIDERS,
         oauth_redirect_uris=f"{ORIGIN}/auth/callback/{{provider}}",
     ) as running:
         yield running

@@ -76,6 +76,19 @@ def chromium_path() -> str:
     return found
 
 
+async def launch_chromium(playwright: Any, chromium_path: str, *extra_args: str) -> Any:
+    """Debian's Chromium, headless, driven by ``playwright``; a failed start is
+    :func:`unavailable` (a failure in CI)."""
+    from playwright.async_api import Error as PlaywrightError
+
+    try:
+        return await playwright.chromium.launch(
+            executable_path=chromium_path, args=[*CHROMIUM_ARGS, *extra_args]
+        )
+    except PlaywrightError as exc:
+        unavailable(f"Chromium at {chromium_path} did not start: {exc}")
+
+
 def make_app() -> Sanic[Any, Any]:
     app: Sanic[Any, Any] = Sanic(f"docs_{uuid4().hex[:8]}")
     settings = AuthSettings.from_defaults(environment="test")
@@ -109,16 +122,10 @@ def make_app() -> Sanic[Any, Any]:
 async def test_docs_ui_renders_offline_without_csp_violation(
     path: str, rendered: str, chromium_path: str, tmp_path: Path
 ) -> None:
-    from playwright.async_api import Error as PlaywrightError
     from playwright.async_api import Route, async_playwright
 
     async with serve_url(make_app()) as base_url, async_playwright() as playwright:
-        try:
-            browser = await playwright.chromium.launch(
-                executable_path=chromium_path, args=CHROMIUM_ARGS
-            )
-        except PlaywrightError as exc:
-            unavailable(f"Chromium at {chromium_path} did not start: {exc}")
+        browser = await launch_chromium(playwright, chromium_path)
         try:
             page = await browser.new_page()
             console: list[str] = []

@@ -165,7 +165,6 @@ async def signed_in(client: httpx.AsyncClient, email: str) -> dict[str, Any]:
 async def test_register_and_log_in_with_a_virtual_authenticator(
     chromium_path: str, database_url: str, tmp_path: Path
 ) -> None:
-    from playwright.async_api import Error as PlaywrightError
     from playwright.async_api import Route, async_playwright
 
     async with (
@@ -173,13 +172,9 @@ async def test_register_and_log_in_with_a_virtual_authenticator(
         httpx.AsyncClient(base_url=origin, trust_env=False, timeout=30) as client,
         async_playwright() as playwright,
     ):
-        try:
-            chromium = await playwright.chromium.launch(
-                executable_path=chromium_path,
-                args=[*browser.CHROMIUM_ARGS, "--host-resolver-rules=MAP localhost 127.0.0.1"],
-            )
-        except PlaywrightError as exc:
-            browser.unavailable(f"Chromium at {chromium_path} did not start: {exc}")
+        chromium = await browser.launch_chromium(
+            playwright, chromium_path, "--host-resolver-rules=MAP localhost 127.0.0.1"
+        )
         try:
             page = await chromium.new_page()
             errors: list[str] = []
