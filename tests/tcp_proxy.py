@@ -2,7 +2,9 @@
 
 ``cut()`` closes the listener (new connections are refused) and aborts every open connection
 (whatever is in flight is lost, as when a database host dies); ``restore()`` listens again on
-the same port. It runs in the test's event loop, beside an in-process server.
+the same port. ``hold()`` stops passing what clients send (the server seems to hang) and
+sets ``held`` once a client sent something meanwhile; ``release()`` passes it on again. It
+runs in the test's event loop, beside an in-process server.
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ class TcpProxy:
         self._server: asyncio.Server | None = None
         self._transports: set[asyncio.WriteTransport] = set()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._passing = asyncio.Event()
+        self._passing.set()
+        self.held = asyncio.Event()
 
     @property
     def is_cut(self) -> bool:
@@ -48,6 +53,13 @@ class TcpProxy:
         if server is not None:
             await server.wait_closed()
 
+    def hold(self) -> None:
+        self.held.clear()
+        self._passing.clear()
+
+    def release(self) -> None:
+        self._passing.set()
+
     async def restore(self) -> None:
         if self._server is None:
             await self.start()
@@ -70,17 +82,22 @@ class TcpProxy:
             upstream_writer.transport.abort()
             return
         self._transports.update((client_writer.transport, upstream_writer.transport))
-        for reader, writer in (
-            (client_reader, upstream_writer),
-            (upstream_reader, client_writer),
+        for reader, writer, from_client in (
+            (client_reader, upstream_writer, True),
+            (upstream_reader, client_writer, False),
         ):
-            task = asyncio.create_task(self._pipe(reader, writer))
+            task = asyncio.create_task(self._pipe(reader, writer, from_client))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
-    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _pipe(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, from_client: bool
+    ) -> None:
         try:
             while data := await reader.read(65536):
+                if from_client and not self._passing.is_set():
+                    self.held.set()
+                    await self._passing.wait()
                 writer.write(data)
                 await writer.drain()
         except (OSError, asyncio.IncompleteReadError):

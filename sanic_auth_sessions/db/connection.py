@@ -13,8 +13,10 @@ Execute, so a pooler cannot separate them. Locks are only ever taken for one tra
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import hashlib
+import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -24,12 +26,14 @@ from uuid import UUID
 from tortoise import Tortoise
 from tortoise.backends.base.client import BaseDBAsyncClient, TransactionContext
 from tortoise.backends.base.config_generator import expand_db_url
+from tortoise.connection import get_connections
 from tortoise.transactions import in_transaction
 
 from sanic_auth_sessions.core.config import ConfigurationError
 from sanic_auth_sessions.core.models import APP_LABEL, User, UserSession
 from sanic_auth_sessions.db import orm
 
+logger = logging.getLogger("sanic_auth_sessions")
 MODELS_MODULE = "sanic_auth_sessions.models"
 PING_TIMEOUT_S = 2.0
 POSTGRES_SCHEMES = ("postgres", "postgresql", "asyncpg")
@@ -86,8 +90,58 @@ def connection() -> BaseDBAsyncClient:
     return db
 
 
-def transaction() -> TransactionContext:
-    return in_transaction(User._meta.default_connection)
+@asynccontextmanager
+async def transaction(connection_name: str | None = None) -> AsyncIterator[BaseDBAsyncClient]:
+    """A Tortoise transaction on ``connection_name`` (our models' connection by default) that
+    never outlives itself.
+
+    Tortoise (1.1) makes the transaction's connection the task's own until the transaction
+    ends, and two of its paths skip the end. A start that fails or is cancelled (the pooled
+    connection or the SQLite lock is taken, then ``BEGIN`` fails or waits) never runs its
+    ``__aexit__``: the connection stays out of the pool, the SQLite lock stays taken. And its
+    ``__aexit__`` restores the task's connection only after handing the pooled one back, which
+    raises when that connection was lost after ``COMMIT``. Either way the task kept the lost
+    connection as its own; under Sanic the task is the HTTP connection's, so each later
+    request on the same keep-alive connection failed although the database was back.
+
+    Here a failed start is ended like a failed body, and the task's connection is restored
+    whatever the end raised. A connection lost after its ``COMMIT`` was answered does not fail
+    the caller: the work is done (the pool replaces the connection).
+    """
+    name = connection_name or connection().connection_name
+    outer = get_connections().get(name)
+    context = in_transaction(name)
+    try:
+        client = await context.__aenter__()
+    except BaseException as exc:
+        if getattr(context, "token", None) is not None:  # it took what its exit gives back
+            with contextlib.suppress(Exception):  # the rollback of a lost connection fails
+                await _end(context, name, outer, exc)
+        raise
+    try:
+        yield client
+    except BaseException as exc:
+        await _end(context, name, outer, exc)
+        raise
+    try:
+        await _end(context, name, outer, None)
+    except Exception as exc:
+        if not getattr(client, "_finalized", False):  # COMMIT itself failed
+            raise
+        logger.warning("Connection lost after a committed transaction: %r", exc)
+
+
+async def _end(
+    context: TransactionContext, name: str, outer: BaseDBAsyncClient, exc: BaseException | None
+) -> None:
+    try:
+        if exc is None:
+            await context.__aexit__(None, None, None)
+        else:
+            await context.__aexit__(type(exc), exc, exc.__traceback__)
+    finally:
+        if get_connections().get(name) is not outer:  # its exit stopped before restoring it
+            get_connections().reset(getattr(context, "token", None))
 
 
 def is_postgres(db: BaseDBAsyncClient) -> bool:
@@ -154,7 +208,7 @@ async def held_lock(name: str) -> AsyncIterator[None]:
 
     async def hold() -> None:
         try:
-            async with in_transaction(db.connection_name) as holder:
+            async with transaction(db.connection_name) as holder:
                 await holder.execute_query("SELECT pg_advisory_xact_lock($1)", [lock_key(name)])
                 if not locked.done():  # pragma: no branch (else: cancelled as it came)
                     locked.set_result(None)

@@ -62,10 +62,10 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
-from tortoise.transactions import in_transaction
 
 from sanic_auth_sessions.core.errors import ErrorDetail, ValidationFailed
 from sanic_auth_sessions.db import orm
+from sanic_auth_sessions.db.connection import transaction
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
@@ -237,7 +237,7 @@ async def _planned_with_values(model: type[Model]) -> AsyncIterator[BaseDBAsyncC
     if model._meta.db.capabilities.dialect != "postgres":
         yield None
         return
-    async with in_transaction(model._meta.default_connection) as connection:
+    async with transaction(model._meta.default_connection) as connection:
         await connection.execute_script("SET LOCAL plan_cache_mode = force_custom_plan")
         yield connection
 
