@@ -22,6 +22,7 @@ from sanic_auth_sessions.db.connection import (
     ping,
     session_with_user_sql,
 )
+from sanic_auth_sessions.http.amendments import finalise_signals_once
 from sanic_auth_sessions.http.app_config import settings_from_app
 from sanic_auth_sessions.http.docs_assets import serve_docs_assets
 from sanic_auth_sessions.http.error_handler import install_error_handler
@@ -112,6 +113,7 @@ class AuthSessions(Extension):  # type: ignore[no-untyped-call]
         ):
             app.blueprint(blueprint)
         install_openapi(app, settings)
+        finalise_signals_once(app)
         self._register_listeners(app, settings)
 
     def _register_listeners(self, app: Sanic[Any, Any], settings: AuthSettings) -> None:

@@ -361,11 +361,10 @@ def build_app(
         }
     )
     app.config.OAS = False
-    # sanic-ext adds automatic HEAD routes one by one, rebuilding the router each time:
-    # a slow start that would dominate the suite's run time. HEAD is not in the contract.
+    # sanic-ext adds a HEAD and an OPTIONS route beside every route at each start. The
+    # contract has neither; apps of their own test them (test_amendments.py) and CORS
+    # preflights (test_cors.py).
     app.config.HTTP_AUTO_HEAD = False
-    # Likewise for OPTIONS (each one added re-finalizes Sanic's routers: ~0.4 s per start):
-    # CORS and its preflights are tested with apps of their own (test_cors.py).
     app.config.HTTP_AUTO_OPTIONS = False
     app.config.CORS_AUTOMATIC_OPTIONS = False
     if setup is not None:

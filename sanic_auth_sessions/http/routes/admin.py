@@ -36,6 +36,7 @@ from sanic_auth_sessions.http.responses import (
     UserResponse,
     UserStatusResponse,
 )
+from sanic_auth_sessions.http.routes import AuthBlueprint
 from sanic_auth_sessions.http.routes.inputs import add_member_key, parse_json_with_password
 from sanic_auth_sessions.http.runtime import auth_runtime
 from sanic_auth_sessions.http.schemas import (
@@ -129,7 +130,7 @@ DELETE_USER_ERRORS = (errors.CannotTargetSelf, errors.NotFound, errors.LastOwner
 
 
 def create_admin_blueprint(url_prefix: str) -> Blueprint:
-    bp = Blueprint("auth_sessions_admin", url_prefix=f"{url_prefix}/admin")
+    bp = AuthBlueprint("auth_sessions_admin", url_prefix=f"{url_prefix}/admin")
 
     @bp.get("/stats")
     @doc("Dashboard statistics", operation_id="admin_get_stats", ok=(200, AdminStatsResponse))

@@ -19,6 +19,7 @@ from sanic_auth_sessions.http.responses import (
     TokenPairResponse,
     UserResponse,
 )
+from sanic_auth_sessions.http.routes import AuthBlueprint
 from sanic_auth_sessions.http.routes.inputs import parse_json_with_password, user_key
 from sanic_auth_sessions.http.runtime import auth_runtime
 from sanic_auth_sessions.http.schemas import (
@@ -128,7 +129,7 @@ def refresh_token_of(
 
 
 def create_auth_blueprint(url_prefix: str) -> Blueprint:
-    bp = Blueprint("auth_sessions_auth", url_prefix=f"{url_prefix}/auth")
+    bp = AuthBlueprint("auth_sessions_auth", url_prefix=f"{url_prefix}/auth")
 
     @bp.post("/register")
     @doc(

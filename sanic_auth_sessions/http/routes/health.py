@@ -10,6 +10,7 @@ from sanic_auth_sessions._version import __version__
 from sanic_auth_sessions.db.connection import ping
 from sanic_auth_sessions.http.openapi import route_docs
 from sanic_auth_sessions.http.responses import HealthResponse
+from sanic_auth_sessions.http.routes import AuthBlueprint
 from sanic_auth_sessions.http.runtime import auth_runtime
 from sanic_auth_sessions.http.server_health import ServerHealth
 
@@ -18,7 +19,7 @@ doc = route_docs("Health", auth="public")
 
 
 def create_health_blueprint(path: str) -> Blueprint:
-    bp = Blueprint("auth_sessions_health")
+    bp = AuthBlueprint("auth_sessions_health")
 
     @bp.get(path)
     @doc(

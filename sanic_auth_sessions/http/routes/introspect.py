@@ -17,6 +17,7 @@ from sanic_auth_sessions.core import errors
 from sanic_auth_sessions.http.openapi import client_secured, route_docs
 from sanic_auth_sessions.http.rate_limits import rate_limit
 from sanic_auth_sessions.http.responses import IntrospectionResponse
+from sanic_auth_sessions.http.routes import AuthBlueprint
 from sanic_auth_sessions.http.runtime import auth_runtime
 from sanic_auth_sessions.http.schemas import IntrospectionForm, parse_form
 from sanic_auth_sessions.services.introspection import introspect
@@ -69,7 +70,7 @@ async def answer(request: Request) -> HTTPResponse:
 
 
 def create_introspection_blueprint(url_prefix: str) -> Blueprint:
-    bp = Blueprint("auth_sessions_introspection", url_prefix=f"{url_prefix}/auth")
+    bp = AuthBlueprint("auth_sessions_introspection", url_prefix=f"{url_prefix}/auth")
 
     @bp.post("/introspect")
     @doc(

@@ -11,6 +11,7 @@ from sanic import Blueprint, HTTPResponse, Request, json
 from sanic_auth_sessions.core import errors
 from sanic_auth_sessions.http.openapi import route_docs
 from sanic_auth_sessions.http.responses import JwksResponse
+from sanic_auth_sessions.http.routes import AuthBlueprint
 from sanic_auth_sessions.http.runtime import auth_runtime
 
 doc = route_docs("Keys", auth="public")
@@ -18,7 +19,7 @@ JWKS_CACHE_CONTROL = "public, max-age=300"
 
 
 def create_keys_blueprint(path: str) -> Blueprint:
-    bp = Blueprint("auth_sessions_keys")
+    bp = AuthBlueprint("auth_sessions_keys")
 
     @bp.get(path)
     @doc(

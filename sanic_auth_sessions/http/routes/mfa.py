@@ -32,6 +32,7 @@ from sanic_auth_sessions.http.responses import (
     TotpSetupResponse,
     UserStatusResponse,
 )
+from sanic_auth_sessions.http.routes import AuthBlueprint
 from sanic_auth_sessions.http.routes.auth import LOGIN_ERRORS, login_answer
 from sanic_auth_sessions.http.routes.inputs import user_key
 from sanic_auth_sessions.http.runtime import auth_runtime
@@ -74,7 +75,7 @@ def has_password(request: Request) -> bool:
 
 
 def create_mfa_blueprint(url_prefix: str) -> Blueprint:
-    bp = Blueprint("auth_sessions_mfa", url_prefix=url_prefix)
+    bp = AuthBlueprint("auth_sessions_mfa", url_prefix=url_prefix)
 
     @bp.get("/users/me/mfa")
     @users_doc("My two-factor status", operation_id="get_mfa_status", ok=(200, MfaStatusResponse))

@@ -30,6 +30,7 @@ from sanic_auth_sessions.http.responses import (
     OAuthProvidersResponse,
     SuccessResponse,
 )
+from sanic_auth_sessions.http.routes import AuthBlueprint
 from sanic_auth_sessions.http.routes.inputs import at_most_one_code, user_key
 from sanic_auth_sessions.http.runtime import auth_runtime
 from sanic_auth_sessions.http.schemas import (
@@ -114,7 +115,7 @@ def parse_all(
 
 
 def create_oauth_blueprint(url_prefix: str) -> Blueprint:
-    bp = Blueprint("auth_sessions_oauth", url_prefix=f"{url_prefix}/oauth")
+    bp = AuthBlueprint("auth_sessions_oauth", url_prefix=f"{url_prefix}/oauth")
 
     @bp.get("/providers")
     @public_doc(

@@ -21,6 +21,7 @@ from sanic_auth_sessions.http.responses import (
     OrganizationMemberResponse,
     SuccessResponse,
 )
+from sanic_auth_sessions.http.routes import AuthBlueprint
 from sanic_auth_sessions.http.routes.inputs import add_member_key
 from sanic_auth_sessions.http.schemas import (
     AddMemberRequest,
@@ -36,7 +37,7 @@ doc = route_docs("Organizations")
 
 
 def create_organizations_blueprint(url_prefix: str) -> Blueprint:
-    bp = Blueprint("auth_sessions_organizations", url_prefix=f"{url_prefix}/organizations")
+    bp = AuthBlueprint("auth_sessions_organizations", url_prefix=f"{url_prefix}/organizations")
 
     @bp.post("")
     @doc(

@@ -25,6 +25,7 @@ from sanic_auth_sessions.http.responses import (
     SuccessResponse,
     Token,
 )
+from sanic_auth_sessions.http.routes import AuthBlueprint
 from sanic_auth_sessions.http.routes.auth import login_answer
 from sanic_auth_sessions.http.routes.inputs import at_most_one_code
 from sanic_auth_sessions.http.runtime import auth_runtime
@@ -69,7 +70,7 @@ def passkey_limit(scope: str) -> Callable[[Handler], Handler]:
 
 
 def create_passkeys_blueprint(url_prefix: str) -> Blueprint:
-    bp = Blueprint("auth_sessions_passkeys", url_prefix=url_prefix)
+    bp = AuthBlueprint("auth_sessions_passkeys", url_prefix=url_prefix)
 
     @bp.post("/users/me/passkeys/register/options")
     @users_doc(

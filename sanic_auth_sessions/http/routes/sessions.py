@@ -15,12 +15,13 @@ from sanic_auth_sessions.http.responses import (
     SessionResponse,
     SuccessResponse,
 )
+from sanic_auth_sessions.http.routes import AuthBlueprint
 
 doc = route_docs("Sessions")
 
 
 def create_sessions_blueprint(url_prefix: str) -> Blueprint:
-    bp = Blueprint("auth_sessions_sessions", url_prefix=f"{url_prefix}/sessions")
+    bp = AuthBlueprint("auth_sessions_sessions", url_prefix=f"{url_prefix}/sessions")
 
     @bp.get("/me")
     @doc(

@@ -24,6 +24,7 @@ from sanic_auth_sessions.http.responses import (
     UserPage,
     UserResponse,
 )
+from sanic_auth_sessions.http.routes import AuthBlueprint
 from sanic_auth_sessions.http.routes import admin as admin_routes
 from sanic_auth_sessions.http.routes.inputs import (
     at_most_one_code,
@@ -109,7 +110,7 @@ def superuser_or_self(request: Request, user_id: UUID) -> bool:
 
 
 def create_users_blueprint(url_prefix: str) -> Blueprint:
-    bp = Blueprint("auth_sessions_users", url_prefix=f"{url_prefix}/users")
+    bp = AuthBlueprint("auth_sessions_users", url_prefix=f"{url_prefix}/users")
 
     @bp.get("")
     @doc(
