@@ -360,7 +360,7 @@ async def test_an_inactive_account_cannot_log_in(api: RunningApp) -> None:
 async def test_an_account_with_mfa_gets_the_second_step(api: RunningApp) -> None:
     from .test_mfa import code, early_in_a_step, enable_mfa
 
-    await early_in_a_step()
+    await early_in_a_step(margin_s=7.0)  # a whole redirect flow before the code is checked
     enabled = await enable_mfa(api, "erin@example.com")
     await User.filter(email="erin@example.com").update(is_verified=True)
     response = await social_login(api, "erin")
