@@ -114,7 +114,7 @@ async def transaction(connection_name: str | None = None) -> AsyncIterator[BaseD
     try:
         client = await context.__aenter__()
     except BaseException as exc:
-        if getattr(context, "token", None) is not None:  # it took what its exit gives back
+        if orm.transaction_token(context) is not None:  # it took what its exit gives back
             with contextlib.suppress(Exception):  # the rollback of a lost connection fails
                 await _end(context, name, outer, exc)
         raise
@@ -126,7 +126,7 @@ async def transaction(connection_name: str | None = None) -> AsyncIterator[BaseD
     try:
         await _end(context, name, outer, None)
     except Exception as exc:
-        if not getattr(client, "_finalized", False):  # COMMIT itself failed
+        if not orm.transaction_committed(client):  # COMMIT itself failed
             raise
         logger.warning("Connection lost after a committed transaction: %r", exc)
 
@@ -141,7 +141,7 @@ async def _end(
             await context.__aexit__(type(exc), exc, exc.__traceback__)
     finally:
         if get_connections().get(name) is not outer:  # its exit stopped before restoring it
-            get_connections().reset(getattr(context, "token", None))
+            get_connections().reset(orm.transaction_token(context))
 
 
 def is_postgres(db: BaseDBAsyncClient) -> bool:

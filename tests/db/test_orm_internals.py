@@ -11,6 +11,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest_asyncio
+from tortoise.backends.asyncpg.client import TransactionWrapper
+from tortoise.backends.base.client import TransactionContextPooled
+from tortoise.backends.sqlite.client import SqliteTransactionContext, SqliteTransactionWrapper
 from tortoise.models import Model
 from tortoise.queryset import AwaitableQuery, QuerySet, ValuesListQuery
 from tortoise.transactions import in_transaction
@@ -20,7 +23,14 @@ from sanic_auth_sessions.db import orm
 from sanic_auth_sessions.db.connection import close_database, connection, init_database
 
 PACKAGE = Path(orm.__file__).resolve().parent.parent
-PRIVATE_NAMES = ("_init_from_db", "_choose_db", "_make_query", "._db", "EXECUTOR_CACHE")
+PRIVATE_NAMES = (
+    "_init_from_db",
+    "_choose_db",
+    "_make_query",
+    "._db",
+    "EXECUTOR_CACHE",
+    "_finalized",
+)
 
 
 @pytest_asyncio.fixture
@@ -39,6 +49,12 @@ def test_the_private_names_are_still_there() -> None:
     assert isinstance(inspect.getattr_static(Model, "_init_from_db"), classmethod)
     parameters = list(inspect.signature(Model._init_from_db).parameters.values())
     assert [p.kind for p in parameters] == [inspect.Parameter.VAR_KEYWORD]
+    for context in (TransactionContextPooled, SqliteTransactionContext):
+        assert "token" in context.__slots__
+        source = inspect.getsource(context)
+        assert "self.token = " in source and "reset(self.token)" in source
+    for wrapper in (TransactionWrapper, SqliteTransactionWrapper):  # set once COMMIT answered
+        assert "self._finalized = True" in inspect.getsource(wrapper.commit)
 
 
 def test_only_the_adapter_uses_them() -> None:
