@@ -41,7 +41,8 @@ NEXT_TRANSACTION_TIMEOUT_S = 5.0
 
 
 async def served_again() -> int:
-    """A transaction and a plain query in this task, each within the time limit."""
+    """A transaction and a plain query with this task's connections (``wait_for`` runs them
+    in a copy of its context), within the time limit."""
 
     async def both() -> int:
         async with transaction() as db:
@@ -57,7 +58,7 @@ def task_connection_is_the_shared_one() -> bool:
     return get_connections().get("default") is connection()
 
 
-async def begin_in_task() -> asyncio.Task[None]:
+def begin_in_task() -> asyncio.Task[None]:
     """A task that runs an (empty) transaction and waits inside it."""
 
     async def run() -> None:
@@ -94,7 +95,7 @@ async def test_a_transaction_cancelled_during_begin_gives_its_connection_back(
     proxy = proxied_postgres
     proxy.hold()
     outer_connection = get_connections().get("default")
-    task = await begin_in_task()
+    task = begin_in_task()
     await asyncio.wait_for(proxy.held.wait(), NEXT_TRANSACTION_TIMEOUT_S)
     task.cancel()
     proxy.release()  # the server answers again (asyncpg's cancel request goes through it)
@@ -145,7 +146,7 @@ async def test_sqlite_a_transaction_cancelled_during_begin_releases_the_lock(
         raw = connection()._connection  # type: ignore[attr-defined]
         busy = asyncio.create_task(raw.execute(SLOW_SQLITE_QUERY))
         await asyncio.sleep(0)
-        task = await begin_in_task()
+        task = begin_in_task()
         await asyncio.sleep(0.05)
         assert not task.done() and not busy.done(), "the slow query ended too soon"
         task.cancel()
