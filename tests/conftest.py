@@ -34,7 +34,7 @@ from sanic_auth_sessions import AuthSessions, InMemoryMailer, UserManager
 from sanic_auth_sessions.db.connection import init_database
 
 from .redis_server import redis_url  # noqa: F401  (a fixture for every test module)
-from .serving import free_port
+from .serving import free_port, loopback_client
 
 STRONG_PASSWORD = "correct horse battery staple"
 OTHER_STRONG_PASSWORD = "Tr0ub4dor&3-zebra-quilt"
@@ -66,23 +66,30 @@ BEHIND_PGBOUNCER = {
 
 
 # The modules that take longest (real server processes, a browser, many servers of their
-# own), longest first. pytest-xdist (``--dist=loadfile``) hands modules out in collection
-# order: these go first, so that no worker is left with a long one while the others are done.
+# own), longest first, as measured (bench/RESULTS.md, "Test suite"). pytest-xdist
+# (``--dist=loadfile --no-loadscope-reorder``) hands modules out in collection order: these go
+# first, so that no worker is left with a long one while the others are done. (Its default
+# order, most tests first, put the process-starting modules, which have few tests, last.)
 LONGEST_FIRST = [
     "tests/test_startup.py",
     "tests/test_example_app.py",
+    "tests/http/test_server_health.py",
+    "tests/test_frontend_replay.py",
     "tests/test_adversarial_http.py",
     "tests/http/test_openapi.py",
-    "tests/test_readme.py",
-    "tests/http/test_server_health.py",
-    "tests/http/test_routes_rate_limits.py",
-    "tests/test_adversarial_workers.py",
-    "tests/http/test_fuzz_openapi.py",
-    "tests/db/test_database_restart.py",
-    "tests/http/test_docs_browser.py",
-    "tests/test_cookie_browser.py",
-    "tests/http/test_authorization_matrix.py",
     "tests/test_adversarial_authz.py",
+    "tests/test_readme.py",
+    "tests/db/test_database_restart.py",
+    "tests/test_adversarial_workers.py",
+    "tests/test_generated_client.py",
+    "tests/http/test_authorization_matrix.py",
+    "tests/http/test_social_login.py",
+    "tests/http/test_fuzz_openapi.py",
+    "tests/http/test_mfa.py",
+    "tests/http/test_routes_email.py",
+    "tests/test_cookie_browser.py",
+    "tests/http/test_docs_browser.py",
+    "tests/http/test_routes_rate_limits.py",
 ]
 
 
@@ -381,7 +388,7 @@ async def start_app(app: Sanic, mailer: InMemoryMailer) -> tuple[RunningApp, Any
     await server.before_start()
     await server.after_start()
     base_url = f"http://127.0.0.1:{port}"
-    client = httpx.AsyncClient(base_url=base_url, timeout=30)
+    client = loopback_client(base_url, timeout=30)
     return RunningApp(app=app, client=client, mailer=mailer, base_url=base_url), server
 
 

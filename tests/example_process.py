@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from .serving import free_port
+from .serving import LOOPBACK, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT_S = 90  # several workers start slowly on a busy 2-core machine
@@ -26,7 +26,7 @@ def all_workers_acknowledged(base_url: str) -> bool:
     """Whether ``/health`` answers 200 with every server worker acknowledged (ACKED) in the
     states Sanic's manager shares (a process without the manager reports no workers)."""
     try:
-        response = httpx.get(f"{base_url}/health", timeout=1, trust_env=False)
+        response = httpx.get(f"{base_url}/health", timeout=1, **LOOPBACK)
     except httpx.HTTPError:
         return False
     if response.status_code != 200:

@@ -26,8 +26,9 @@ from pathlib import Path
 from typing import Any, NoReturn
 from urllib.parse import parse_qs, urljoin, urlsplit
 
-import httpx
 import pytest
+
+from .serving import loopback_client
 
 OIDC_DIR = Path(__file__).resolve().parent / "oidc"
 START_TIMEOUT_S = 20
@@ -160,7 +161,7 @@ async def sign_in_at_provider(
     """Follow the flow a browser would, signing in as ``login``; the query parameters the
     provider sends to the front end's callback page (``code``, ``state``, ``iss`` or
     ``error``)."""
-    async with httpx.AsyncClient(timeout=30) as browser:
+    async with loopback_client(timeout=30) as browser:
         response = await browser.get(authorization_url)
         for _ in range(20):
             if response.is_redirect:

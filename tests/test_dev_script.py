@@ -67,6 +67,27 @@ def test_test_installs_the_development_extras_and_serve_is_content_with_them(
     assert pip_installs(installs) == []
 
 
+def test_the_tests_write_bytecode_caches_even_where_the_environment_says_not_to(
+    dev: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    environments: list[dict[str, str] | None] = []
+
+    def record(argv: list[str], **options: Any) -> subprocess.CompletedProcess[bytes]:
+        environments.append(options.get("env"))
+        return subprocess.CompletedProcess(argv, 0)
+
+    monkeypatch.setattr(dev, "ensure", lambda extras: None)
+    monkeypatch.setattr(dev.subprocess, "run", record)
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    monkeypatch.setenv("SOMETHING_ELSE", "kept")
+    assert dev.main(["test"]) == 0
+    [env] = environments
+    assert env is not None and "PYTHONDONTWRITEBYTECODE" not in env
+    assert env["SOMETHING_ELSE"] == "kept"
+    assert dev.main(["serve"]) == 0
+    assert environments[-1] is None  # the other commands leave the environment alone
+
+
 def test_a_changed_project_file_installs_again(
     dev: ModuleType, installs: list[list[str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

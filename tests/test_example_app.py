@@ -14,6 +14,7 @@ import redis
 
 from .conftest import STRONG_PASSWORD
 from .example_process import ROOT, TWO_WORKERS, example_app
+from .serving import LOOPBACK, loopback_sync_client
 
 
 def test_python_m_example_app_runs_on_sqlite_with_no_setup(tmp_path: Path) -> None:
@@ -22,7 +23,7 @@ def test_python_m_example_app_runs_on_sqlite_with_no_setup(tmp_path: Path) -> No
     # costs Sanic's manager a 10 s wait for the worker.
     with (
         example_app(tmp_path, "-m", "example_app", **env) as base_url,
-        httpx.Client(base_url=base_url) as client,
+        loopback_sync_client(base_url) as client,
     ):
         health = client.get("/health").json()
         assert health["status"] == "healthy" and health["environment"] == "development"
@@ -77,7 +78,7 @@ def count_logins(base_url: str, attempts: int) -> list[int]:
     statuses = []
     for i in range(attempts):
         # A new connection each time, so the kernel spreads them over the workers.
-        with httpx.Client(base_url=base_url, headers={"Connection": "close"}) as client:
+        with loopback_sync_client(base_url, headers={"Connection": "close"}) as client:
             response = client.post(
                 "/api/v1/auth/login", json={"email": f"w{i}@example.com", "password": "x" * 12}
             )
@@ -125,6 +126,6 @@ def test_login_limit_is_shared_by_two_workers_with_redis(
 
 def test_python_m_example_app_with_two_workers(two_workers_in_memory: tuple[str, Path]) -> None:
     base_url, cwd = two_workers_in_memory
-    assert httpx.get(f"{base_url}/health").json()["status"] == "healthy"
+    assert httpx.get(f"{base_url}/health", **LOOPBACK).json()["status"] == "healthy"
     log = next(cwd.glob("server-*.log")).read_text()
     assert log.count("Starting worker") == 2

@@ -33,6 +33,7 @@ import pytest
 
 from .conftest import OTHER_STRONG_PASSWORD, STRONG_PASSWORD
 from .example_process import example_app
+from .serving import loopback_sync_client
 
 API = "/api/v1"
 ADMIN_EMAIL = "root@example.com"
@@ -118,7 +119,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
     directory = tmp_path_factory.mktemp("frontend-replay")
     with (
         example_app(directory, "-m", "example_app", **env) as base_url,
-        httpx.Client(base_url=base_url, timeout=30) as http,
+        loopback_sync_client(base_url, timeout=30) as http,
     ):
         yield http
 

@@ -25,6 +25,7 @@ import pytest
 
 from .conftest import STRONG_PASSWORD
 from .example_process import example_app
+from .serving import LOOPBACK
 
 pytest.importorskip(
     "openapi_python_client", reason="openapi-python-client runs on Python 3.11 or newer"
@@ -149,7 +150,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Generated]:
     server_dir = tmp_path_factory.mktemp("server")
     client_dir = tmp_path_factory.mktemp("client")
     with example_app(server_dir, "-m", "example_app") as base_url:
-        response = httpx.get(f"{base_url}/api/v1/openapi.json", timeout=10)
+        response = httpx.get(f"{base_url}/api/v1/openapi.json", timeout=10, **LOOPBACK)
         assert response.status_code == 200, response.text
         document = response.json()
         document_path = client_dir / "openapi.json"

@@ -7,11 +7,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import httpx
 import pytest
 
 from .conftest import STRONG_PASSWORD
 from .example_process import ROOT, example_app
+from .serving import loopback_sync_client
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
@@ -38,7 +38,7 @@ def test_a_snippet_runs_verbatim(tmp_path: Path, code: str) -> None:
     # costs Sanic's manager a 10 s wait for the worker.
     with (
         example_app(tmp_path, "-m", "sanic", "my_app:app") as base_url,
-        httpx.Client(base_url=base_url) as client,
+        loopback_sync_client(base_url) as client,
     ):
         user = {"email": "ada@example.com", "password": STRONG_PASSWORD}
         assert client.post("/api/v1/auth/register", json=user).status_code == 201

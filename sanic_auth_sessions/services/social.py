@@ -8,9 +8,11 @@ which account an identity logs in to, links and unlinks. No HTTP framework here.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import secrets
+import ssl
 import time
 import warnings
 from collections.abc import Awaitable, Callable
@@ -237,9 +239,15 @@ class SocialLoginService:
                 ]
             )
 
+    @functools.cached_property
+    def tls(self) -> ssl.SSLContext:
+        """One TLS context for every call to the providers: httpx would otherwise load the CA
+        bundle again for each client it makes (about 30 ms of CPU per call)."""
+        return httpx.create_ssl_context()
+
     def http(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(
-            timeout=self.settings.oauth_http_timeout_s, transport=self.transport
+            timeout=self.settings.oauth_http_timeout_s, transport=self.transport, verify=self.tls
         )
 
     def oauth_client(self, provider: Provider, redirect_uri: str) -> AsyncOAuth2Client:
@@ -251,6 +259,7 @@ class SocialLoginService:
             code_challenge_method="S256",
             timeout=self.settings.oauth_http_timeout_s,
             transport=self.transport,
+            verify=self.tls,
         )
 
     async def _get_json(self, url: str, **kwargs: Any) -> Any:

@@ -13,7 +13,6 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from uuid import UUID, uuid4
 
-import httpx
 import pytest
 import pytest_asyncio
 from hypothesis import HealthCheck, given, settings
@@ -35,6 +34,7 @@ from sanic_auth_sessions.http.schemas import validate
 
 from ..conftest import DATABASES, RunningApp, bearer
 from ..helpers import ROOT_EMAIL, assert_error
+from ..serving import loopback_sync_client
 from ..shared_server import empty_tables, shared_server
 
 IN_MODULE_LOOP = pytest.mark.asyncio(loop_scope="module")  # the loop of the shared server
@@ -454,7 +454,7 @@ async def test_no_cursor_string_gives_a_server_error(api: RunningApp) -> None:
     payloads = st.lists(st.integers(-2, 2_000_000) | TIMES | JSON, max_size=4)
 
     def run() -> None:
-        with httpx.Client(base_url=api.base_url, timeout=30) as client:
+        with loopback_sync_client(api.base_url, timeout=30) as client:
 
             @settings(
                 max_examples=int(os.environ.get("FUZZ_MAX_EXAMPLES", "4")) * 25,

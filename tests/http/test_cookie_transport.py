@@ -22,6 +22,7 @@ from ..conftest import (
     reclaim_tortoise,
 )
 from ..helpers import UNREACHABLE_OIDC_PROVIDERS, assert_error
+from ..serving import loopback_client
 
 ORIGIN = "https://app.example.com"
 EVIL = "https://evil.example.net"
@@ -81,7 +82,7 @@ class Browser:
     """An httpx client that keeps cookies like a browser and sends the page's ``Origin``."""
 
     def __init__(self, base_url: str, origin: str = ORIGIN) -> None:
-        self.client = httpx.AsyncClient(base_url=base_url, timeout=30, headers={"Origin": origin})
+        self.client = loopback_client(base_url, timeout=30, headers={"Origin": origin})
 
     async def __aenter__(self) -> Browser:
         return self
@@ -173,7 +174,7 @@ async def test_unsafe_methods_by_cookie_need_the_csrf_header_and_an_allowed_orig
     # the right header from another origin, or from none
     evil = {**site.csrf, "Origin": EVIL}
     assert_error(await site.client.patch(url, json=change, headers=evil), 403, "CSRF_FAILED")
-    no_origin = httpx.AsyncClient(base_url=str(site.client.base_url), cookies=site.client.cookies)
+    no_origin = loopback_client(str(site.client.base_url), cookies=site.client.cookies)
     async with no_origin:
         refused = await no_origin.patch(url, json=change, headers=site.csrf)
         assert_error(refused, 403, "CSRF_FAILED")
@@ -307,7 +308,7 @@ async def test_a_bearer_header_needs_no_csrf_in_cookie_mode(
 ) -> None:
     response = await site.signed_up("mobile@example.com")
     access = set_cookies(response)["access_token"].value
-    async with httpx.AsyncClient(base_url=cookie_server.base_url) as app_client:
+    async with loopback_client(cookie_server.base_url) as app_client:
         changed = await app_client.patch(
             f"{PREFIX}/users/me",
             json={"first_name": "Bea"},
@@ -338,7 +339,7 @@ async def test_both_mode_chooses_by_the_request(module_database_url: str) -> Non
         assert (await page.client.post("/host/notes", headers=page.csrf)).status_code == 201
         # a body refresh without the header (a mobile client: no cookies) answers in the
         # body, as before
-        async with httpx.AsyncClient(base_url=running.base_url) as app_client:
+        async with loopback_client(running.base_url) as app_client:
             rotated = await app_client.post(
                 f"{PREFIX}/auth/refresh",
                 json={"refresh_token": mobile.json()["refresh_token"]},
@@ -424,7 +425,7 @@ async def test_every_guarded_route_takes_the_cookie_and_every_unsafe_one_checks_
     the access cookie, and each such route with an unsafe method refuses it without the
     CSRF header."""
     await site.signed_up("sweep@example.com")
-    anonymous = httpx.AsyncClient(base_url=cookie_server.base_url, headers={"Origin": ORIGIN})
+    anonymous = loopback_client(cookie_server.base_url, headers={"Origin": ORIGIN})
     guarded: list[tuple[str, str]] = []
     async with anonymous:
         for method, path in concrete_paths(cookie_server.app):

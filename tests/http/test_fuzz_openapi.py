@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -25,6 +24,7 @@ from schemathesis.specs.openapi.checks import (
 from ..conftest import STRONG_PASSWORD
 from ..example_process import example_app
 from ..helpers import ROOT_EMAIL
+from ..serving import loopback_sync_client
 
 MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "4"))
 # Operations that would change the fuzzing account itself (and end its sessions for good).
@@ -54,7 +54,7 @@ class Token:
     """A superuser's access token, renewed whenever a fuzzed request ended its session."""
 
     def __init__(self, base_url: str) -> None:
-        self.client = httpx.Client(base_url=base_url, timeout=30)
+        self.client = loopback_sync_client(base_url, timeout=30)
         self.value = ""
 
     def headers(self) -> dict[str, str]:

@@ -25,7 +25,7 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE
 from sanic_auth_sessions.core.models import Passkey, SecurityEvent
 
 from ..conftest import RecordingMailer, build_app
-from ..serving import free_port
+from ..serving import free_port, loopback_client
 from . import test_docs_browser as browser
 
 chromium_path = browser.chromium_path  # the fixture: Chromium and Playwright, or a skip
@@ -169,7 +169,7 @@ async def test_register_and_log_in_with_a_virtual_authenticator(
 
     async with (
         passkey_server(database_url) as origin,
-        httpx.AsyncClient(base_url=origin, trust_env=False, timeout=30) as client,
+        loopback_client(origin, timeout=30) as client,
         async_playwright() as playwright,
     ):
         chromium = await browser.launch_chromium(

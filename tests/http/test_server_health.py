@@ -34,7 +34,7 @@ from sanic_auth_sessions.http.server_health import ServerHealth
 from ..conftest import STRONG_PASSWORD, RecordingMailer, build_app, start_app, stop_app
 from ..example_process import ROOT, TWO_WORKERS, let_the_manager_see_the_acknowledgements, stop
 from ..redis_server import captured_errors
-from ..serving import free_port
+from ..serving import LOOPBACK, free_port, loopback_client
 
 START_TIMEOUT_S = 120  # two workers importing the app on a busy 2-core machine
 CHANGE_TIMEOUT_S = 60
@@ -49,7 +49,7 @@ def with_slow_route(app: Sanic) -> None:
 
 async def health(base_url: str) -> httpx.Response:
     """``GET /health`` on a new connection, as a load balancer's check would."""
-    async with httpx.AsyncClient(base_url=base_url, timeout=5, trust_env=False) as client:
+    async with loopback_client(base_url, timeout=5) as client:
         return await client.get("/health")
 
 
@@ -107,7 +107,7 @@ async def test_a_request_whose_client_left_does_not_hold_the_drain(database_url:
     app.config.GRACEFUL_SHUTDOWN_TIMEOUT = 300
     running, server = await start_app(app, mailer)
     try:
-        async with httpx.AsyncClient(base_url=running.base_url, timeout=0.3) as leaving:
+        async with loopback_client(running.base_url, timeout=0.3) as leaving:
             with pytest.raises(httpx.ReadTimeout):
                 await leaving.get("/slow", params={"s": "600"})
         # Not the 300 s of the graceful timeout: the request ended with its connection.
@@ -284,7 +284,7 @@ def two_workers(cwd: Path, **env: str) -> Iterator[Server]:
 
 def _workers_check(base_url: str) -> tuple[int, int, int] | None:
     try:
-        response = httpx.get(f"{base_url}/health", timeout=2, trust_env=False)
+        response = httpx.get(f"{base_url}/health", timeout=2, **LOOPBACK)
     except httpx.HTTPError:
         return None
     workers = response.json()["checks"]["workers"]
@@ -358,14 +358,11 @@ async def burst_then_sigterm(server: Server) -> tuple[list[int], list[int]]:
         {"email": f"drain{index}@example.com", "password": STRONG_PASSWORD}
         for index in range(LOGINS // 5)
     ]
-    async with httpx.AsyncClient(base_url=server.base_url, timeout=60) as client:
+    async with loopback_client(server.base_url, timeout=60) as client:
         for credentials in accounts:
             registered = await client.post("/api/v1/auth/register", json=credentials)
             assert registered.status_code == 201, registered.text
-    clients = [
-        httpx.AsyncClient(base_url=server.base_url, timeout=120, trust_env=False)
-        for _ in range(LOGINS)
-    ]
+    clients = [loopback_client(server.base_url, timeout=120) for _ in range(LOGINS)]
     try:
         logins = [
             asyncio.create_task(
