@@ -59,6 +59,8 @@ def test_python_m_example_app_runs_on_sqlite_with_no_setup(tmp_path: Path) -> No
         assert hello.headers["content-security-policy"].startswith("default-src 'none'")
         assert hello.headers["x-content-type-options"] == "nosniff"
     assert (tmp_path / "example_app.sqlite3").exists()
+    log = next(tmp_path.glob("server-*.log")).read_text()
+    assert log.count("Created the first superuser root@example.com.") == 1
 
 
 def test_example_app_refuses_production_without_a_secret(tmp_path: Path) -> None:
@@ -94,13 +96,21 @@ LOGIN_LIMIT = {
 }
 
 
+PRODUCTION = {
+    "ENVIRONMENT": "production",
+    "AUTH_SECRET_KEY": "s" * 40,
+    "AUTH_MFA_ENCRYPTION_KEY": "bW1tbW1tbW1tbW1tbW1tbW1tbW1tbW1tbW1tbW1tbW0=",
+}
+
+
 @pytest.fixture(scope="module")
 def two_workers_in_memory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    """``python -m example_app`` with two workers and the login limit of the limit test (each
-    worker counting in its own memory); its URL and its directory. A two-worker start is
-    seconds of CPU: the two tests below share it."""
+    """``python -m example_app`` in production with two workers and the login limit of the
+    limit test (each worker counting in its own memory); its URL and its directory. A
+    two-worker start is seconds of CPU: the two tests below share it."""
     cwd = tmp_path_factory.mktemp("two-workers")
-    with example_app(cwd, "-m", "example_app", WORKERS="2", **LOGIN_LIMIT) as base_url:
+    env = {**PRODUCTION, "WORKERS": "2", **LOGIN_LIMIT}
+    with example_app(cwd, "-m", "example_app", **env) as base_url:
         yield base_url, cwd
 
 
@@ -126,6 +136,10 @@ def test_login_limit_is_shared_by_two_workers_with_redis(
 
 def test_python_m_example_app_with_two_workers(two_workers_in_memory: tuple[str, Path]) -> None:
     base_url, cwd = two_workers_in_memory
-    assert httpx.get(f"{base_url}/health", **LOOPBACK).json()["status"] == "healthy"
+    health = httpx.get(f"{base_url}/health", **LOOPBACK).json()
+    assert health["status"] == "healthy" and health["environment"] == "production"
     log = next(cwd.glob("server-*.log")).read_text()
     assert log.count("Starting worker") == 2
+    # What an operator should know is said once per start, not once per process.
+    assert log.count("password-reset mails go to standard output") == 1
+    assert log.count("AUTH: environment production") == 1
