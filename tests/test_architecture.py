@@ -169,3 +169,51 @@ def test_the_checks_see_a_bad_import() -> None:
     found = {name for name in _imports(tree)}
     assert "sanic_auth_sessions.http.guards" in found and "sanic" in found
     assert "http" not in ALLOWED["core"]
+
+
+# Libraries that a feature needs only once it is used (passkeys, social login, migrating, a
+# password's strength). Imported with the package they would add their import time to the
+# start of every process, workers included: together a third of a second.
+ON_FIRST_USE = ("webauthn", "httpx", "authlib", "aerich", "zxcvbn")
+
+
+def _imported_at_import(tree: ast.AST) -> Iterator[str]:
+    """What a module imports when it is imported: not in functions, not for type checking."""
+    for node in ast.iter_child_nodes(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            continue
+        if isinstance(node, ast.If) and _is_type_checking(node):
+            continue
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module is not None:
+            yield node.module
+            yield from (f"{node.module}.{alias.name}" for alias in node.names)
+        yield from _imported_at_import(node)
+
+
+def test_feature_libraries_are_imported_at_their_first_use() -> None:
+    """Nothing that ``import sanic_auth_sessions`` runs imports them (the modules that do,
+    such as ``services.passkeys``, are imported where the feature is first used)."""
+    at_import = {
+        name: set(_imported_at_import(ast.parse(path.read_text(encoding="utf-8"))))
+        for name, path in MODULES.items()
+    }
+    reached, todo = set(), [NAME]
+    while todo:
+        module = todo.pop()
+        if module in reached:
+            continue
+        reached.add(module)
+        # ``import a.b.c`` runs the packages ``a`` and ``a.b`` too.
+        parents = [module.rsplit(".", n)[0] for n in range(1, module.count(".") + 1)]
+        todo += [m for m in (*at_import[module], *parents) if m in MODULES]
+    assert "sanic_auth_sessions.extension" in reached
+    assert "sanic_auth_sessions.services.passkeys" not in reached
+    found = sorted(
+        (module, name)
+        for module in reached
+        for name in at_import[module]
+        if name.split(".")[0] in ON_FIRST_USE
+    )
+    assert not found, f"imported with the package: {found}"

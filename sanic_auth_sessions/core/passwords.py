@@ -13,7 +13,6 @@ from typing import Literal, TypeVar
 import bcrypt
 from argon2 import PasswordHasher as Argon2Hasher
 from argon2.exceptions import Argon2Error
-from zxcvbn import zxcvbn
 
 from sanic_auth_sessions.core.config import AuthSettings
 from sanic_auth_sessions.core.errors import WeakPassword
@@ -175,6 +174,8 @@ def check_password_policy(
         )
     if min_score <= 0:
         return
+    from zxcvbn import zxcvbn  # its word lists load at the first check, not at every start
+
     # zxcvbn refuses longer texts (its cost grows fast with the length): a longer password
     # (argon2id) is judged by its first characters, which it is at least as strong as.
     result = zxcvbn(password[:ZXCVBN_MAX_CHARS], user_inputs=personal_words(user_inputs))

@@ -21,14 +21,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aerich import Command
 from tortoise import Tortoise
 from tortoise.context import TortoiseContext
 
 from sanic_auth_sessions.core.models import APP_LABEL
 from sanic_auth_sessions.db.connection import connection, held_lock, is_postgres, tortoise_config
+
+if TYPE_CHECKING:
+    from aerich import Command
 
 MIGRATIONS_ROOT = Path(__file__).parent / "migrations"
 AERICH_TABLE = "aerich"
@@ -99,6 +101,9 @@ def all_versions(database_url: str) -> list[str]:
 
 @asynccontextmanager
 async def aerich_command(database_url: str) -> AsyncIterator[Command]:
+    # Imported here: the workers of an app check the schema but never migrate it.
+    from aerich import Command
+
     command = Command(
         tortoise_config=aerich_config(database_url),
         app=APP_LABEL,

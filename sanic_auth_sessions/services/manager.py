@@ -7,6 +7,7 @@ Host apps customise behaviour by subclassing :class:`UserManager` and overriding
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import logging
 import secrets
@@ -39,10 +40,10 @@ from sanic_auth_sessions.db.security_events import login_history
 from sanic_auth_sessions.services import security_events
 from sanic_auth_sessions.services.mailer import Mailer, MessageKind, deliver
 from sanic_auth_sessions.services.mfa import MfaChallengeResult, MfaService
-from sanic_auth_sessions.services.passkeys import PasskeyService
 from sanic_auth_sessions.services.social import SocialLoginService
 
 if TYPE_CHECKING:
+    from sanic_auth_sessions.services.passkeys import PasskeyService
     from sanic_auth_sessions.throttle.lockout import LoginLockout
 
 __all__ = ["AuthContext", "LoginResult", "UserManager", "normalize_email"]
@@ -113,7 +114,14 @@ class UserManager:
         self._background: set[asyncio.Task[None]] = set()
         self.mfa = MfaService(self)
         self.social = SocialLoginService(self)
-        self.passkeys = PasskeyService(self)
+
+    @functools.cached_property
+    def passkeys(self) -> PasskeyService:
+        """The passkey rules, made at their first use: py_webauthn, which they need, is a tenth
+        of a second of every process's start, and many apps have no passkeys."""
+        from sanic_auth_sessions.services.passkeys import PasskeyService
+
+        return PasskeyService(self)
 
     # --- hooks: override in a subclass -------------------------------------------------
 

@@ -18,12 +18,9 @@ import warnings
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 from uuid import UUID
 
-import httpx
-from authlib.common.security import generate_token
-from authlib.deprecate import AuthlibDeprecationWarning
 from joserfc import jws, jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
@@ -45,18 +42,31 @@ from sanic_auth_sessions.core.models import (
 from sanic_auth_sessions.core.tokens import TokenPair
 from sanic_auth_sessions.db.connection import transaction
 
-# Authlib's httpx client prefers the ``httpx2`` package (Python 3.11 or newer) and warns, on
-# every import, when it runs on ``httpx`` instead, which it still supports fully. The package
-# supports Python 3.10, so it uses httpx, without that warning at each start.
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", AuthlibDeprecationWarning)
-    from authlib.integrations.httpx_client import AsyncOAuth2Client, OAuthError
-
 if TYPE_CHECKING:
+    import httpx
+    from authlib.integrations.httpx_client import AsyncOAuth2Client
+
     from sanic_auth_sessions.services.manager import AuthContext, LoginResult, UserManager
     from sanic_auth_sessions.services.mfa import MfaChallengeResult
 
 logger = logging.getLogger("sanic_auth_sessions")
+
+
+def oauth2_client_class() -> type[AsyncOAuth2Client]:
+    """Authlib's OAuth 2 client for httpx, imported at the first call to a provider: with
+    httpx it is a tenth of a second of every process's start, and most apps have none.
+
+    Authlib prefers the ``httpx2`` package (Python 3.11 or newer) and warns, at its import,
+    when it runs on ``httpx`` instead, which it still supports fully. The package supports
+    Python 3.10, so it uses httpx, without that warning."""
+    from authlib.deprecate import AuthlibDeprecationWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AuthlibDeprecationWarning)
+        from authlib.integrations.httpx_client import AsyncOAuth2Client
+
+    return cast("type[AsyncOAuth2Client]", AsyncOAuth2Client)  # Authlib has no type hints
+
 
 STATE_BYTES = 32
 NONCE_BYTES = 32
@@ -243,15 +253,19 @@ class SocialLoginService:
     def tls(self) -> ssl.SSLContext:
         """One TLS context for every call to the providers: httpx would otherwise load the CA
         bundle again for each client it makes (about 30 ms of CPU per call)."""
+        import httpx
+
         return httpx.create_ssl_context()
 
     def http(self) -> httpx.AsyncClient:
+        import httpx
+
         return httpx.AsyncClient(
             timeout=self.settings.oauth_http_timeout_s, transport=self.transport, verify=self.tls
         )
 
     def oauth_client(self, provider: Provider, redirect_uri: str) -> AsyncOAuth2Client:
-        return AsyncOAuth2Client(
+        return oauth2_client_class()(
             client_id=provider.client_id,
             client_secret=provider.client_secret,
             scope=" ".join(provider.scopes),
@@ -265,6 +279,8 @@ class SocialLoginService:
     async def _get_json(self, url: str, **kwargs: Any) -> Any:
         """GET ``url``'s JSON; 502 ``OAUTH_PROVIDER_UNAVAILABLE`` for anything but a 200 with
         JSON (unreachable, too slow, an error page)."""
+        import httpx
+
         try:
             async with self.http() as client:
                 response = await client.get(url, **kwargs)
@@ -324,6 +340,8 @@ class SocialLoginService:
                 )
         endpoint = await self.authorization_endpoint(provider)
         state = secrets.token_urlsafe(STATE_BYTES)
+        from authlib.common.security import generate_token
+
         verifier = generate_token(PKCE_VERIFIER_CHARS)
         nonce = secrets.token_urlsafe(NONCE_BYTES) if provider.kind == "oidc" else None
         await OAuthState.create(
@@ -415,6 +433,9 @@ class SocialLoginService:
     async def _exchange(
         self, client: AsyncOAuth2Client, url: str, code: str, record: OAuthState
     ) -> dict[str, Any]:
+        import httpx
+        from authlib.integrations.httpx_client import OAuthError  # imported with the client
+
         try:
             token: dict[str, Any] = await client.fetch_token(
                 url, code=code, code_verifier=record.code_verifier
@@ -428,6 +449,8 @@ class SocialLoginService:
         return token
 
     async def _api(self, client: AsyncOAuth2Client, url: str) -> Any:
+        import httpx
+
         try:
             response = await client.get(url, headers={"Accept": "application/json"})
             response.raise_for_status()
