@@ -34,6 +34,7 @@ def example_url(tmp_path_factory: pytest.TempPathFactory) -> Any:
         "example_app",
         DATABASE_URL=f"sqlite://{directory / 'example.sqlite3'}",
         RATE_LIMIT_ENABLED="false",
+        SANIC_AUTH_BCRYPT_ROUNDS="4",  # the page's cookies are tested here, not hashing costs
     ) as base_url:
         registered = httpx.post(
             f"{base_url}/api/v1/auth/register",

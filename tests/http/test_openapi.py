@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -14,7 +15,7 @@ from pydantic import BaseModel
 from sanic import Sanic, json
 from sanic_ext.extensions.openapi.builders import SpecificationBuilder
 
-from sanic_auth_sessions import __version__
+from sanic_auth_sessions import InMemoryMailer, __version__
 from sanic_auth_sessions.core import errors
 from sanic_auth_sessions.db.pagination import PageQuery
 from sanic_auth_sessions.http.error_handler import status_for
@@ -62,7 +63,15 @@ from sanic_auth_sessions.http.schemas import (
     VerifyEmailRequestBody,
 )
 
-from ..conftest import STRONG_PASSWORD, RunningApp, bearer
+from ..conftest import (
+    STRONG_PASSWORD,
+    RunningApp,
+    bearer,
+    build_app,
+    empty_database_url,
+    start_app,
+    stop_app,
+)
 from . import test_docs_browser as browser
 
 # The browser test's fixtures: Chromium, and Swagger UI served from a local "CDN".
@@ -372,6 +381,28 @@ def with_docs(**config: Any) -> Callable[[Sanic[Any, Any]], None]:
     return setup
 
 
+@dataclass
+class Documented:
+    app: Sanic[Any, Any]
+    document: dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+async def documented(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Documented]:
+    """An app of the extension with its docs on, and the document it served, for the tests that
+    only read them: one start for the module (the document does not depend on the database)."""
+    SpecificationBuilder.reset()  # type: ignore[no-untyped-call]
+    url = await empty_database_url("sqlite", tmp_path_factory.mktemp("documented"))
+    mailer = InMemoryMailer()
+    running, server = await start_app(build_app(url, mailer=mailer, setup=with_docs()), mailer)
+    try:
+        document = await load_document(running)
+    finally:
+        await stop_app(running, server)
+        SpecificationBuilder.reset()  # type: ignore[no-untyped-call]
+    yield Documented(running.app, document)
+
+
 async def load_document(api: RunningApp) -> dict[str, Any]:
     response = await api.client.get("/docs/openapi.json")
     assert response.status_code == 200, response.text
@@ -459,17 +490,15 @@ def problems_of(app: Sanic[Any, Any], document: dict[str, Any], prefix: str = PR
     return problems
 
 
-async def test_every_route_is_documented_with_its_responses(make_app: Any) -> None:
-    api: RunningApp = await make_app(setup=with_docs())
-    document = await load_document(api)
+def test_every_route_is_documented_with_its_responses(documented: Documented) -> None:
+    app, document = documented.app, documented.document
 
-    assert problems_of(api.app, document) == []
-    assert len(app_routes(api.app)) == len(CONTRACT) + 2
+    assert problems_of(app, document) == []
+    assert len(app_routes(app)) == len(CONTRACT) + 2
 
 
-async def test_operation_ids_and_schema_names_are_the_stable_ones(make_app: Any) -> None:
-    api: RunningApp = await make_app(setup=with_docs())
-    document = await load_document(api)
+def test_operation_ids_and_schema_names_are_the_stable_ones(documented: Documented) -> None:
+    document = documented.document
 
     found = {
         (method.upper(), path.removeprefix(PREFIX)): operation["operationId"]
@@ -500,9 +529,8 @@ def error_classes() -> dict[str, type[errors.AuthSessionsError]]:
     return found
 
 
-async def test_errors_are_documented_from_their_classes(make_app: Any) -> None:
-    api: RunningApp = await make_app(setup=with_docs())
-    document = await load_document(api)
+def test_errors_are_documented_from_their_classes(documented: Documented) -> None:
+    document = documented.document
     classes = error_classes()
 
     seen = set()
@@ -545,22 +573,20 @@ async def test_an_undocumented_route_fails_the_check(make_app: Any) -> None:
     ]
 
 
-async def test_a_route_without_its_error_docs_fails_the_check(make_app: Any) -> None:
-    api: RunningApp = await make_app(setup=with_docs())
-    document = await load_document(api)
+def test_a_route_without_its_error_docs_fails_the_check(documented: Documented) -> None:
+    app, document = documented.app, copy.deepcopy(documented.document)
     operation = document["paths"][f"{PREFIX}/auth/register"]["post"]
     del operation["responses"]["409"]
     operation["responses"]["201"] = {"description": "OK"}
 
-    assert problems_of(api.app, document) == [
+    assert problems_of(app, document) == [
         f"POST {PREFIX}/auth/register: no 201 response with a schema",
         f"POST {PREFIX}/auth/register: the 409 response is not documented",
     ]
 
 
-async def test_the_document_is_valid_openapi_3(make_app: Any) -> None:
-    api: RunningApp = await make_app(setup=with_docs())
-    document = await load_document(api)
+def test_the_document_is_valid_openapi_3(documented: Documented) -> None:
+    document = documented.document
 
     assert document["openapi"].startswith("3.")
     validate(document)
@@ -627,9 +653,8 @@ async def test_token_url_follows_the_url_prefix(make_app: Any) -> None:
     assert problems_of(api.app, document, prefix="/identity") == []
 
 
-async def test_request_schemas_match_the_pydantic_models(make_app: Any) -> None:
-    api: RunningApp = await make_app(setup=with_docs())
-    document = await load_document(api)
+def test_request_schemas_match_the_pydantic_models(documented: Documented) -> None:
+    document = documented.document
     schemas = document["components"]["schemas"]
 
     checked = 0
@@ -721,9 +746,8 @@ async def test_documented_response_schemas_describe_real_answers(make_app: Any) 
     conforms(document, "HealthResponse", (await client.get("/health")).json())
 
 
-async def test_info_defaults_to_the_package_and_tags_are_described(make_app: Any) -> None:
-    api: RunningApp = await make_app(setup=with_docs())
-    document = await load_document(api)
+def test_info_defaults_to_the_package_and_tags_are_described(documented: Documented) -> None:
+    document = documented.document
 
     assert document["info"]["title"] == "Sanic Auth Sessions"
     assert document["info"]["version"] == __version__
