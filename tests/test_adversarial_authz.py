@@ -45,6 +45,7 @@ from sanic_auth_sessions.core.models import (
     RecoveryCode,
     TotpFactor,
 )
+from sanic_auth_sessions.db.connection import transaction
 from sanic_auth_sessions.services.manager import hash_reset_token, utcnow
 
 from .conftest import (
@@ -544,67 +545,74 @@ def session_of(tokens: dict[str, Any]) -> str:
 
 
 async def restore(world: World) -> None:
-    """Back to the world of the module docstring, whatever the last request changed."""
-    await Membership.all().delete()
-    await Organization.all().delete()
-    await PasswordResetToken.all().delete()
-    await EmailToken.all().delete()
-    await TotpFactor.all().delete()
-    await RecoveryCode.all().delete()
-    await MfaChallenge.all().delete()
-    user_ids = [row["id"] for row in world.users]
-    session_ids = [row["id"] for row in world.sessions]
-    await User.exclude(id__in=user_ids).delete()
-    await UserSession.exclude(id__in=session_ids).delete()
-    current_users = {row["id"]: row for row in await User.all().values()}
-    for row in world.users:
-        if row["id"] not in current_users:
-            await User.create(**row)
-        elif current_users[row["id"]] != row:
-            await User.filter(id=row["id"]).update(**{k: v for k, v in row.items() if k != "id"})
-    current_sessions = {row["id"]: row for row in await UserSession.all().values()}
-    for row in world.sessions:
-        if row["id"] not in current_sessions:
-            await UserSession.create(**row)
-        elif current_sessions[row["id"]] != row:
-            values = {k: v for k, v in row.items() if k != "id"}
-            await UserSession.filter(id=row["id"]).update(**values)
-    ids = {name: tokens["user"]["id"] for name, tokens in world.tokens.items()}
-    await Organization.bulk_create(
-        [
-            Organization(id=ACME_ID, name="Acme", slug="acme"),
-            Organization(id=OTHER_ID, name="Other", slug="other"),
+    """Back to the world of the module docstring, whatever the last request changed.
+    One transaction: a commit for all its statements, not one each."""
+    async with transaction():
+        await Membership.all().delete()
+        await Organization.all().delete()
+        await PasswordResetToken.all().delete()
+        await EmailToken.all().delete()
+        await TotpFactor.all().delete()
+        await RecoveryCode.all().delete()
+        await MfaChallenge.all().delete()
+        user_ids = [row["id"] for row in world.users]
+        session_ids = [row["id"] for row in world.sessions]
+        await User.exclude(id__in=user_ids).delete()
+        await UserSession.exclude(id__in=session_ids).delete()
+        current_users = {row["id"]: row for row in await User.all().values()}
+        for row in world.users:
+            if row["id"] not in current_users:
+                await User.create(**row)
+            elif current_users[row["id"]] != row:
+                await User.filter(id=row["id"]).update(
+                    **{k: v for k, v in row.items() if k != "id"}
+                )
+        current_sessions = {row["id"]: row for row in await UserSession.all().values()}
+        for row in world.sessions:
+            if row["id"] not in current_sessions:
+                await UserSession.create(**row)
+            elif current_sessions[row["id"]] != row:
+                values = {k: v for k, v in row.items() if k != "id"}
+                await UserSession.filter(id=row["id"]).update(**values)
+        ids = {name: tokens["user"]["id"] for name, tokens in world.tokens.items()}
+        await Organization.bulk_create(
+            [
+                Organization(id=ACME_ID, name="Acme", slug="acme"),
+                Organization(id=OTHER_ID, name="Other", slug="other"),
+            ]
+        )
+        roles = [
+            (ACME_ID, "owner", OrganizationRole.OWNER),
+            (ACME_ID, "admin", OrganizationRole.ADMIN),
+            (ACME_ID, "member", OrganizationRole.MEMBER),
+            (ACME_ID, "target", OrganizationRole.MEMBER),
+            (OTHER_ID, "other_owner", OrganizationRole.OWNER),
         ]
-    )
-    roles = [
-        (ACME_ID, "owner", OrganizationRole.OWNER),
-        (ACME_ID, "admin", OrganizationRole.ADMIN),
-        (ACME_ID, "member", OrganizationRole.MEMBER),
-        (ACME_ID, "target", OrganizationRole.MEMBER),
-        (OTHER_ID, "other_owner", OrganizationRole.OWNER),
-    ]
-    await Membership.bulk_create(
-        [Membership(organization_id=org, user_id=ids[who], role=role) for org, who, role in roles]
-    )
-    target = next(row for row in world.users if str(row["id"]) == str(ids["target"]))
-    await PasswordResetToken.create(
-        user_id=ids["target"],
-        token_hash=hash_reset_token(RESET_TOKEN),
-        security_stamp=target["security_stamp"],
-        expires_at=utcnow() + timedelta(hours=1),
-    )
-    for token, purpose, email in (
-        (VERIFY_TOKEN, EmailTokenPurpose.VERIFY, "target@example.com"),
-        (CHANGE_TOKEN, EmailTokenPurpose.CHANGE, "target-moved@example.com"),
-    ):
-        await EmailToken.create(
+        await Membership.bulk_create(
+            [
+                Membership(organization_id=org, user_id=ids[who], role=role)
+                for org, who, role in roles
+            ]
+        )
+        target = next(row for row in world.users if str(row["id"]) == str(ids["target"]))
+        await PasswordResetToken.create(
             user_id=ids["target"],
-            purpose=purpose,
-            token_hash=hash_reset_token(token),
-            email=email,
+            token_hash=hash_reset_token(RESET_TOKEN),
             security_stamp=target["security_stamp"],
             expires_at=utcnow() + timedelta(hours=1),
         )
+        for token, purpose, email in (
+            (VERIFY_TOKEN, EmailTokenPurpose.VERIFY, "target@example.com"),
+            (CHANGE_TOKEN, EmailTokenPurpose.CHANGE, "target-moved@example.com"),
+        ):
+            await EmailToken.create(
+                user_id=ids["target"],
+                purpose=purpose,
+                token_hash=hash_reset_token(token),
+                email=email,
+                security_stamp=target["security_stamp"],
+                expires_at=utcnow() + timedelta(hours=1),
+            )
 
 
 PARAM = re.compile(r"<(\w+)(?::[^>]*)?>")
