@@ -23,6 +23,7 @@ from sanic_auth_sessions import (
     require_org_role,
 )
 from sanic_auth_sessions.core.models import PasswordResetToken
+from sanic_auth_sessions.db.connection import transaction
 
 from .conftest import (
     STRONG_PASSWORD,
@@ -73,13 +74,14 @@ async def shared_server(database: str, tmp_dir: Path, **settings: Any) -> AsyncI
 
 
 async def empty_tables() -> None:
-    """Everything but the first superuser (whose sessions go too)."""
-    await Membership.all().delete()
-    await Organization.all().delete()
-    await PasswordResetToken.all().delete()
-    await UserSession.all().delete()
-    await User.exclude(email=ROOT_EMAIL).delete()
-    await User.filter(email=ROOT_EMAIL).update(is_active=True, is_superuser=True)
+    """Everything but the first superuser (whose sessions go too), in one transaction."""
+    async with transaction():
+        await Membership.all().delete()
+        await Organization.all().delete()
+        await PasswordResetToken.all().delete()
+        await UserSession.all().delete()
+        await User.exclude(email=ROOT_EMAIL).delete()
+        await User.filter(email=ROOT_EMAIL).update(is_active=True, is_superuser=True)
 
 
 # --- organizations through the API, and memberships set directly ----------------------
