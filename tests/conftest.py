@@ -32,7 +32,9 @@ from tortoise.exceptions import ConfigurationError
 
 from sanic_auth_sessions import AuthSessions, InMemoryMailer, UserManager
 from sanic_auth_sessions.db.connection import init_database
+from sanic_auth_sessions.http.runtime import auth_runtime
 
+from .helpers import TOTP_CLOCK
 from .redis_server import redis_url  # noqa: F401  (a fixture for every test module)
 from .serving import free_port, loopback_client
 
@@ -387,6 +389,7 @@ async def start_app(app: Sanic, mailer: InMemoryMailer) -> tuple[RunningApp, Any
     await server.startup()
     await server.before_start()
     await server.after_start()
+    auth_runtime(app).manager.mfa.clock = TOTP_CLOCK
     base_url = f"http://127.0.0.1:{port}"
     client = loopback_client(base_url, timeout=30)
     return RunningApp(app=app, client=client, mailer=mailer, base_url=base_url), server
@@ -458,7 +461,6 @@ def as_cookie_request(app: Sanic) -> Callable[[httpx.Request], Any]:
     out as a page's cookie request instead: the token in the access cookie, a CSRF cookie of
     its session (made by the server's own CSRF tokens) echoed in ``X-CSRF-Token``, and the
     page's ``Origin``. Anything that is not a well-formed access token stays a header."""
-    from sanic_auth_sessions.http.runtime import auth_runtime
 
     async def hook(request: httpx.Request) -> None:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")

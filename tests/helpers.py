@@ -3,12 +3,29 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import jwt
 
 ROOT_EMAIL = "root@example.com"  # the first superuser of the shared servers
+
+
+class TotpClock:
+    """The clock by which the in-process test servers check TOTP codes (``MfaService.clock``,
+    set by ``conftest.start_app``) and the tests compute them: the real time plus a skew that
+    only grows. A test that needs time left in the current 30-second step moves the skew to the
+    start of the next step instead of sleeping until then (``test_mfa.early_in_a_step``)."""
+
+    def __init__(self) -> None:
+        self.skew = 0.0
+
+    def __call__(self) -> float:
+        return time.time() + self.skew
+
+
+TOTP_CLOCK = TotpClock()
 
 USER_FIELDS = {
     "id",

@@ -2,15 +2,15 @@
 from the secret the setup answers, never read from the server's tables.
 
 To stay clear of the 30-second step boundary, each test that uses several codes starts early
-in a step (:func:`early_in_a_step`) and takes codes of the previous, current and next step,
-all within the accepted window, in that order.
+in a step (:func:`early_in_a_step`, which moves the servers' TOTP clock on rather than wait)
+and takes codes of the previous, current and next step, all within the accepted window, in
+that order.
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
-import time
 import urllib.parse
 from typing import Any
 
@@ -20,24 +20,24 @@ import pytest
 from sanic_auth_sessions.core.models import MfaChallenge, RecoveryCode, TotpFactor, User
 
 from ..conftest import OTHER_STRONG_PASSWORD, STRONG_PASSWORD, RunningApp, bearer
-from ..helpers import ROOT_EMAIL, USER_FIELDS, age_session, assert_error
+from ..helpers import ROOT_EMAIL, TOTP_CLOCK, USER_FIELDS, age_session, assert_error
 
 STEP_S = 30
 RECOVERY_CODE = re.compile(r"^[a-z2-7]{5}-[a-z2-7]{5}$")
 
 
 async def early_in_a_step(margin_s: float = 4.0) -> None:
-    """Wait until at least ``margin_s`` seconds of the current TOTP step are left: enough for
-    the test's requests (under a second, a few with coverage on a loaded machine), little
-    enough that a test rarely waits (each wait idles a test worker for up to the margin)."""
-    left = STEP_S - time.time() % STEP_S
+    """Make sure at least ``margin_s`` seconds of the current TOTP step are left (enough for
+    the test's requests): if fewer are, the servers' TOTP clock moves on to the start of the
+    next step, as if the test had waited for it (:class:`~tests.helpers.TotpClock`)."""
+    left = STEP_S - TOTP_CLOCK() % STEP_S
     if left < margin_s:
-        await asyncio.sleep(left + 0.05)
+        TOTP_CLOCK.skew += left + 0.05
 
 
 def code(secret: str, steps_from_now: int = 0) -> str:
     """The code of the step ``steps_from_now`` steps away from the current one."""
-    return pyotp.TOTP(secret).at(time.time() + steps_from_now * STEP_S)
+    return pyotp.TOTP(secret).at(TOTP_CLOCK() + steps_from_now * STEP_S)
 
 
 async def login_step(api: RunningApp, email: str, **headers: str) -> Any:
