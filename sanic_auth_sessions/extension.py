@@ -228,5 +228,6 @@ class AuthSessions(Extension):  # type: ignore[no-untyped-call]
         runtime = await start_runtime(
             app, settings, manager_class=self.manager_class, mailer=self.mailer
         )
+        runtime.manager.load_configured_features()
         if not prepared:
             await ensure_first_superuser(settings, runtime.manager)

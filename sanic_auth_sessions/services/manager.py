@@ -117,11 +117,19 @@ class UserManager:
 
     @functools.cached_property
     def passkeys(self) -> PasskeyService:
-        """The passkey rules, made at their first use: py_webauthn, which they need, is a tenth
-        of a second of every process's start, and many apps have no passkeys."""
+        """The passkey rules, made at their first use (:meth:`load_configured_features`):
+        py_webauthn, which they need, is a tenth of a second of every process's start, and
+        many apps have no passkeys."""
         from sanic_auth_sessions.services.passkeys import PasskeyService
 
         return PasskeyService(self)
+
+    def load_configured_features(self) -> None:
+        """Load what the configured passkeys and login providers need, at a worker's start
+        rather than on their first request; what is not configured is never loaded."""
+        if self.settings.passkeys_enabled:
+            _ = self.passkeys
+        self.social.load()
 
     # --- hooks: override in a subclass -------------------------------------------------
 

@@ -249,6 +249,12 @@ class SocialLoginService:
                 ]
             )
 
+    def load(self) -> None:
+        """Import the OAuth client and make the TLS context now if there are providers."""
+        if self.providers:
+            oauth2_client_class()
+            _ = self.tls
+
     @functools.cached_property
     def tls(self) -> ssl.SSLContext:
         """One TLS context for every call to the providers: httpx would otherwise load the CA

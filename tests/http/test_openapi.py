@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from sanic import Sanic, json
 from sanic_ext.extensions.openapi.builders import SpecificationBuilder
 
-from sanic_auth_sessions import InMemoryMailer, __version__
+from sanic_auth_sessions import __version__
 from sanic_auth_sessions.core import errors
 from sanic_auth_sessions.db.pagination import PageQuery
 from sanic_auth_sessions.http.error_handler import status_for
@@ -63,15 +63,7 @@ from sanic_auth_sessions.http.schemas import (
     VerifyEmailRequestBody,
 )
 
-from ..conftest import (
-    STRONG_PASSWORD,
-    RunningApp,
-    bearer,
-    build_app,
-    empty_database_url,
-    start_app,
-    stop_app,
-)
+from ..conftest import STRONG_PASSWORD, RunningApp, bearer, module_server
 from . import test_docs_browser as browser
 
 # The browser test's fixtures: Chromium, and Swagger UI served from a local "CDN".
@@ -392,13 +384,11 @@ async def documented(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
     """An app of the extension with its docs on, and the document it served, for the tests that
     only read them: one start for the module (the document does not depend on the database)."""
     SpecificationBuilder.reset()  # type: ignore[no-untyped-call]
-    url = await empty_database_url("sqlite", tmp_path_factory.mktemp("documented"))
-    mailer = InMemoryMailer()
-    running, server = await start_app(build_app(url, mailer=mailer, setup=with_docs()), mailer)
+    url = f"sqlite://{tmp_path_factory.mktemp('documented') / 'test.sqlite3'}"
     try:
-        document = await load_document(running)
+        async with module_server(url, setup=with_docs()) as running:
+            document = await load_document(running)
     finally:
-        await stop_app(running, server)
         SpecificationBuilder.reset()  # type: ignore[no-untyped-call]
     yield Documented(running.app, document)
 

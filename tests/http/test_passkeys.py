@@ -490,6 +490,11 @@ async def test_a_flagged_passkey_can_always_be_deleted(api: RunningApp) -> None:
     assert await Passkey.filter(id=passkey["id"]).count() == 0
 
 
+async def test_a_worker_with_passkeys_loads_their_rules_when_it_starts(make_app: Any) -> None:
+    api = await make_app(webauthn_rp_id=RP_ID, webauthn_origins=ORIGIN)
+    assert "passkeys" in api.app.ctx.auth_manager.__dict__  # before any request
+
+
 async def test_inactive_and_unverified_accounts(make_app: Any) -> None:
     api = await make_app(webauthn_rp_id=RP_ID, webauthn_origins=ORIGIN, require_verified_email=True)
     tokens = await api.register("unverified@example.com")

@@ -168,8 +168,18 @@ async def test_the_provider_list_shows_the_configured_providers(api: RunningApp)
     }
 
 
+async def test_a_worker_with_providers_loads_their_client_when_it_starts(
+    make_app: Any, oidc_provider: OidcProvider
+) -> None:
+    api = await make_app(**social_settings(oidc_provider))
+    assert "tls" in api.app.ctx.auth_manager.social.__dict__  # before any request
+
+
 async def test_without_providers_the_list_is_empty_and_the_routes_are_404(make_app: Any) -> None:
     api = await make_app()
+    manager = api.app.ctx.auth_manager
+    # Nothing of social login or passkeys is loaded for an app that has neither.
+    assert "tls" not in manager.social.__dict__ and "passkeys" not in manager.__dict__
     response = await api.client.get(api.url("/oauth/providers"))
     assert response.json() == {"enabled": False, "providers": []}
     response = await api.client.get(
