@@ -22,7 +22,7 @@ from sanic_auth_sessions.db.connection import (
     ping,
     session_with_user_sql,
 )
-from sanic_auth_sessions.http.amendments import finalise_signals_once
+from sanic_auth_sessions.http.amendments import finalise_signals_once, read_definition_hints_once
 from sanic_auth_sessions.http.app_config import settings_from_app
 from sanic_auth_sessions.http.docs_assets import serve_docs_assets
 from sanic_auth_sessions.http.error_handler import install_error_handler
@@ -30,7 +30,7 @@ from sanic_auth_sessions.http.middleware.cors import configure_cors
 from sanic_auth_sessions.http.middleware.request_context import install_request_context
 from sanic_auth_sessions.http.middleware.request_limits import apply_request_limits
 from sanic_auth_sessions.http.middleware.security_headers import install_security_headers
-from sanic_auth_sessions.http.openapi import install_openapi
+from sanic_auth_sessions.http.openapi import documenting, install_openapi, openapi_enabled
 from sanic_auth_sessions.http.rate_limits import install_rate_limiting
 from sanic_auth_sessions.http.routes.admin import create_admin_blueprint
 from sanic_auth_sessions.http.routes.auth import create_auth_blueprint
@@ -93,24 +93,30 @@ class AuthSessions(Extension):  # type: ignore[no-untyped-call]
         apply_request_limits(app, settings)
         install_request_context(app, settings)
         install_error_handler(app, settings)
-        serve_docs_assets(app)  # before the docs pages' CSP is derived from their assets
+        documents = openapi_enabled(app)  # off: no docs pages and no route documentation
+        if documents:
+            read_definition_hints_once()
+        if documents:
+            serve_docs_assets(app)  # before the docs pages' CSP is derived from their assets
         install_security_headers(app, settings)
         install_storage_budget(app)  # the time budget of each request's counter storage calls
         install_rate_limiting(app)
         install_server_health(app)  # readiness (draining) and workers for /health
-        for blueprint in (
-            create_auth_blueprint(settings.url_prefix),
-            create_users_blueprint(settings.url_prefix),
-            create_sessions_blueprint(settings.url_prefix),
-            create_organizations_blueprint(settings.url_prefix),
-            create_admin_blueprint(settings.url_prefix),
-            create_mfa_blueprint(settings.url_prefix),
-            create_passkeys_blueprint(settings.url_prefix),
-            create_health_blueprint(settings.health_path),
-            create_keys_blueprint(settings.jwks_path),
-            create_introspection_blueprint(settings.url_prefix),
-            create_oauth_blueprint(settings.url_prefix),
-        ):
+        with documenting(documents):
+            blueprints = (
+                create_auth_blueprint(settings.url_prefix),
+                create_users_blueprint(settings.url_prefix),
+                create_sessions_blueprint(settings.url_prefix),
+                create_organizations_blueprint(settings.url_prefix),
+                create_admin_blueprint(settings.url_prefix),
+                create_mfa_blueprint(settings.url_prefix),
+                create_passkeys_blueprint(settings.url_prefix),
+                create_health_blueprint(settings.health_path),
+                create_keys_blueprint(settings.jwks_path),
+                create_introspection_blueprint(settings.url_prefix),
+                create_oauth_blueprint(settings.url_prefix),
+            )
+        for blueprint in blueprints:
             app.blueprint(blueprint)
         install_openapi(app, settings)
         finalise_signals_once(app)

@@ -14,6 +14,9 @@ translates the few constructs that differ (``null`` in a union becomes ``nullabl
 an ``enum``). :func:`install_openapi` adds the security schemes (a bearer JWT and the OAuth2
 password flow on ``<prefix>/auth/login/oauth``, which Swagger UI's "Authorize" uses), tags, and
 the API's title, version and description unless the host app has set its own.
+
+An app with OpenAPI turned off (``OAS = False``) has no document to build: its routes are built
+within :func:`documenting` ``(False)`` and carry no documentation.
 """
 
 from __future__ import annotations
@@ -21,7 +24,9 @@ from __future__ import annotations
 import copy
 import functools
 import json as json_module
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import partial
 from typing import Any, Literal, TypeVar
 
@@ -155,6 +160,21 @@ class DocumentedResponse(Response):
     headers: dict[str, Any]
 
 
+#: Whether the routes being built are documented (see :func:`documenting`).
+DOCUMENTING: ContextVar[bool] = ContextVar("auth_documenting", default=True)
+
+
+@contextmanager
+def documenting(enabled: bool) -> Iterator[None]:
+    """Routes built within ``documenting(False)`` carry no documentation: an app without
+    OpenAPI builds none of it (about 20 ms of each start, for about 80 routes)."""
+    token = DOCUMENTING.set(enabled)
+    try:
+        yield
+    finally:
+        DOCUMENTING.reset(token)
+
+
 def error_example(error: ErrorClass) -> dict[str, Any]:
     """The body ``error`` answers with its own message."""
     detail = ErrorDetail.dump(error, field=None)
@@ -258,6 +278,8 @@ def documented(
     error_classes += errors
 
     def decorate(handler: Handler) -> Handler:
+        if not DOCUMENTING.get():
+            return handler
         # One look-up, then an insert: sanic-ext's store replaces itself while it is empty.
         operation = OperationStore()[handler]  # type: ignore[no-untyped-call]
         operation.name(operation_id)
@@ -326,6 +348,8 @@ INTROSPECTION_SCHEME = "IntrospectionClient"
 
 def client_secured(handler: Handler) -> Handler:
     """Document HTTP Basic client authentication (the introspection clients)."""
+    if not DOCUMENTING.get():
+        return handler
     OperationStore()[handler].secured(INTROSPECTION_SCHEME)  # type: ignore[no-untyped-call]
     return handler
 
@@ -360,9 +384,14 @@ def token_url(settings: AuthSettings) -> str:
     return f"{settings.url_prefix.rstrip('/')}/auth/login/oauth"
 
 
+def openapi_enabled(app: Sanic[Any, Any]) -> bool:
+    """sanic-ext's switch for the OpenAPI document and its pages (``OAS``, on by default)."""
+    return bool(app.config.get("OAS", True))
+
+
 def install_openapi(app: Sanic[Any, Any], settings: AuthSettings) -> None:
     """Security schemes, tags and (unless the host set any of them) title, version, description."""
-    if not app.config.get("OAS", True):
+    if not openapi_enabled(app):
         return
     spec: Any = app.ext.openapi
     spec.add_security_scheme(

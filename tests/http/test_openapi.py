@@ -758,11 +758,19 @@ async def test_the_host_app_keeps_its_own_info(make_app: Any) -> None:
     assert document["info"]["description"] == "Ours."
 
 
-async def test_without_oas_no_docs_are_served(make_app: Any) -> None:
+async def test_without_oas_no_docs_are_served_nor_built(make_app: Any) -> None:
+    """Without OpenAPI the routes carry no documentation and the docs pages' assets are not
+    served: an app that turns it off does not pay for building them at each start."""
+    from sanic_ext.extensions.openapi.builders import OperationStore
+
     api: RunningApp = await make_app()  # conftest turns OAS off
 
     assert (await api.client.get("/docs/openapi.json")).status_code == 404
+    assert (await api.client.get("/docs/assets/redoc/redoc.standalone.js")).status_code == 404
     assert (await api.client.get("/health")).status_code == 200
+    handlers = [route.handler for route in api.app.router.routes]
+    assert len(handlers) >= len(CONTRACT)
+    assert [handler for handler in handlers if handler in OperationStore()] == []
 
 
 async def test_swagger_ui_authorize_with_the_password_flow(
