@@ -22,6 +22,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import asyncpg
+import coverage
 import httpx
 import jwt
 import pytest
@@ -65,6 +66,41 @@ BEHIND_PGBOUNCER = {
     "tests.db.test_cleanup",
     "tests.db.test_pooler",
 }
+
+
+# The tests' temporary files (``tmp_path``: their SQLite databases, the example apps' files) go
+# to a memory file system where the machine has one, unless TMPDIR (or ``--basetemp``) says
+# otherwise: a SQLite commit there costs no disk flush (0.02 ms instead of 0.7 ms, 0.3 ms of it
+# CPU, on the 2-core machine of bench/RESULTS.md). What is tested does not depend on it.
+MEMORY_TMP = Path("/dev/shm")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if "TMPDIR" not in os.environ and MEMORY_TMP.is_dir() and os.access(MEMORY_TMP, os.W_OK):
+        tempfile.tempdir = str(MEMORY_TMP)
+
+
+# Sweeps and fuzzing (``@pytest.mark.coverage_paused``: the authorization sweep and matrix, the
+# OpenAPI fuzzing) run the same code paths thousands of times. Coverage's tracer more than
+# doubles their CPU time on Python 3.11, and adds almost nothing: without them the suite's
+# coverage is 0.06 points lower (bench/RESULTS.md). They run with measurement paused, so the
+# coverage reported is what the other tests reach.
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    if item.get_closest_marker("coverage_paused") is None:
+        yield
+        return
+    # Every measurement started (an xdist worker of pytest-cov has two, one paused under the
+    # other), stopped from the top, started again from the bottom.
+    stopped = []
+    while (measuring := coverage.Coverage.current()) is not None:
+        measuring.stop()
+        stopped.append(measuring)
+    try:
+        yield
+    finally:
+        for measuring in reversed(stopped):
+            measuring.start()
 
 
 # The modules that take longest (real server processes, a browser, many servers of their
@@ -198,15 +234,6 @@ def _fresh_postgres_schema() -> None:
     asyncio.run(drop_everything())
 
 
-def sqlite_dir(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
-    """A new directory for SQLite files: in memory (``/dev/shm``) where there is one, as
-    the suite writes and empties them often; under pytest's temporary directory otherwise."""
-    shm = Path("/dev/shm")
-    if shm.is_dir() and os.access(shm, os.W_OK):
-        return Path(tempfile.mkdtemp(prefix=f"auth-tests-{name}-", dir=shm))
-    return tmp_path_factory.mktemp(name)
-
-
 @pytest.fixture(scope="module", params=DATABASES + (["pgbouncer"] if PGBOUNCER_URL else []))
 def module_database_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
@@ -221,7 +248,7 @@ def module_database_url(
         assert PGBOUNCER_URL is not None
         yield PGBOUNCER_URL
     else:
-        directory = sqlite_dir(tmp_path_factory, "db")
+        directory = tmp_path_factory.mktemp("db")
         yield f"sqlite://{directory / 'test.sqlite3'}"
         shutil.rmtree(directory, ignore_errors=True)
 

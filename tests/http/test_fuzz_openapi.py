@@ -26,6 +26,8 @@ from ..example_process import example_app
 from ..helpers import ROOT_EMAIL
 from ..serving import loopback_sync_client
 
+pytestmark = pytest.mark.coverage_paused  # the server is another process; this side generates
+
 MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "4"))
 # Operations that would change the fuzzing account itself (and end its sessions for good).
 OWN_ACCOUNT_PATHS = {("DELETE", "/api/v1/users/me"), ("PATCH", "/api/v1/users/me")}
