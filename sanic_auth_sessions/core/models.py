@@ -14,7 +14,7 @@ from uuid import uuid4
 
 from tortoise import fields
 from tortoise.indexes import Index
-from tortoise.models import Model
+from tortoise.models import Model, ModelMeta
 
 APP_LABEL = "auth"
 EMAIL_MAX_CHARS = 254
@@ -23,11 +23,32 @@ NAME_MAX_CHARS = 100
 SECURITY_STAMP_CHARS = 32
 
 
+class _WithoutSourceComments(ModelMeta):
+    """Tortoise's model metaclass, told that these models have no ``#:`` field comments to
+    read: Tortoise otherwise reads each model's source for them (``inspect.getsource``, which
+    parses this whole module again for each class), about 0.15 s of every process that imports
+    the package. ``_no_comments`` is Tortoise's own switch for it, not a documented one;
+    ``tests/db/test_orm_internals.py`` fails if Tortoise stops honouring it."""
+
+    def __new__(
+        mcs, name: str, bases: tuple[type, ...], attrs: dict[str, Any]
+    ) -> _WithoutSourceComments:
+        attrs.setdefault("_no_comments", True)
+        return super().__new__(mcs, name, bases, attrs)  # type: ignore[return-value]
+
+
+class AuthModel(Model, metaclass=_WithoutSourceComments):
+    """The base of the extension's models (document a field with ``description=``)."""
+
+    class Meta:
+        abstract = True
+
+
 def new_security_stamp() -> str:
     return secrets.token_hex(SECURITY_STAMP_CHARS // 2)
 
 
-class User(Model):
+class User(AuthModel):
     id = fields.UUIDField(primary_key=True, default=uuid4)
     # Stored lower-cased: uniqueness is case-insensitive on every database.
     email = fields.CharField(max_length=EMAIL_MAX_CHARS, unique=True)
@@ -73,7 +94,7 @@ class User(Model):
         return self.email
 
 
-class UserSession(Model):
+class UserSession(AuthModel):
     """One signed-in device. The refresh token's ``jti`` is the rotation compare-and-swap key."""
 
     id = fields.UUIDField(primary_key=True, default=uuid4)
@@ -130,7 +151,7 @@ class UserSession(Model):
         )
 
 
-class PasswordResetToken(Model):
+class PasswordResetToken(AuthModel):
     """A single-use reset token; only its SHA-256 is stored. Valid only while its user's
     ``security_stamp`` is the one it was made with."""
 
@@ -151,7 +172,7 @@ class PasswordResetToken(Model):
         app = APP_LABEL
 
 
-class SecurityEvent(Model):
+class SecurityEvent(AuthModel):
     """A stored audit event (every one but ``token.refreshed``), kept ``AUTH_AUDIT_RETENTION_S``.
 
     Append-only. No foreign key: events outlive the accounts and sessions they are about.
@@ -192,7 +213,7 @@ class EmailTokenPurpose(str, enum.Enum):
     CHANGE = "change"  # proves a new address; confirming it makes it the account's
 
 
-class EmailToken(Model):
+class EmailToken(AuthModel):
     """A single-use email-verification or email-change token; only its SHA-256 is stored.
 
     ``email`` is the address it was mailed to (the account's for a verification, the new one
@@ -224,7 +245,7 @@ class EmailToken(Model):
         )
 
 
-class TotpFactor(Model):
+class TotpFactor(AuthModel):
     """A user's TOTP authenticator: the confirmed secret, and a pending one during enrolment.
 
     Secrets are encrypted (AES-GCM, ``AUTH_MFA_ENCRYPTION_KEY``). ``last_used_step`` is the
@@ -251,7 +272,7 @@ class TotpFactor(Model):
         app = APP_LABEL
 
 
-class RecoveryCode(Model):
+class RecoveryCode(AuthModel):
     """One single-use recovery code, stored only as a salted, keyed hash."""
 
     id = fields.UUIDField(primary_key=True, default=uuid4)
@@ -271,7 +292,7 @@ class RecoveryCode(Model):
         indexes = (Index(fields=("user_id", "used_at")),)
 
 
-class MfaChallenge(Model):
+class MfaChallenge(AuthModel):
     """The second step of a login, waiting for its code. Its ``mfa_token`` is stored hashed.
 
     Bound to the device of the password step, valid while its user's ``security_stamp`` is
@@ -298,7 +319,7 @@ class MfaChallenge(Model):
         app = APP_LABEL
 
 
-class OAuthAccount(Model):
+class OAuthAccount(AuthModel):
     """A social identity linked to a user: the provider's name and its subject (OIDC ``sub``,
     GitHub's numeric id). The provider's tokens are never stored."""
 
@@ -319,7 +340,7 @@ class OAuthAccount(Model):
         unique_together = (("provider", "subject"), ("user", "provider"))
 
 
-class OAuthState(Model):
+class OAuthState(AuthModel):
     """One started social login or link, waiting for its callback; only the SHA-256 of its
     ``state`` is stored. Spent by its first callback (``used_at``), valid until ``expires_at``.
     A link is bound to the user and session that started it."""
@@ -353,7 +374,7 @@ class OrganizationRole(str, enum.Enum):
     GUEST = "guest"  # reads like a member; the lowest rank
 
 
-class Organization(Model):
+class Organization(AuthModel):
     id = fields.UUIDField(primary_key=True, default=uuid4)
     name = fields.CharField(max_length=NAME_MAX_CHARS)
     slug = fields.CharField(max_length=NAME_MAX_CHARS, unique=True)
@@ -369,7 +390,7 @@ class Organization(Model):
         app = APP_LABEL
 
 
-class Membership(Model):
+class Membership(AuthModel):
     id = fields.UUIDField(primary_key=True, default=uuid4)
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         f"{APP_LABEL}.User", related_name="memberships", on_delete=fields.CASCADE
@@ -401,7 +422,7 @@ PASSKEY_NAME_MAX_CHARS = 100
 CREDENTIAL_ID_MAX_CHARS = 1400
 
 
-class WebAuthnUserHandle(Model):
+class WebAuthnUserHandle(AuthModel):
     """The account's WebAuthn user handle: 32 random bytes (base64url), never the user id, so
     an authenticator's stored record says nothing about the account."""
 
@@ -419,7 +440,7 @@ class WebAuthnUserHandle(Model):
         app = APP_LABEL
 
 
-class Passkey(Model):
+class Passkey(AuthModel):
     """A WebAuthn credential of an account: its id and COSE public key (base64url), the
     authenticator's signature counter, and a flag set when that counter went backwards (a
     flagged passkey is refused until it is deleted)."""
@@ -453,7 +474,7 @@ class WebAuthnPurpose(str, enum.Enum):
     REAUTHENTICATE = "reauthenticate"
 
 
-class WebAuthnChallenge(Model):
+class WebAuthnChallenge(AuthModel):
     """One WebAuthn challenge (32 random bytes, base64url): single use (``used_at``), valid
     until ``expires_at``, for one purpose and, except for a login, the user and session that
     asked for it."""
