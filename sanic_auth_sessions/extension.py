@@ -96,7 +96,6 @@ class AuthSessions(Extension):  # type: ignore[no-untyped-call]
         documents = openapi_enabled(app)  # off: no docs pages and no route documentation
         if documents:
             read_definition_hints_once()
-        if documents:
             serve_docs_assets(app)  # before the docs pages' CSP is derived from their assets
         install_security_headers(app, settings)
         install_storage_budget(app)  # the time budget of each request's counter storage calls

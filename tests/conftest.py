@@ -404,7 +404,7 @@ def build_app(
     app.config.HTTP_AUTO_OPTIONS = False
     app.config.CORS_AUTOMATIC_OPTIONS = False
     # Sanic's TouchUp rewrites its request-handling methods at each start, without the
-    # signals the app does not use (half of an in-process start under coverage). It makes no
+    # signals the app does not use (a quarter of an in-process start under coverage). It makes no
     # difference to an answer; the example app's processes keep it.
     app.config.TOUCHUP = False
     if setup is not None:

@@ -26,9 +26,9 @@ SECURITY_STAMP_CHARS = 32
 class _WithoutSourceComments(ModelMeta):
     """Tortoise's model metaclass, told that these models have no ``#:`` field comments to
     read: Tortoise otherwise reads each model's source for them (``inspect.getsource``, which
-    parses this whole module again for each class), about 0.15 s of every process that imports
-    the package. ``_no_comments`` is Tortoise's own switch for it, not a documented one;
-    ``tests/db/test_orm_internals.py`` fails if Tortoise stops honouring it."""
+    parses this whole module again for each class), about a quarter second of every process
+    that imports the package. ``_no_comments`` is Tortoise's own switch for it, not a
+    documented one; ``tests/db/test_orm_internals.py`` fails if Tortoise stops honouring it."""
 
     def __new__(
         mcs, name: str, bases: tuple[type, ...], attrs: dict[str, Any]

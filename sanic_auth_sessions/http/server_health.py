@@ -38,6 +38,7 @@ DRAIN_POLL_S = 0.05
 # Shutdown listeners run in reverse order, the lowest priority first: drain before the rest.
 FIRST_AT_SHUTDOWN = -1000
 MANAGER_ERRORS = (OSError, EOFError)  # the manager's shared state went away
+STATE_READS = 3  # attempts at reading the workers' states while the manager changes them
 
 Check = dict[str, Any]
 
@@ -142,11 +143,18 @@ class ServerHealth:
         multiplexer = getattr(self.app, "multiplexer", None)
         if multiplexer is None:
             return None
-        try:
-            return {name: dict(state) for name, state in multiplexer.workers.items()}
-        except MANAGER_ERRORS as exc:
-            logger.error("Sanic's worker manager did not answer: %r", exc)
-            return {}
+        for _ in range(STATE_READS):
+            try:
+                return {name: dict(state) for name, state in multiplexer.workers.items()}
+            except KeyError:
+                # A worker's entry went between the listing of the names and its reading (the
+                # manager stopping or replacing that worker meanwhile): read them again.
+                continue
+            except MANAGER_ERRORS as exc:
+                logger.error("Sanic's worker manager did not answer: %r", exc)
+                return {}
+        logger.error("Sanic's worker states kept changing while being read")
+        return {}
 
 
 def _workers_check(states: dict[str, Check]) -> Check:

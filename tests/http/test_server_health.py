@@ -196,6 +196,43 @@ def test_a_manager_that_went_away_is_unhealthy_and_asked_nothing(
     assert "worker manager did not answer" in records[0].getMessage()
 
 
+class ChangingStates:
+    """The manager's shared states, where at each read one worker of ``gone`` has its entry
+    removed by the manager (as when it stops that worker) after the names were listed and
+    before that entry was read."""
+
+    def __init__(self, states: Any, gone: list[str]) -> None:
+        self.states, self.gone = states, gone
+
+    def keys(self) -> list[str]:
+        names = list(self.states.keys())
+        if self.gone:
+            del self.states[self.gone.pop(0)]
+        return names
+
+    def __getitem__(self, name: str) -> Any:
+        return self.states[name]  # the manager's own KeyError for a removed entry
+
+
+def test_a_worker_removed_during_the_read_is_read_again_not_a_500(
+    worker_states: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    changing = ChangingStates(worker_states, ["Sanic-Server-2-0"])
+    health, _ = worker(changing, "Sanic-Server-0-0", monkeypatch)
+    assert health.checks()["workers"] == {
+        "status": "healthy",
+        "workers_alive": 2,
+        "workers_expected": 2,
+    }
+    # Changing at every read: unhealthy, said once, never an exception.
+    changing.gone = ["Sanic-Server-1-0", "Sanic-Server-0-0", "Sanic-Main"]
+    with captured_errors() as records:
+        assert health.checks()["workers"]["status"] == "unhealthy"
+    assert [record.getMessage() for record in records] == [
+        "Sanic's worker states kept changing while being read"
+    ]
+
+
 async def test_the_watcher_asks_for_replacements_until_drained(
     worker_states: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
