@@ -24,13 +24,13 @@ from sanic_auth_sessions.db.connection import (
 )
 from sanic_auth_sessions.http.amendments import finalise_signals_once, read_definition_hints_once
 from sanic_auth_sessions.http.app_config import settings_from_app
-from sanic_auth_sessions.http.docs_assets import serve_docs_assets
+from sanic_auth_sessions.http.docs_assets import openapi_enabled, serve_docs_assets
 from sanic_auth_sessions.http.error_handler import install_error_handler
 from sanic_auth_sessions.http.middleware.cors import configure_cors
 from sanic_auth_sessions.http.middleware.request_context import install_request_context
 from sanic_auth_sessions.http.middleware.request_limits import apply_request_limits
 from sanic_auth_sessions.http.middleware.security_headers import install_security_headers
-from sanic_auth_sessions.http.openapi import documenting, install_openapi, openapi_enabled
+from sanic_auth_sessions.http.openapi import documenting, install_openapi
 from sanic_auth_sessions.http.rate_limits import install_rate_limiting
 from sanic_auth_sessions.http.routes.admin import create_admin_blueprint
 from sanic_auth_sessions.http.routes.auth import create_auth_blueprint

@@ -28,8 +28,8 @@ from sanic import Sanic
 from sanic_ext.config import PRIORITY as SANIC_EXT_PRIORITY
 from sanic_ext.extensions.openapi import types as openapi_types
 
-#: sanic-ext's settings for its start-time routes, with its defaults.
-AUTOMATIC_ROUTES = {"HTTP_AUTO_HEAD": True, "HTTP_AUTO_OPTIONS": True, "HTTP_AUTO_TRACE": False}
+#: sanic-ext's settings for its start-time routes (its own defaults are in the app's config).
+AUTOMATIC_ROUTES = ("HTTP_AUTO_HEAD", "HTTP_AUTO_OPTIONS", "HTTP_AUTO_TRACE")
 
 
 def finalise_signals_once(app: Sanic[Any, Any]) -> None:
@@ -39,7 +39,7 @@ def finalise_signals_once(app: Sanic[Any, Any]) -> None:
 
     def hold_signal_router(app: Sanic[Any, Any]) -> None:
         nonlocal reset_by_us
-        adds_routes = any(app.config.get(key, on) for key, on in AUTOMATIC_ROUTES.items())
+        adds_routes = any(app.config.get(key) for key in AUTOMATIC_ROUTES)
         reset_by_us = adds_routes and app.signal_router.finalized
         if reset_by_us:
             app.signal_router.reset()  # type: ignore[no-untyped-call]

@@ -25,6 +25,11 @@ SWAGGER_UI_STYLE_HASHES = ("'sha256-RL3ie0nH+Lzz2YNqQN83mnU0J1ot4QL7b99vMdIX99w=
 SWAGGER_UI_SETTINGS = {"docExpansion": "none"}
 
 
+def openapi_enabled(app: Sanic[Any, Any]) -> bool:
+    """sanic-ext's switch for the OpenAPI document and its pages (``OAS``, on by default)."""
+    return bool(app.config.get("OAS", True))
+
+
 def serves_swagger_ui(app: Sanic[Any, Any]) -> bool:
     """Whether the Swagger UI page is ours (its template and pinned assets)."""
     return bool(app.config.get("OAS_PATH_TO_SWAGGER_HTML") == str(TEMPLATES / "swagger.html"))

@@ -40,6 +40,7 @@ from sanic_ext.extensions.openapi.types import Schema
 from sanic_auth_sessions._version import __version__
 from sanic_auth_sessions.core import errors
 from sanic_auth_sessions.core.config import AuthSettings
+from sanic_auth_sessions.http.docs_assets import openapi_enabled
 from sanic_auth_sessions.http.error_handler import status_for
 from sanic_auth_sessions.http.responses import ErrorDetail, ErrorResponse, SuccessResponse
 
@@ -382,11 +383,6 @@ DESCRIPTION = (
 
 def token_url(settings: AuthSettings) -> str:
     return f"{settings.url_prefix.rstrip('/')}/auth/login/oauth"
-
-
-def openapi_enabled(app: Sanic[Any, Any]) -> bool:
-    """sanic-ext's switch for the OpenAPI document and its pages (``OAS``, on by default)."""
-    return bool(app.config.get("OAS", True))
 
 
 def install_openapi(app: Sanic[Any, Any], settings: AuthSettings) -> None:

@@ -27,7 +27,13 @@ from sanic import Request, Sanic
 from sanic.response import BaseHTTPResponse
 
 from sanic_auth_sessions.core.config import AuthSettings
-from sanic_auth_sessions.http.docs_assets import SWAGGER_UI_STYLE_HASHES, serves_swagger_ui
+from sanic_auth_sessions.http.docs_assets import (
+    SANIC_EXT_REDOC_CDN,
+    SANIC_EXT_SWAGGER_CDN,
+    SWAGGER_UI_STYLE_HASHES,
+    openapi_enabled,
+    serves_swagger_ui,
+)
 
 CSP_HEADER = "content-security-policy"
 HSTS_VALUE = "max-age=63072000; includeSubDomains"  # two years
@@ -76,16 +82,15 @@ REDOC_FONT_FILES = "https://fonts.gstatic.com"
 REDOC_LOGO = "https://cdn.redoc.ly"
 # sanic-ext's defaults, used when the app was configured without sanic-ext's own fallbacks.
 OAS_DEFAULTS: dict[str, object] = {
-    "OAS": True,
     "OAS_URL_PREFIX": "/docs",
     "OAS_UI_DEFAULT": "redoc",
     "OAS_UI_SWAGGER": True,
     "OAS_URI_TO_SWAGGER": "/swagger",
-    "OAS_UI_SWAGGER_CDN_URL": "https://cdnjs.cloudflare.com/ajax/libs/swagger-ui",
+    "OAS_UI_SWAGGER_CDN_URL": SANIC_EXT_SWAGGER_CDN,
     "OAS_UI_SWAGGER_OAUTH2_REDIRECT": "/oauth2-redirect.html",
     "OAS_UI_REDOC": True,
     "OAS_URI_TO_REDOC": "/redoc",
-    "OAS_UI_REDOC_CDN_URL": "https://cdn.redoc.ly/redoc/latest/bundles/redoc.standalone.js",
+    "OAS_UI_REDOC_CDN_URL": SANIC_EXT_REDOC_CDN,
 }
 UNSAFE_INLINE = "'unsafe-inline'"
 INLINE_BLOCK = re.compile(
@@ -178,7 +183,7 @@ def docs_pages(app: Sanic[Any, Any]) -> dict[str, DocsPolicy]:
     def setting(key: str) -> object:
         return app.config.get(key, OAS_DEFAULTS[key])
 
-    if not setting("OAS"):
+    if not openapi_enabled(app):
         return {}
     prefix = "/" + str(setting("OAS_URL_PREFIX")).strip("/")
     swagger = DocsPolicy(
