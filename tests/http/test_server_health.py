@@ -351,12 +351,13 @@ DRAIN_ENV = {
 }
 
 
-@pytest.fixture(scope="module")
-def two_worker_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """One two-worker server for the SIGKILL test and then the SIGTERM test (a two-worker start
-    is seconds of CPU): the first leaves it with a replaced worker and both alive, the second
-    stops it."""
-    with two_workers(tmp_path_factory.mktemp("two-workers"), **DRAIN_ENV) as server:
+@pytest.fixture
+def two_worker_server(tmp_path: Path) -> Iterator[Server]:
+    """A two-worker server of the test's own. (The SIGTERM test once shared the SIGKILL test's
+    server, with its replaced worker: Sanic's manager then sometimes failed in its own shutdown,
+    exit status 1, after every worker had drained. That is Sanic's, noted in bench/RESULTS.md;
+    the drain is tested here on a server without that history.)"""
+    with two_workers(tmp_path, **DRAIN_ENV) as server:
         yield server
 
 
@@ -437,12 +438,6 @@ def test_sigterm_during_a_burst_of_logins_drains_them_behind_a_503(
     two_worker_server: Server,
 ) -> None:
     server = two_worker_server
-    wait_for(  # two live workers, whatever the test before left
-        lambda: _workers_check(server.base_url) == (200, 2, 2),
-        CHANGE_TIMEOUT_S,
-        server,
-        "the server does not have two live workers",
-    )
     checks, statuses = asyncio.run(burst_then_sigterm(server))
     assert statuses == [200] * LOGINS  # every login in flight was answered
     # The load balancer saw it draining (a check may have come before the signal landed).
