@@ -16,6 +16,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from importlib.util import find_spec
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -27,8 +28,11 @@ from .conftest import STRONG_PASSWORD
 from .example_process import example_app
 from .serving import LOOPBACK
 
-pytest.importorskip(
-    "openapi_python_client", reason="openapi-python-client runs on Python 3.11 or newer"
+# Looked up, not imported: every test worker collects this module, and the generator runs in
+# a process of its own.
+pytestmark = pytest.mark.skipif(
+    find_spec("openapi_python_client") is None,
+    reason="openapi-python-client runs on Python 3.11 or newer",
 )
 
 PACKAGE = "sanic_auth_sessions_client"

@@ -12,14 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import schemathesis
 from hypothesis import HealthCheck, given, settings
-from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
 
 from ..conftest import STRONG_PASSWORD
 from ..example_process import example_app
@@ -75,6 +68,15 @@ class Token:
 
 def test_no_server_error_and_documented_responses(fuzz_server: str) -> None:
     """Each operation: ``MAX_EXAMPLES`` generated requests (hypothesis, derandomized)."""
+    # Imported here, not at collection: schemathesis takes each test worker 0.2 s to import.
+    import schemathesis
+    from schemathesis.checks import not_a_server_error
+    from schemathesis.specs.openapi.checks import (
+        content_type_conformance,
+        response_schema_conformance,
+        status_code_conformance,
+    )
+
     token = Token(fuzz_server)
     api_schema = schemathesis.openapi.from_url(f"{fuzz_server}/docs/openapi.json")
     api_schema.config.update(base_url=fuzz_server)
