@@ -432,6 +432,7 @@ async def stop_app(running: RunningApp, server: Any) -> None:
     server.close()
     await server.wait_closed()
     await server.after_stop()
+    Sanic.unregister_app(running.app)
 
 
 async def empty_database_url(database: str, sqlite_dir: Path | None = None) -> str:
