@@ -72,11 +72,22 @@ BEHIND_PGBOUNCER = {
 # to a memory file system where the machine has one, unless TMPDIR (or ``--basetemp``) says
 # otherwise: a SQLite commit there costs no disk flush (0.02 ms instead of 0.7 ms, 0.3 ms of it
 # CPU, on the 2-core machine of bench/RESULTS.md). What is tested does not depend on it.
+# Only with room to spare: a run writes about 100 MB there (a PostgreSQL data directory,
+# Chromium profiles, pytest keeping its last three runs), and a container's /dev/shm is often
+# 64 MB.
 MEMORY_TMP = Path("/dev/shm")
+MEMORY_TMP_MIN_FREE = 1 << 30
+
+
+def memory_tmp_usable(directory: Path = MEMORY_TMP, min_free: int = MEMORY_TMP_MIN_FREE) -> bool:
+    """Whether the tests' temporary files go to ``directory``."""
+    if "TMPDIR" in os.environ or not directory.is_dir() or not os.access(directory, os.W_OK):
+        return False
+    return shutil.disk_usage(directory).free >= min_free
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    if "TMPDIR" not in os.environ and MEMORY_TMP.is_dir() and os.access(MEMORY_TMP, os.W_OK):
+    if memory_tmp_usable():
         tempfile.tempdir = str(MEMORY_TMP)
 
 
@@ -432,7 +443,7 @@ async def stop_app(running: RunningApp, server: Any) -> None:
     server.close()
     await server.wait_closed()
     await server.after_stop()
-    Sanic.unregister_app(running.app)
+    Sanic.unregister_app(running.app)  # else Sanic's registry keeps it for the whole run
 
 
 async def empty_database_url(database: str, sqlite_dir: Path | None = None) -> str:

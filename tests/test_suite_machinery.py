@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -10,16 +10,14 @@ from pathlib import Path
 import coverage
 import pytest
 
-from .conftest import MEMORY_TMP
+from .conftest import MEMORY_TMP, memory_tmp_usable
 
 
 def test_temporary_files_are_in_memory_where_the_machine_has_it(
     tmp_path: Path, pytestconfig: pytest.Config
 ) -> None:
-    if not MEMORY_TMP.is_dir() or not os.access(MEMORY_TMP, os.W_OK):
-        pytest.skip("no memory file system here")
-    if "TMPDIR" in os.environ:
-        pytest.skip("the run chose its own temporary directory")
+    if not memory_tmp_usable():
+        pytest.skip("no memory file system with room here, or TMPDIR is set")
     assert Path(tempfile.gettempdir()) == MEMORY_TMP
     if not any(arg.startswith("--basetemp") for arg in pytestconfig.invocation_params.args):
         assert tmp_path.is_relative_to(MEMORY_TMP)
@@ -39,3 +37,15 @@ def test_coverage_is_paused_for_a_sweep_and_resumed_after() -> None:
 
 def test_coverage_measures_again_after_a_sweep() -> None:
     test_coverage_measures_an_ordinary_test()
+
+
+def test_a_memory_file_system_without_room_or_a_chosen_tmpdir_is_not_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TMPDIR", raising=False)
+    free = shutil.disk_usage(tmp_path).free
+    assert memory_tmp_usable(tmp_path, min_free=free // 2)
+    assert not memory_tmp_usable(tmp_path, min_free=free * 2)  # too small for a run
+    assert not memory_tmp_usable(tmp_path / "missing", min_free=0)
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    assert not memory_tmp_usable(tmp_path, min_free=0)
