@@ -10,6 +10,8 @@ from typing import Any
 import httpx
 from sanic import Sanic
 
+from sanic_auth_sessions.http.amendments import finalise_signals_once
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -20,7 +22,12 @@ def free_port() -> int:
 
 @asynccontextmanager
 async def serve_url(app: Sanic[Any, Any]) -> AsyncIterator[str]:
-    """Run ``app`` with all its listeners on a free loopback port; yields its base URL."""
+    """Run ``app`` with all its listeners on a free loopback port; yields its base URL.
+
+    The apps served here are Sanic's own, with sanic-ext's HEAD and OPTIONS routes added at
+    start: like the extension's apps, they finalise the signal router once for those routes,
+    not once per route (``http/amendments.py``; about 4 ms of CPU each, 300 a run)."""
+    finalise_signals_once(app)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
