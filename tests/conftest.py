@@ -91,6 +91,31 @@ def pytest_configure(config: pytest.Config) -> None:
         tempfile.tempdir = str(MEMORY_TMP)
 
 
+# A worker spends about a quarter of its time waiting for processes it started (servers
+# starting and stopping, a browser, PostgreSQL restarts, clocks running out), its core idle
+# meanwhile. One worker more than there are cores keeps them busy: on 2 cores, three workers
+# took 0.89 of the wall time of two for the same CPU (bench/RESULTS.md, "Test suite").
+EXTRA_WORKERS = 1
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity, which a container may narrow)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """``--numprocesses=auto`` (the default, ``pyproject.toml``): one worker per core plus
+    ``EXTRA_WORKERS``, up to ``--maxprocesses``. ``PYTEST_XDIST_AUTO_NUM_WORKERS`` still
+    decides when set (pytest-xdist's own hook reads it)."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None
+    return usable_cores() + EXTRA_WORKERS
+
+
 # Sweeps and fuzzing (``@pytest.mark.coverage_paused``: the authorization sweep and matrix, the
 # OpenAPI fuzzing) run the same code paths thousands of times. Coverage's tracer more than
 # doubles their CPU time on Python 3.11, and adds almost nothing: without them the suite's
