@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import jwt
 
 ROOT_EMAIL = "root@example.com"  # the first superuser of the shared servers
+
+
+async def until(condition: Callable[[], bool], what: str, timeout_s: float = 10.0) -> None:
+    """Wait for work the server does in the background to get as far as ``condition``: a
+    fixed sleep is too short on a busy machine (seen: 50 ms, on PostgreSQL in CI)."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, f"not within {timeout_s} s: {what}"
+        await asyncio.sleep(0.01)
 
 
 class TotpClock:

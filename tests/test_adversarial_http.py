@@ -19,7 +19,7 @@ from sanic_auth_sessions import InMemoryMailer
 from sanic_auth_sessions.core.models import User, UserSession
 
 from .conftest import OTHER_STRONG_PASSWORD, STRONG_PASSWORD, RunningApp, bearer
-from .helpers import assert_error, session_id
+from .helpers import assert_error, session_id, until
 from .redis_server import captured_errors
 
 ROOT = "root@example.com"
@@ -269,10 +269,10 @@ async def test_the_reset_request_is_answered_before_the_mailer_runs(make_app: An
     assert answers[0] == answers[1]
     assert answers[0][0] == 200
     assert not mailer.outbox  # answered while the mail is still held back
-    await asyncio.sleep(0.05)
-    assert mailer.started == 1  # only the real account gets a mail, after its answer
+    await until(lambda: mailer.started == 1, "the real account's mail is started")
     mailer.release.set()
     await api.settled()
+    assert mailer.started == 1  # only the real account gets a mail, after its answer
     assert mailer.last_token_for(email) is not None
 
 
