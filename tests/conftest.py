@@ -30,6 +30,7 @@ from sanic import Sanic
 from tortoise import Tortoise
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.exceptions import ConfigurationError
+from xdist.plugin import pytest_xdist_auto_num_workers as xdist_cores
 
 from sanic_auth_sessions import AuthSessions, InMemoryMailer, UserManager
 from sanic_auth_sessions.db.connection import init_database
@@ -98,22 +99,14 @@ def pytest_configure(config: pytest.Config) -> None:
 EXTRA_WORKERS = 1
 
 
-def usable_cores() -> int:
-    """The cores this process may run on (its affinity, which a container may narrow)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
 @pytest.hookimpl(tryfirst=True)
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
-    """``--numprocesses=auto`` (the default, ``pyproject.toml``): one worker per core plus
-    ``EXTRA_WORKERS``, up to ``--maxprocesses``. ``PYTEST_XDIST_AUTO_NUM_WORKERS`` still
-    decides when set (pytest-xdist's own hook reads it)."""
+    """``--numprocesses=auto`` (the default, ``pyproject.toml``): pytest-xdist's count of the
+    cores plus ``EXTRA_WORKERS``, up to ``--maxprocesses``. ``PYTEST_XDIST_AUTO_NUM_WORKERS``
+    still decides when set (pytest-xdist's own hook reads it)."""
     if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
         return None
-    return usable_cores() + EXTRA_WORKERS
+    return xdist_cores(config) + EXTRA_WORKERS
 
 
 # Sweeps and fuzzing (``@pytest.mark.coverage_paused``: the authorization sweep and matrix, the

@@ -1,4 +1,5 @@
-"""The suite's own machinery: where its temporary files go, and coverage paused for sweeps."""
+"""The suite's own machinery: where its temporary files go, coverage paused for sweeps, and
+how many workers `--numprocesses=auto` starts."""
 
 from __future__ import annotations
 
@@ -9,8 +10,14 @@ from pathlib import Path
 
 import coverage
 import pytest
+from xdist.plugin import pytest_xdist_auto_num_workers as xdist_cores
 
-from .conftest import MEMORY_TMP, memory_tmp_usable
+from .conftest import (
+    EXTRA_WORKERS,
+    MEMORY_TMP,
+    memory_tmp_usable,
+    pytest_xdist_auto_num_workers,
+)
 
 
 def test_temporary_files_are_in_memory_where_the_machine_has_it(
@@ -49,3 +56,14 @@ def test_a_memory_file_system_without_room_or_a_chosen_tmpdir_is_not_used(
     assert not memory_tmp_usable(tmp_path / "missing", min_free=0)
     monkeypatch.setenv("TMPDIR", str(tmp_path))
     assert not memory_tmp_usable(tmp_path, min_free=0)
+
+
+def test_auto_gives_a_worker_more_than_the_cores_unless_the_environment_says(
+    pytestconfig: pytest.Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PYTEST_XDIST_AUTO_NUM_WORKERS", raising=False)
+    cores = xdist_cores(pytestconfig)
+    assert pytest_xdist_auto_num_workers(pytestconfig) == cores + EXTRA_WORKERS
+    monkeypatch.setenv("PYTEST_XDIST_AUTO_NUM_WORKERS", "1")
+    assert pytest_xdist_auto_num_workers(pytestconfig) is None  # pytest-xdist's hook reads it
+    assert pytestconfig.hook.pytest_xdist_auto_num_workers(config=pytestconfig) == 1
